@@ -1,1 +1,21 @@
-__version__ = '0.1.0'
+"""capacity — school-place capacity planner.
+
+Project school-age population per zone (cohort-component), assign it to existing and planned
+schools within service radii, and report place shortfalls, costs and indicators.
+
+    >>> import capacity
+    >>> result = capacity.run("scenarios/baseline.toml")      # doctest: +SKIP
+    >>> result.summary                                          # doctest: +SKIP
+    >>> result.write("out")                                     # doctest: +SKIP
+    >>> again = capacity.load_result("out/baseline")            # doctest: +SKIP
+"""
+__version__ = "0.1.0"
+
+from .errors import InputError, Problem  # noqa: E402
+from .model import Model, load_model  # noqa: E402
+from .pipeline import project_population, run  # noqa: E402
+from .result import Result, read_result as load_result  # noqa: E402
+from .scenario import Scenario, load_scenario  # noqa: E402
+
+__all__ = ["InputError", "Problem", "Model", "load_model", "Scenario", "load_scenario",
+           "project_population", "run", "Result", "load_result", "__version__"]

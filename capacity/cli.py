@@ -1,0 +1,256 @@
+"""Command line (DESIGN §7): validate, project, run, compare, map.
+
+Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
+1 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .progress import Progress
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", category=FutureWarning)
+            return args.func(args) or 0
+    except InputError as exc:
+        print(f"error: {len(exc.problems)} problem(s) in the input:", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # an internal error: say so, keep the details for a bug report
+        print("internal error (please report it with the text below):", file=sys.stderr)
+        traceback.print_exc()
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="capacity", description="School-place capacity planner: "
+                                "project pupils, assign them to schools, report shortfalls.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"capacity {__version__}")
+    sub = p.add_subparsers(metavar="COMMAND")
+    v = sub.add_parser("validate", help="check a model folder or scenario file")
+    v.add_argument("path", help="MODEL_DIR or SCENARIO.toml")
+    v.set_defaults(func=cmd_validate)
+    pr = sub.add_parser("project", help="population projection only")
+    pr.add_argument("scenario")
+    pr.add_argument("-o", "--out", required=True, help="output folder")
+    pr.set_defaults(func=cmd_project)
+    r = sub.add_parser("run", help="the whole pipeline, one subfolder per scenario")
+    r.add_argument("scenarios", nargs="+")
+    r.add_argument("-o", "--out", required=True, help="output folder")
+    r.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="labels of budget.xlsx (default: the scenario's [report] lang, or en)")
+    r.add_argument("--no-criticality", action="store_true",
+                   help="skip the per-project criticality re-runs (faster)")
+    r.add_argument("--no-maps", action="store_true", help="skip maps and report.html")
+    r.set_defaults(func=cmd_run)
+    c = sub.add_parser("compare", help="compare run folders side by side")
+    c.add_argument("runs", nargs="+")
+    c.add_argument("-o", "--out", required=True)
+    c.set_defaults(func=cmd_compare)
+    m = sub.add_parser("map", help="catchment map of a run (PNG, SVG and HTML)")
+    m.add_argument("run")
+    m.add_argument("--stage", required=True)
+    m.add_argument("--year", type=int, required=True)
+    m.add_argument("--mode", choices=("optimal", "catchment"), default=None)
+    m.set_defaults(func=cmd_map)
+    return p
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .model import load_model
+    from .scenario import load_scenario
+    from .supply import build_supply
+
+    path = Path(args.path)
+    if path.suffix == ".toml" and path.name != "model.toml":
+        scenario = load_scenario(path)
+        model = load_model(scenario.model, overrides=scenario.stages)
+        build_supply(model, scenario, np.arange(model.base_year, scenario.horizon + 1))
+        print(f"scenario {scenario.name!r}: valid (horizon {scenario.horizon}, "
+              f"mode {scenario.mode})")
+    else:
+        model = load_model(path)
+    print(model_summary(model))
+    for w in model.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def model_summary(model) -> str:
+    """One screen: zones, population, schools and places per stage, projects."""
+    pop = model.population
+    lines = [f"model {model.name!r} ({model.path})",
+             f"  base year {model.base_year}, CRS {model.crs}, open age {model.open_age}",
+             f"  zones: {len(model.zones)}",
+             f"  population {model.base_year}: {pop['count'].sum():,.0f} "
+             f"(F {pop.loc[pop['sex'] == 'F', 'count'].sum():,.0f}, "
+             f"M {pop.loc[pop['sex'] == 'M', 'count'].sum():,.0f})",
+             f"  mortality given as {model.mortality_kind}; net migration rows: "
+             f"{len(model.migration)}; housing developments: {len(model.housing)}",
+             f"  demand units: {len(model.units) if model.units is not None else 'grid'}",
+             "  stage         ages   children  schools    places  radius_m  projects  "
+             "project places"]
+    both = pop.groupby("age")["count"].sum()
+    for name, st in model.stages.items():
+        kids = both.loc[st.ages[0]:st.ages[1]].sum()
+        s = model.schools[model.schools["stage"] == name] if len(model.schools) else pop[:0]
+        pj = model.projects[model.projects["stage"] == name] if len(model.projects) else pop[:0]
+        lines.append(f"  {name:<12} {st.ages[0]:>2}-{st.ages[1]:<2} {kids:>10,.0f} "
+                     f"{len(s):>8} {s['places'].sum() if len(s) else 0:>9,.0f} "
+                     f"{st.radius_m:>9,.0f} {len(pj):>9} "
+                     f"{pj['places'].sum() if len(pj) else 0:>15,.0f}")
+    return "\n".join(lines)
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from .pipeline import project_population
+    from .result import Result
+
+    progress = Progress()
+    with warnings.catch_warnings(record=True):
+        projected = project_population(args.scenario, progress)
+    progress.done()
+    model = projected.model
+    manifest = {"scenario": projected.scenario.name, "model": model.name,
+                "model_path": str(model.path), "base_year": int(model.base_year),
+                "horizon": int(projected.scenario.horizon),
+                "input_hashes": model.file_hashes(), "warnings": projected.warnings}
+    result = Result(projected.scenario.name,
+                    {"population": projected.population_table(),
+                     "components": projected.components_table()},
+                    model.zones[["zone_id", "name", "geometry"]], manifest)
+    folder = result.write(args.out)
+    _print_warnings(projected.warnings)
+    tot = result.population.groupby("year")["population"].sum()
+    print(f"wrote {folder}: population {int(tot.index[0])} {tot.iloc[0]:,.0f} → "
+          f"{int(tot.index[-1])} {tot.iloc[-1]:,.0f}")
+    return 0
+
+
+def _print_warnings(notes: list[str]) -> None:
+    for w in notes[:10]:
+        print(f"warning: {w}", file=sys.stderr)
+    if len(notes) > 10:
+        print(f"warning: ... and {len(notes) - 10} more (see manifest.json)", file=sys.stderr)
+
+
+def writers_for(result, lang: str | None = None, maps: bool = True) -> list:
+    """Writers of the workbook, maps and report for ``Result.write``."""
+    from .report.budget import write_budget
+
+    chosen = lang or result.manifest.get("lang") or "en"
+    out = [lambda r, folder: write_budget(r, folder, lang=chosen,
+                                          criticality=r.tables.get("criticality"))]
+    if maps:
+        from .report.html import write_report
+        from .report.maps import write_interactive_map, write_static_maps
+
+        def _maps(r, folder):
+            year = report_year(r)
+            for stage in r.stages:
+                write_static_maps(r, folder, stage, year)
+            write_interactive_map(r, folder)
+            write_report(r, folder)
+        out.append(_maps)
+    return out
+
+
+def report_year(result) -> int:
+    """The headline year: the scenario's [report] year, else 2025 if projected, else last."""
+    years = sorted(int(y) for y in result.summary["year"].unique())
+    wanted = result.manifest.get("report_year") or 2025
+    return wanted if wanted in years else years[-1]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .pipeline import run
+    from .scenario import load_scenario
+
+    scenarios = [load_scenario(p) for p in args.scenarios]   # all checked before any work
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError.single(args.scenarios[names.index(dupes[0])],
+                                f"scenario name {dupes[0]!r} is used more than once",
+                                column="name", expected="a unique name per scenario")
+    for scenario in scenarios:
+        progress = Progress()
+        progress(f"{scenario.name}: starting")
+        with warnings.catch_warnings(record=True):
+            result = run(scenario, progress=progress, criticality=not args.no_criticality)
+        progress(f"{scenario.name}: writing tables, workbook, maps")
+        folder = result.write(args.out, writers=writers_for(result, args.lang,
+                                                             maps=not args.no_maps))
+        progress.done()
+        _print_warnings(result.manifest.get("warnings", []))
+        print(headline(result, folder))
+    return 0
+
+
+def headline(result, folder: Path) -> str:
+    """Per stage: the worst year's shortfall and the zones where it falls."""
+    mode = result.mode
+    short = result.shortfall[result.shortfall["mode"] == mode]
+    summary = result.summary[result.summary["mode"] == mode]
+    names = dict(zip(result.zones["zone_id"], result.zones["name"]))
+    lines = [f"{result.name}: wrote {folder} ({result.manifest['timings']['total_s']:.1f} s)",
+             f"  {'stage':<13}{'worst year':>10}{'shortfall':>11}{'of demand':>11}"
+             f"{'out of reach':>14}  where (top zones)"]
+    for stage, g in summary.groupby("stage", sort=False):
+        worst = g.loc[g["shortfall"].idxmax()]
+        z = short[(short["stage"] == stage) & (short["year"] == worst["year"])] \
+            .nlargest(3, "shortfall")
+        where = ", ".join(f"{names.get(r.zone_id, r.zone_id)} {r.shortfall:,}"
+                          for r in z.itertuples() if r.shortfall > 0) or "-"
+        share = worst["shortfall"] / worst["demand"] if worst["demand"] else 0.0
+        lines.append(f"  {stage:<13}{int(worst['year']):>10}{int(worst['shortfall']):>11,}"
+                     f"{share:>11.1%}{int(worst['out_of_reach']):>14,}  {where}")
+    return "\n".join(lines)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .report.compare import format_compare, write_compare
+    from .result import read_result
+
+    results = [read_result(p) for p in args.runs if Path(p).resolve() != Path(args.out).resolve()]
+    folder = write_compare(results, args.out)
+    from .report.compare import compare
+
+    print(format_compare(compare(results)))
+    print(f"wrote {folder}")
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from .report.maps import map_command
+
+    paths = map_command(args.run, args.stage, args.year, mode=args.mode)
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

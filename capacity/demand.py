@@ -1,0 +1,112 @@
+"""Demand: pupils per demand unit, stage and year (DESIGN §5).
+
+Expected (fractional) pupils come straight from the projection: the zone's population in the
+stage's ages × the stage's enrolment rate × the unit's weight. The solver needs whole pupils:
+each zone's total is rounded to the nearest whole pupil and shared among its units by largest
+remainder, so zone totals keep their rounded value.
+"""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely import box
+
+from .model import Model, Stage
+
+
+def demand_units(model: Model) -> pd.DataFrame:
+    """Demand points: unit_id, zone_id, zone (index), weight, x, y (model CRS), lon, lat.
+
+    From units.csv when the model has one; otherwise the centres of a square grid of
+    ``[units] grid_m`` clipped to each zone, weighted by the cell's area inside the zone
+    (a zone smaller than one cell gets one unit at a point inside it).
+    """
+    zone_index = pd.Series(np.arange(len(model.zones)), index=model.zones["zone_id"])
+    if model.units is not None:
+        u = model.units.reset_index(drop=True)
+        units = pd.DataFrame({"unit_id": u["unit_id"].astype(str), "zone_id": u["zone_id"],
+                              "weight": u["weight"].to_numpy(float),
+                              "x": u["x"].to_numpy(float), "y": u["y"].to_numpy(float)})
+    else:
+        units = _grid_units(model.zones, model.grid_m)
+    units["zone"] = zone_index.loc[units["zone_id"]].to_numpy()
+    lonlat = gpd.GeoSeries(gpd.points_from_xy(units["x"], units["y"]), crs=model.crs) \
+        .to_crs("EPSG:4326")
+    units["lon"], units["lat"] = lonlat.x.to_numpy(), lonlat.y.to_numpy()
+    return units.sort_values(["zone", "unit_id"], kind="stable").reset_index(drop=True)
+
+
+def _grid_units(zones: gpd.GeoDataFrame, size: float) -> pd.DataFrame:
+    xmin, ymin, xmax, ymax = zones.total_bounds
+    xs = np.arange(np.floor(xmin / size) * size, xmax, size)
+    ys = np.arange(np.floor(ymin / size) * size, ymax, size)
+    gx, gy = (a.ravel() for a in np.meshgrid(xs, ys))
+    cells = gpd.GeoDataFrame({"cell": np.arange(gx.size)},
+                             geometry=box(gx, gy, gx + size, gy + size), crs=zones.crs)
+    parts = gpd.overlay(cells, zones[["zone_id", "geometry"]], how="intersection",
+                        keep_geom_type=True)
+    parts["area"] = parts.geometry.area
+    parts = parts[parts["area"] > 0]
+    centre = parts.geometry.representative_point()
+    # centre of the full cell when it lies inside the zone part, else a point inside the part
+    cx, cy = gx[parts["cell"]] + size / 2, gy[parts["cell"]] + size / 2
+    inside = parts.geometry.contains(gpd.points_from_xy(cx, cy), align=False).to_numpy()
+    x = np.where(inside, cx, centre.x.to_numpy())
+    y = np.where(inside, cy, centre.y.to_numpy())
+    total = parts.groupby("zone_id")["area"].transform("sum")
+    out = pd.DataFrame({"unit_id": [f"{z}-g{c}" for z, c in zip(parts["zone_id"], parts["cell"])],
+                        "zone_id": parts["zone_id"].to_numpy(),
+                        "weight": (parts["area"] / total).to_numpy(), "x": x, "y": y})
+    return out
+
+
+def stage_population(population: np.ndarray, stages: dict[str, Stage]) -> np.ndarray:
+    """Children of each stage's ages: (years, zones, stages) from (years, zones, 2, ages)."""
+    both = population.sum(axis=2)
+    return np.stack([both[..., s.ages[0]:s.ages[1] + 1].sum(axis=-1) for s in stages.values()],
+                    axis=-1)
+
+
+def zone_demand(population: np.ndarray, stages: dict[str, Stage]) -> np.ndarray:
+    """Expected pupils: (years, zones, stages) = stage population × enrolment rate."""
+    rates = np.array([s.enrolment for s in stages.values()])
+    return stage_population(population, stages) * rates
+
+
+def largest_remainder(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Round ``values`` (..., U) to integers so each group's total is its rounded sum.
+
+    ``groups`` (U,) gives each unit's group (zone). Leading axes (years, stages) are
+    independent. Ties go to the lower unit index. Vectorised over everything.
+    """
+    values = np.asarray(values, float)
+    lead = values.shape[:-1]
+    flat = values.reshape(-1, values.shape[-1])
+    base = np.floor(flat)
+    rem = flat - base
+    key = groups[None, :] + n_groups * np.arange(flat.shape[0])[:, None]   # (R, U)
+    totals = np.bincount(key.ravel(), weights=flat.ravel(), minlength=flat.shape[0] * n_groups)
+    floors = np.bincount(key.ravel(), weights=base.ravel(), minlength=flat.shape[0] * n_groups)
+    need = np.rint(np.floor(totals + 0.5) - floors).astype(np.int64)   # half rounds up
+    # rank units within each (row, group) by remainder, largest first, ties by position
+    k, r = key.ravel(), rem.ravel()
+    pos = np.tile(np.arange(flat.shape[1]), flat.shape[0])
+    order = np.lexsort((pos, -r, k))
+    sorted_keys = k[order]
+    first = np.searchsorted(sorted_keys, sorted_keys, side="left")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size) - first
+    extra = rank < need[k]
+    return (base.ravel() + extra).reshape(lead + (flat.shape[1],)).astype(np.int64)
+
+
+def unit_demand(zone_pupils: np.ndarray, units: pd.DataFrame, n_zones: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Pupils per unit: fractional (years, stages, U) and whole (same shape).
+
+    ``zone_pupils`` is (years, zones, stages) expected pupils.
+    """
+    zone = units["zone"].to_numpy()
+    frac = np.moveaxis(zone_pupils, 1, -1)[..., zone] * units["weight"].to_numpy()
+    return frac, largest_remainder(frac, zone, n_zones)

@@ -1,0 +1,209 @@
+"""Read CSV tables against a small schema, collecting every problem with its file, row, column.
+
+Rows are reported as the line numbers a text editor shows (header = line 1).
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problems
+
+TRUE = {"true", "1", "yes", "y", "t"}
+FALSE = {"false", "0", "no", "n", "f"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a table schema."""
+
+    name: str
+    kind: str = "str"            # str | int | float | bool | choice
+    required: bool = True
+    min: float | None = None      # inclusive lower bound
+    max: float | None = None      # inclusive upper bound
+    gt: float | None = None       # exclusive lower bound
+    lt: float | None = None       # exclusive upper bound
+    choices: tuple[str, ...] = ()
+    allow_empty: bool = False     # empty cells become NA
+    expected: str = ""            # wording for messages
+
+
+@dataclass
+class Schema:
+    columns: list[Col]
+    one_of: tuple[str, ...] = ()          # exactly one of these columns must be present
+    any_of: tuple[str, ...] = ()          # at least one of these (first wins if several)
+    unique: tuple[str, ...] = ()          # key columns that must be unique together
+    extra: dict[str, Col] = field(default_factory=dict)   # optional typed columns
+
+    def col(self, name: str) -> Col | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return self.extra.get(name)
+
+
+def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
+    """Read a CSV as strings; report unreadable, non-UTF-8 or empty files."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.add(label, f"cannot read file: {exc.strerror}")
+        return None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.add(label, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", row=line,
+                     expected="UTF-8 text; re-save the file as UTF-8 CSV")
+        return None
+    if not text.strip():
+        problems.add(label, "file is empty", expected="a header row and data rows")
+        return None
+    rows = list(csv.reader(text.splitlines()))
+    header = [h.strip() for h in rows[0]]
+    body = rows[1:]
+    bad = [i for i, r in enumerate(body) if r and len(r) != len(header)]
+    for i in bad[:5]:
+        problems.add(label, f"row has {len(body[i])} fields but the header has {len(header)}",
+                     row=i + 2, expected="one field per header column")
+    if bad:
+        return None
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        problems.add(label, f"duplicate column name(s) {', '.join(dupes)}", row=1)
+        return None
+    keep = [i for i, r in enumerate(body) if any(c.strip() for c in r)]
+    frame = pd.DataFrame([[c.strip() for c in body[i]] for i in keep], columns=header,
+                         dtype=object)
+    frame.index = pd.Index([i + 2 for i in keep], name="line")
+    return frame
+
+
+def _convert(series: pd.Series, col: Col, label: str, problems: Problems) -> pd.Series:
+    """Convert one string column to its kind, reporting each bad cell (first 10)."""
+    empty = series.isna() | (series.astype(str) == "")
+    bad_lines: list[tuple[int, str, str]] = []
+    if col.kind in ("int", "float"):
+        values = pd.to_numeric(series.where(~empty), errors="coerce").astype(float)
+        not_number = ~empty & values.isna()
+        bad_lines += [(i, f"{series[i]!r} is not a number", "") for i in series.index[not_number]]
+        nonfinite = ~empty & ~not_number & ~np.isfinite(values.fillna(0))
+        bad_lines += [(i, f"{series[i]!r} is not finite", "") for i in series.index[nonfinite]]
+        if col.kind == "int":
+            frac = ~empty & values.notna() & np.isfinite(values) & (values != np.round(values))
+            bad_lines += [(i, f"{series[i]!r} is not a whole number", "")
+                          for i in series.index[frac]]
+        ok = values.notna() & np.isfinite(values)
+        for bound, test, word in ((col.min, lambda v, b: v < b, ">="),
+                                  (col.max, lambda v, b: v > b, "<="),
+                                  (col.gt, lambda v, b: v <= b, ">"),
+                                  (col.lt, lambda v, b: v >= b, "<")):
+            if bound is not None:
+                out = ok & test(values, bound)
+                bad_lines += [(i, f"value {series[i]} is out of range", f"{word} {bound:g}")
+                              for i in series.index[out]]
+        result = values
+    elif col.kind == "bool":
+        low = series.astype(str).str.lower()
+        good = low.isin(TRUE | FALSE)
+        bad_lines += [(i, f"{series[i]!r} is not true/false", "")
+                      for i in series.index[~empty & ~good]]
+        result = pd.Series(np.where(low.isin(TRUE), True, False), index=series.index,
+                           dtype="boolean").where(~empty)
+    elif col.kind == "choice":
+        good = series.isin(col.choices)
+        for i in series.index[~empty & ~good]:
+            close = difflib.get_close_matches(str(series[i]), col.choices, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            bad_lines.append((i, f"{series[i]!r} is not allowed{hint}", ""))
+        result = series.astype("string")
+    else:
+        result = series.astype("string")
+    if not col.allow_empty:
+        bad_lines += [(i, "value is missing", "") for i in series.index[empty]]
+    for line, msg, exp in sorted(bad_lines)[:10]:
+        problems.add(label, msg, row=int(line), column=col.name,
+                     expected=exp or col.expected or _describe(col))
+    if len(bad_lines) > 10:
+        problems.add(label, f"... and {len(bad_lines) - 10} more bad values", column=col.name)
+    return result
+
+
+def _describe(col: Col) -> str:
+    if col.kind == "choice":
+        return "one of " + ", ".join(col.choices)
+    if col.kind == "bool":
+        return "true/false, 1/0 or yes/no"
+    if col.kind in ("int", "float"):
+        word = "a whole number" if col.kind == "int" else "a number"
+        parts = [f">= {col.min:g}" if col.min is not None else "",
+                 f"> {col.gt:g}" if col.gt is not None else "",
+                 f"<= {col.max:g}" if col.max is not None else "",
+                 f"< {col.lt:g}" if col.lt is not None else ""]
+        bounds = " and ".join(p for p in parts if p)
+        return f"{word} {bounds}".strip()
+    return "text"
+
+
+def read_table(path: Path, label: str, schema: Schema, problems: Problems) -> pd.DataFrame | None:
+    """Read and type a table; returns None when it is unusable (problems are recorded)."""
+    frame = read_csv_text(path, label, problems)
+    if frame is None:
+        return None
+    ok = True
+    present = list(frame.columns)
+    for col in schema.columns:
+        if col.required and col.name not in present:
+            close = difflib.get_close_matches(col.name, present, n=1)
+            hint = f"; found {close[0]!r}, a misspelling?" if close else ""
+            problems.add(label, f"missing column {col.name!r}{hint}", row=1, column=col.name,
+                         expected="columns " + ", ".join(c.name for c in schema.columns
+                                                         if c.required))
+            ok = False
+    for group, exactly in ((schema.one_of, True), (schema.any_of, False)):
+        if group:
+            found = [c for c in group if c in present]
+            if not found or (exactly and len(found) > 1):
+                what = "none" if not found else "several: " + ", ".join(found)
+                problems.add(label, f"needs {'exactly' if exactly else 'at least'} one of the "
+                             f"columns {', '.join(group)} ({what} given)", row=1,
+                             expected="one of " + ", ".join(group))
+                ok = False
+    if not ok:
+        return None
+    out = {}
+    for name in present:
+        col = schema.col(name) or Col(name, "str", required=False, allow_empty=True)
+        out[name] = _convert(frame[name], col, label, problems)
+    typed = pd.DataFrame(out, index=frame.index)
+    if schema.unique and all(c in typed.columns for c in schema.unique):
+        dup = typed.duplicated(list(schema.unique), keep="first")
+        for line in typed.index[dup][:10]:
+            key = ", ".join(f"{c}={typed.at[line, c]}" for c in schema.unique)
+            first = typed.index[(typed[list(schema.unique)] ==
+                                 typed.loc[line, list(schema.unique)]).all(axis=1)][0]
+            problems.add(label, f"duplicate row for {key} (first at line {first})",
+                         row=int(line), column=schema.unique[0],
+                         expected="one row per " + " × ".join(schema.unique))
+    return typed
+
+
+def report_rows(problems: Problems, label: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray,
+                column: str, message: Callable[[pd.Series], str], expected: str,
+                limit: int = 10) -> None:
+    """Add one problem per flagged row (first ``limit``), then a count of the rest."""
+    mask = np.asarray(mask, dtype=bool)
+    idx = frame.index[mask]
+    for line in idx[:limit]:
+        problems.add(label, message(frame.loc[line]), row=int(line), column=column,
+                     expected=expected)
+    if len(idx) > limit:
+        problems.add(label, f"... and {len(idx) - limit} more rows like this", column=column)

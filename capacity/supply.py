@@ -1,0 +1,138 @@
+"""Supply: places per school site, stage and year after the scenario's edits (DESIGN §5).
+
+A *site* is one school × stage: an existing school row, a new key project, or a repurposed
+facility. Expansions add places to their school's site from their opening year. A stage's
+class size changed by the scenario scales every site's places by new ÷ model class size
+(the same classrooms hold larger classes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, Problems
+from .model import Model
+from .scenario import Scenario
+
+NEVER = 10**6
+
+
+@dataclass
+class Supply:
+    """Sites (one row per school × stage) and their places per year."""
+
+    sites: pd.DataFrame      # school_id, name, stage, x, y, lon, lat, opens, closes, kind
+    places: np.ndarray       # (sites, years) places open in each year
+    years: np.ndarray
+    projects: pd.DataFrame   # key projects after edits: project_id, ..., open_year (effective)
+
+
+def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.DataFrame:
+    """The key-project list after drop, delay and add."""
+    p = model.projects.copy()
+    label = scenario.path.name if scenario.path else "scenario"
+    known = set(p["project_id"])
+    for pid in [*scenario.drop, *scenario.project_delays]:
+        if pid not in known:
+            import difflib
+
+            close = difflib.get_close_matches(pid, sorted(known), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(label, f"unknown project id {pid!r}{hint}", column="projects",
+                         expected="a project_id of the model's projects.csv")
+    p = p[~p["project_id"].isin(scenario.drop)].copy()
+    delay = p["project_id"].map(scenario.project_delays).fillna(0).astype(int)
+    p["open_year"] = p["open_year"].astype(int) + delay + scenario.project_delay_all
+    if scenario.add:
+        added = pd.DataFrame(scenario.add)
+        added.index = pd.RangeIndex(len(added))
+        for col in ("project_id", "name", "kind", "stage", "open_year"):
+            if col not in added.columns or added[col].isna().any():
+                problems.add(label, f"[[projects.add]] entries need {col!r}",
+                             column=f"projects.add.{col}",
+                             expected="the columns of projects.csv")
+        if problems:
+            return p
+        dup = added["project_id"].isin(known) | added["project_id"].duplicated()
+        for pid in added.loc[dup, "project_id"]:
+            problems.add(label, f"[[projects.add]] project_id {pid!r} already exists",
+                         column="projects.add.project_id", expected="a new, unique id")
+        for col in ("places", "classes", "cost", "lon", "lat"):
+            if col not in added.columns:
+                added[col] = np.nan
+        added["places"] = added["places"].astype(float).fillna(
+            added["classes"].astype(float) * added["stage"].map(model.base_class_size))
+        added["x"], added["y"] = np.nan, np.nan
+        from .model.validate import _points
+
+        label_add = f"{label} [[projects.add]]"
+        new = added["kind"] == "new"
+        _points(model, added, label_add, problems, rows=new)
+        p = pd.concat([p, added], ignore_index=True)
+    return p
+
+
+def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
+    """Sites and places per year for the scenario; InputError for bad scenario edits."""
+    problems = Problems()
+    projects = _project_edits(model, scenario, problems)
+    s = model.schools
+    label = scenario.path.name if scenario.path else "scenario"
+    stages = set(model.stages)
+    for i, row in enumerate(scenario.repurposed):
+        if row.get("stage") not in stages:
+            problems.add(label, f"repurposed[{i}] stage {row.get('stage')!r} is unknown",
+                         column=f"repurposed[{i}].stage", expected=", ".join(sorted(stages)))
+        for key in ("site_id", "lon", "lat", "places", "from_year"):
+            if key not in row:
+                problems.add(label, f"repurposed[{i}] has no {key!r}",
+                             column=f"repurposed[{i}].{key}",
+                             expected="site_id, name, stage, lon, lat, places, from_year")
+    bad_stage = ~projects["stage"].isin(stages)
+    for pid in projects.loc[bad_stage, "project_id"]:
+        problems.add(label, f"project {pid!r} has an unknown stage", column="stage",
+                     expected=", ".join(sorted(stages)))
+    problems.raise_if_any()
+
+    cols = ["school_id", "name", "stage", "x", "y", "lon", "lat"]
+    existing = s[cols + ["places"]].assign(opens=-NEVER, closes=NEVER, kind="existing")
+    new = projects[projects["kind"] == "new"]
+    new_sites = pd.DataFrame({"school_id": new["project_id"], "name": new["name"],
+                              "stage": new["stage"], "x": new["x"], "y": new["y"],
+                              "lon": new["lon"], "lat": new["lat"], "places": new["places"],
+                              "opens": new["open_year"], "closes": NEVER, "kind": "new"})
+    frames = [existing, new_sites]
+    if scenario.repurposed:
+        r = pd.DataFrame(scenario.repurposed)
+        r["name"] = r["name"] if "name" in r else r["site_id"]
+        r["x"], r["y"] = np.nan, np.nan
+        r.index = pd.RangeIndex(len(r))
+        from .model.validate import _points
+
+        _points(model, r, f"{label} [[repurposed]]", problems)
+        problems.raise_if_any()
+        frames.append(pd.DataFrame({
+            "school_id": r["site_id"], "name": r["name"], "stage": r["stage"], "x": r["x"],
+            "y": r["y"], "lon": r["lon"], "lat": r["lat"], "places": r["places"].astype(float),
+            "opens": r["from_year"].astype(int),
+            "closes": r["to_year"].fillna(NEVER).astype(int) if "to_year" in r else NEVER,
+            "kind": "repurposed"}))
+    sites = pd.concat(frames, ignore_index=True)
+    sites["places"] = sites["places"].astype(float)
+    yrs = np.asarray(years)
+    open_ = (sites["opens"].to_numpy()[:, None] <= yrs) & (yrs <= sites["closes"].to_numpy()[:, None])
+    places = sites["places"].to_numpy()[:, None] * open_
+
+    exp = projects[projects["kind"] == "expansion"]
+    if len(exp):
+        site_key = pd.Series(np.arange(len(sites)),
+                             index=pd.MultiIndex.from_arrays([sites["school_id"], sites["stage"]]))
+        idx = site_key.loc[list(zip(exp["school_id"], exp["stage"]))].to_numpy()
+        add = exp["places"].to_numpy(float)[:, None] * (exp["open_year"].to_numpy()[:, None] <= yrs)
+        np.add.at(places, idx, add)
+    scale = sites["stage"].map(lambda st: model.stages[st].class_size
+                               / model.base_class_size.get(st, model.stages[st].class_size))
+    places = np.floor(places * scale.to_numpy(float)[:, None] + 1e-9)
+    return Supply(sites=sites, places=places.astype(np.int64), years=yrs, projects=projects)

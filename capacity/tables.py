@@ -1,0 +1,165 @@
+"""Turn arrays of one run into the contract's long tables (DESIGN §8) and indicators."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .allocate import Allocation
+    from .model import Model
+    from .pipeline import Projected
+    from .scenario import Scenario
+    from .supply import Supply
+
+COMPULSORY = ("primary", "junior")
+
+
+def build_tables(model: "Model", scenario: "Scenario", projected: "Projected",
+                 units: pd.DataFrame, zpop: np.ndarray, zpupils: np.ndarray,
+                 whole: np.ndarray, supply: "Supply",
+                 out: dict[tuple[str, str], list["Allocation"]]) -> dict[str, pd.DataFrame]:
+    """Every table of the run folder except the workbook views."""
+    years = projected.years
+    zone_ids = np.array(model.zone_ids, dtype=object)
+    stage_names = list(model.stages)
+    Y, Z, K = zpupils.shape
+    demand = pd.DataFrame({
+        "zone_id": np.tile(np.repeat(zone_ids, K), Y),
+        "year": np.repeat(years, Z * K),
+        "stage": np.tile(stage_names, Y * Z),
+        "pupils": zpupils.ravel()})
+    sites = supply.sites
+    unit_ids = units["unit_id"].to_numpy(object)
+    zone_of_unit = units["zone"].to_numpy()
+    alloc_parts, school_parts, short_parts = [], [], []
+    for (stage, mode), per_year in out.items():
+        k = stage_names.index(stage)
+        sel = np.flatnonzero((sites["stage"] == stage).to_numpy())
+        sid = sites["school_id"].to_numpy(object)[sel]
+        for y, a in enumerate(per_year):
+            year = years[y]
+            unserved = np.flatnonzero(a.unserved)
+            alloc_parts.append(pd.DataFrame({
+                "unit_id": np.r_[unit_ids[a.unit], unit_ids[unserved]],
+                "school_id": np.r_[sid[a.school], np.full(unserved.size, None, object)],
+                "year": year, "stage": stage, "mode": mode,
+                "pupils": np.r_[a.pupils, a.unserved[unserved]].astype(np.int64),
+                "distance_m": np.r_[a.distance, np.full(unserved.size, np.nan)]}))
+            places = supply.places[sel, y]
+            load = a.load(sel.size)
+            is_open = places > 0
+            school_parts.append(pd.DataFrame({
+                "school_id": sid[is_open], "year": year, "stage": stage, "mode": mode,
+                "places": places[is_open], "pupils": load[is_open],
+                "utilisation": load[is_open] / places[is_open]}))
+            dem = np.bincount(zone_of_unit, weights=whole[y, k], minlength=Z)
+            served = np.bincount(zone_of_unit, weights=a.served(), minlength=Z)
+            reach = np.bincount(zone_of_unit, weights=a.out_of_reach, minlength=Z)
+            short_parts.append(pd.DataFrame({
+                "zone_id": zone_ids, "year": year, "stage": stage, "mode": mode,
+                "demand": dem.astype(np.int64), "served": served.astype(np.int64),
+                "shortfall": (dem - served).astype(np.int64),
+                "out_of_reach": reach.astype(np.int64)}))
+    allocation = pd.concat(alloc_parts, ignore_index=True)
+    schools = pd.concat(school_parts, ignore_index=True)
+    shortfall = pd.concat(short_parts, ignore_index=True)
+
+    open_ = supply.places > 0
+    si, yi = np.nonzero(open_)
+    capacity = pd.DataFrame({
+        "school_id": sites["school_id"].to_numpy(object)[si],
+        "name": sites["name"].to_numpy(object)[si], "year": years[yi],
+        "stage": sites["stage"].to_numpy(object)[si], "places": supply.places[si, yi],
+        "lon": sites["lon"].to_numpy(float)[si], "lat": sites["lat"].to_numpy(float)[si]})
+    summary = (shortfall.groupby(["year", "stage", "mode"], as_index=False, sort=False)
+               [["demand", "served", "shortfall", "out_of_reach"]].sum())
+    places_total = capacity.groupby(["year", "stage"], as_index=False)["places"].sum()
+    summary = summary.merge(places_total, on=["year", "stage"], how="left")
+    summary["places"] = summary["places"].fillna(0).astype(np.int64)
+    summary = summary[["year", "stage", "mode", "demand", "places", "served", "shortfall",
+                       "out_of_reach"]].sort_values(["stage", "mode", "year"], kind="stable")
+
+    indicators = build_indicators(model, scenario.mode, years, zpop, out, supply)
+    p = supply.projects
+    projects = pd.DataFrame({
+        "project_id": p["project_id"], "name": p["name"], "kind": p["kind"],
+        "stage": p["stage"],
+        "school_id": np.where(p["kind"] == "new", p["project_id"],
+                              p.get("school_id", pd.Series(None, index=p.index))),
+        "places": p["places"], "open_year": p["open_year"].astype(int),
+        "cost": p.get("cost", pd.Series(np.nan, index=p.index)),
+        "lon": p.get("lon", np.nan), "lat": p.get("lat", np.nan)})
+    return {
+        "population": projected.population_table(), "demand": demand,
+        "units": units[["unit_id", "zone_id", "lon", "lat"]].copy(), "capacity": capacity,
+        "allocation": allocation, "schools": schools, "shortfall": shortfall,
+        "summary": summary.reset_index(drop=True), "indicators": indicators,
+        "components": projected.components_table(), "projects": projects}
+
+
+def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray:
+    """Which kindergarten sites are inclusive (普惠): schools.csv ``inclusive``; new
+    kindergarten projects count as inclusive unless projects.csv says otherwise."""
+    sites = supply.sites
+    flag = pd.Series(False, index=sites.index)
+    s = model.schools
+    if "inclusive" in s.columns and len(s):
+        key = s.set_index(["school_id", "stage"])["inclusive"].fillna(False).astype(bool)
+        pairs = list(zip(sites["school_id"], sites["stage"]))
+        flag = pd.Series([bool(key.get(pr, False)) for pr in pairs], index=sites.index)
+    p = model.projects
+    new_kg = (sites["kind"] != "existing") & (sites["stage"] == "kindergarten")
+    if "inclusive" in p.columns:
+        own = p.set_index("project_id")["inclusive"]
+        flag[new_kg] = sites.loc[new_kg, "school_id"].map(own).fillna(True).astype(bool)
+    else:
+        flag[new_kg] = True
+    return flag.to_numpy(bool)
+
+
+def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndarray,
+                     out: dict[tuple[str, str], list["Allocation"]], supply: "Supply"
+                     ) -> pd.DataFrame:
+    """indicators.csv for the scenario's mode, each beside its [targets] value.
+
+    - ``<stage>_enrolment_rate``: pupils served ÷ children of the stage's ages;
+    - ``inclusive_kindergarten_coverage``: pupils at inclusive kindergartens ÷ all served
+      kindergarten pupils;
+    - ``nearby_enrolment_rate``: compulsory-stage (primary, junior) pupils placed at the
+      nearest school of their stage within the radius ÷ all compulsory-stage pupils.
+    ``met`` is value ≥ target (empty when the model sets no target).
+    """
+    rows: list[pd.DataFrame] = []
+    stage_names = list(model.stages)
+    for k, stage in enumerate(stage_names):
+        served = np.array([a.pupils.sum() for a in out[(stage, mode)]], float)
+        eligible = zpop[:, :, k].sum(axis=1)
+        rows.append(pd.DataFrame({"year": years, "indicator": f"{stage}_enrolment_rate",
+                                  "value": np.divide(served, eligible, out=np.zeros_like(served),
+                                                     where=eligible > 0)}))
+    if "kindergarten" in model.stages:
+        inc = _inclusive_sites(supply, model)[(supply.sites["stage"] == "kindergarten")
+                                              .to_numpy()]
+        allocs = out[("kindergarten", mode)]
+        at_inc = np.array([a.pupils[inc[a.school]].sum() for a in allocs], float)
+        total = np.array([a.pupils.sum() for a in allocs], float)
+        rows.append(pd.DataFrame({"year": years, "indicator": "inclusive_kindergarten_coverage",
+                                  "value": np.divide(at_inc, total, out=np.zeros_like(total),
+                                                     where=total > 0)}))
+    comp = [s for s in COMPULSORY if s in model.stages]
+    if comp:
+        near = sum(np.array([a.pupils[a.nearest].sum() for a in out[(s, mode)]], float)
+                   for s in comp)
+        demand = sum(np.array([a.pupils.sum() + a.unserved.sum() for a in out[(s, mode)]],
+                              float) for s in comp)
+        rows.append(pd.DataFrame({"year": years, "indicator": "nearby_enrolment_rate",
+                                  "value": np.divide(near, demand, out=np.zeros_like(near),
+                                                     where=demand > 0)}))
+    ind = pd.concat(rows, ignore_index=True)
+    ind["target"] = ind["indicator"].map(
+        {k: v for k, v in model.targets.items() if k != "year"}).astype(float)
+    met = ind["value"] >= ind["target"] - 1e-12
+    ind["met"] = met.astype("boolean").where(ind["target"].notna())
+    return ind[["year", "indicator", "value", "target", "met"]]
