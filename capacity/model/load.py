@@ -214,7 +214,9 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
             continue
         tables[key] = read_table(files[key], files[key].name, SCHEMAS[key], problems)
     zones = _read_zones(files["zones"], crs, problems)
-    problems.raise_if_any()
+    if zones is None or any(t is None for t in tables.values()):
+        problems.raise_if_any()
+    damaged = bool(problems)  # cells with bad values: cross-checks are best effort
 
     grid_m = float(conf.get("units", {}).get("grid_m", 500.0))
     model = Model(
@@ -236,7 +238,11 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         files=files)
     from .validate import validate_tables
 
-    validate_tables(model, problems)
+    try:
+        validate_tables(model, problems)
+    except (ValueError, TypeError, KeyError):
+        if not damaged:
+            raise
     problems.raise_if_any()
     return model
 
@@ -288,15 +294,16 @@ def _stages(conf: Any, overrides: dict[str, dict[str, Any]], label: str, text: s
                          row=key_line(text, f"{where}.ages"), column=f"{where}.ages",
                          expected=f"[first, last] completed years, 0 <= first <= last < {open_age}")
             continue
-        checks = [("enrolment", 0 < merged["enrolment"] <= 1.5, "a share in (0, 1.5]"),
-                  ("class_size", merged["class_size"] > 0, "a positive whole number"),
-                  ("radius_m", merged["radius_m"] > 0, "a positive distance in metres"),
-                  ("cost_per_place", merged["cost_per_place"] >= 0, "CNY >= 0")]
+        checks = [("enrolment", lambda v: 0 < v <= 1.5, "a share in (0, 1.5]"),
+                  ("class_size", lambda v: v > 0 and v == int(v), "a positive whole number"),
+                  ("radius_m", lambda v: v > 0, "a positive distance in metres"),
+                  ("cost_per_place", lambda v: v >= 0, "CNY >= 0")]
         bad = False
         for key, ok, exp in checks:
             if not isinstance(merged[key], (int, float)) or isinstance(merged[key], bool):
-                continue  # type already reported by the spec check
-            if not ok:
+                bad = True  # wrong type: reported by the spec check
+                continue
+            if not ok(merged[key]):
                 problems.add(label, f"{where}.{key} = {merged[key]!r} is out of range",
                              row=key_line(text, f"{where}.{key}"), column=f"{where}.{key}",
                              expected=exp)
