@@ -334,6 +334,7 @@ def _read_zones(path: Path, crs: str, problems: Problems) -> gpd.GeoDataFrame | 
         problems.add(label, f"cannot read zones: {str(exc).splitlines()[0]}",
                      expected="a GeoJSON/GeoPackage of polygons with zone_id and name")
         return None
+    before = len(problems.items)
     if zones.empty:
         problems.add(label, "no zones in file", expected="at least one polygon")
         return None
@@ -345,7 +346,7 @@ def _read_zones(path: Path, crs: str, problems: Problems) -> gpd.GeoDataFrame | 
         problems.add(label, "coordinate reference system not declared",
                      expected="a CRS in the file (GeoJSON is WGS84 by definition; "
                               "set it when writing)")
-    if problems:
+    if len(problems.items) > before:
         return None
     zones = zones[["zone_id", "name", "geometry"]].copy()
     zones["zone_id"] = zones["zone_id"].astype("string")
