@@ -16,12 +16,11 @@ import pandas as pd
 
 from .allocate import Allocation, Arcs
 from .model import Model
+from .result import EXTRA_TABLES
 from .scenario import Scenario
 from .supply import Supply, build_supply
 
-COLUMNS = ["project_id", "name", "kind", "stage", "open_year", "places",
-           "extra_shortfall_total", "extra_shortfall_peak", "peak_year",
-           "latest_open_year_without_extra_shortfall", "needed_by_horizon"]
+COLUMNS = EXTRA_TABLES["criticality"]
 
 
 def project_criticality(model: Model, scenario: Scenario, units: pd.DataFrame,
@@ -66,8 +65,8 @@ def project_criticality(model: Model, scenario: Scenario, units: pd.DataFrame,
         rows.append({
             "project_id": p["project_id"], "name": p["name"], "kind": p["kind"],
             "stage": stage, "open_year": int(p["open_year"]), "places": p["places"],
-            "extra_shortfall_total": int(extra.sum()),
-            "extra_shortfall_peak": int(extra.max(initial=0)),
+            "extra_shortfall_if_dropped": int(extra.sum()),
+            "extra_shortfall_if_dropped_peak": int(extra.max(initial=0)),
             "peak_year": int(years[peak]) if extra.max(initial=0) > 0 else None,
             "latest_open_year_without_extra_shortfall":
                 int(years[positive[0]]) if len(positive) else None,

@@ -39,6 +39,10 @@ EXTRA_TABLES: dict[str, list[str]] = {
     "components": ["zone_id", "year", "births", "deaths", "net_migration"],
     "projects": ["project_id", "name", "kind", "stage", "school_id", "places", "open_year",
                  "cost", "lon", "lat"],
+    "criticality": ["project_id", "name", "kind", "stage", "open_year", "places",
+                    "extra_shortfall_if_dropped", "extra_shortfall_if_dropped_peak",
+                    "peak_year", "latest_open_year_without_extra_shortfall",
+                    "needed_by_horizon"],
 }
 
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
