@@ -1,0 +1,26 @@
+"""Demography engine: cohort-component projection, life tables, age schedules (DESIGN §4)."""
+from capacity.demography.ccm import Projection, project
+from capacity.demography.lifetable import (
+    LifeTable,
+    life_expectancy,
+    life_table,
+    sx_from_life_table,
+    sx_from_Lx,
+    sx_from_mx,
+    sx_from_qx,
+)
+from capacity.demography.schedules import (
+    ROGERS_CASTRO_STANDARD,
+    housing_inflow,
+    rogers_castro,
+    spread_total,
+    tfr_factors,
+    young_family_profile,
+)
+
+__all__ = [
+    "Projection", "project", "LifeTable", "life_table", "life_expectancy",
+    "sx_from_life_table", "sx_from_Lx", "sx_from_mx", "sx_from_qx",
+    "ROGERS_CASTRO_STANDARD", "housing_inflow", "rogers_castro", "spread_total",
+    "tfr_factors", "young_family_profile",
+]
