@@ -16,12 +16,15 @@ setup: $(BIN)/capacity
 
 run: setup
 	$(BIN)/capacity validate models/tongzhou
+	$(BIN)/capacity run scenarios/*.toml -o $(OUT)
+	$(BIN)/capacity compare $(addprefix $(OUT)/,$(basename $(notdir $(wildcard scenarios/*.toml)))) -o $(OUT)/compare
 
 test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python benchmarks/bench_projection.py
+	$(BIN)/python benchmarks/bench_allocation.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
