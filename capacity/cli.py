@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -205,7 +210,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                              maps=not args.no_maps))
         progress.done()
         _print_warnings(result.manifest.get("warnings", []))
-        print(headline(result, folder))
+        sys.stderr.flush()
+        print(headline(result, folder), flush=True)
     return 0
 
 

@@ -7,6 +7,7 @@ class size changed by the scenario scales every site's places by new ÷ model cl
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,16 +35,27 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
     p = model.projects.copy()
     label = scenario.path.name if scenario.path else "scenario"
     known = set(p["project_id"])
-    for pid in [*scenario.drop, *scenario.project_delays]:
-        if pid not in known:
-            import difflib
+    group = p["group_id"].fillna(p["project_id"]) if "group_id" in p.columns else p["project_id"]
 
-            close = difflib.get_close_matches(pid, sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.add(label, f"unknown project id {pid!r}{hint}", column="projects",
-                         expected="a project_id of the model's projects.csv")
-    p = p[~p["project_id"].isin(scenario.drop)].copy()
-    delay = p["project_id"].map(scenario.project_delays).fillna(0).astype(int)
+    def rows_of(pid: str) -> pd.Series:
+        """A project id, or a group_id naming every row of a multi-stage project."""
+        if pid in known:
+            return p["project_id"] == pid
+        if (group == pid).any():
+            return group == pid
+        close = difflib.get_close_matches(pid, sorted(known | set(group)), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.add(label, f"unknown project id {pid!r}{hint}", column="projects",
+                     expected="a project_id or group_id of the model's projects.csv")
+        return pd.Series(False, index=p.index)
+
+    dropped = pd.Series(False, index=p.index)
+    for pid in scenario.drop:
+        dropped |= rows_of(pid)
+    delay = pd.Series(0, index=p.index)
+    for pid, years in scenario.project_delays.items():
+        delay[rows_of(pid)] = years
+    p, delay = p[~dropped].copy(), delay[~dropped]
     p["open_year"] = p["open_year"].astype(int) + delay + scenario.project_delay_all
     if scenario.add:
         added = pd.DataFrame(scenario.add)

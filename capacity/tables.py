@@ -79,7 +79,10 @@ def build_tables(model: "Model", scenario: "Scenario", projected: "Projected",
     summary = summary.merge(places_total, on=["year", "stage"], how="left")
     summary["places"] = summary["places"].fillna(0).astype(np.int64)
     summary = summary[["year", "stage", "mode", "demand", "places", "served", "shortfall",
-                       "out_of_reach"]].sort_values(["stage", "mode", "year"], kind="stable")
+                       "out_of_reach"]]
+    order = {name: i for i, name in enumerate(stage_names)}
+    summary = summary.sort_values(["stage", "mode", "year"], kind="stable",
+                                  key=lambda c: c.map(order) if c.name == "stage" else c)
 
     indicators = build_indicators(model, scenario.mode, years, zpop, out, supply)
     p = supply.projects
