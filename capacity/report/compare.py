@@ -1,0 +1,233 @@
+"""Scenario comparison (``capacity compare``): shortfall, worst-year zones and indicators
+of several runs side by side, each run in its own allocation mode (``result.mode``).
+
+Tables (columns in order):
+
+- ``shortfall`` — stage, year, then one column per scenario (named by the scenario): the
+  district shortfall (pupils) in that scenario's mode. Years one run lacks are empty.
+- ``worst_year_zones`` — one row per scenario × stage × zone: stage, scenario, mode,
+  worst_year, district_shortfall, zone_id, zone_name, demand, served, shortfall,
+  out_of_reach, in_reach_unserved. The worst year of a stage, per scenario, is the year
+  of the largest district shortfall of that stage in that scenario's mode (the earliest such
+  year on ties, so the first year when no year falls short); the zones are shown in that year.
+- ``indicators`` — indicator, year, target, then one column per scenario: the value.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, Problem
+from ..result import Result
+from . import labels as L
+from .budget import _in_mode, _sort, shortfall_by_zone_view, write_workbook
+
+#: Files written by :func:`write_compare`.
+COMPARE_FILES = ("compare_shortfall.csv", "compare_worst_year_zones.csv",
+                 "compare_indicators.csv", "compare.xlsx")
+
+_RESERVED = {"stage", "year", "indicator", "target"}
+
+
+def _where(result: Result) -> str:
+    return str(result.path) if result.path is not None else f"<run {result.name!r}>"
+
+
+def check_names(results: Sequence[Result]) -> list[str]:
+    """Scenario names, which must be unique (InputError naming the folders otherwise)."""
+    if not results:
+        raise InputError.single("compare", "no runs to compare",
+                                expected="one or more run folders")
+    names = pd.Series([r.name for r in results], dtype="string")
+    problems = []
+    for name in names[names.duplicated()].unique():
+        folders = [_where(r) for r in results if r.name == name]
+        problems += [Problem(f, f"scenario name {name!r} is shared by the runs in "
+                             + ", ".join(folders),
+                             expected="runs of scenarios with different names") for f in folders]
+    problems += [Problem(_where(r), f"scenario name {r.name!r} clashes with a column name",
+                         expected=f"a name other than {sorted(_RESERVED)}")
+                 for r in results if r.name in _RESERVED]
+    if problems:
+        raise InputError(problems)
+    return list(names)
+
+
+def _stages(results: Sequence[Result], present: pd.Series) -> list[str]:
+    order = list(dict.fromkeys([s for r in results for s in r.stages] + list(L.STAGES)))
+    return order + sorted(set(present.dropna().astype(str)) - set(order))
+
+
+def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
+    """``shortfall``, ``worst_year_zones`` and ``indicators`` side by side (module docstring)."""
+    names = check_names(results)
+    summaries = pd.concat(
+        [_in_mode(r.summary, r.mode)[["stage", "year", "shortfall"]]
+         .assign(scenario=r.name, mode=r.mode) for r in results], ignore_index=True)
+    summaries["stage"] = summaries["stage"].astype("string")
+    stages = _stages(results, summaries["stage"])
+
+    wide = (summaries.drop_duplicates(["scenario", "stage", "year"])
+            .pivot(index=["stage", "year"], columns="scenario", values="shortfall")
+            .reindex(columns=names).reset_index())
+    wide.columns.name = None
+    shortfall = _sort(wide.astype({"stage": "string"}), ["stage", "year"], {"stage": stages})
+
+    worst = (summaries.sort_values(["shortfall", "year"], ascending=[False, True], kind="stable")
+             .drop_duplicates(["scenario", "stage"])
+             .rename(columns={"year": "worst_year", "shortfall": "district_shortfall"}))
+    zones = pd.concat([shortfall_by_zone_view(r).assign(scenario=r.name) for r in results],
+                      ignore_index=True)
+    wz = zones.merge(worst, left_on=["scenario", "stage", "year"],
+                     right_on=["scenario", "stage", "worst_year"])
+    zone_order = list(dict.fromkeys(zones["zone_id"]))
+    wz = _sort(wz[["stage", "scenario", "mode", "worst_year", "district_shortfall", "zone_id",
+                   "zone_name", "demand", "served", "shortfall", "out_of_reach",
+                   "in_reach_unserved"]],
+               ["stage", "scenario", "zone_id"],
+               {"stage": stages, "scenario": names, "zone_id": zone_order})
+
+    frames = [r.tables["indicators"][["year", "indicator", "value", "target"]]
+              .assign(scenario=r.name) for r in results if "indicators" in r.tables]
+    if frames:
+        ind = pd.concat(frames, ignore_index=True)
+        ind["indicator"] = ind["indicator"].astype("string")
+        ind = ind.drop_duplicates(["scenario", "indicator", "year"])
+        ind[["value", "target"]] = ind[["value", "target"]].apply(pd.to_numeric,
+                                                                  errors="coerce")
+        values = ind.pivot(index=["indicator", "year"], columns="scenario",
+                           values="value").reindex(columns=names)
+        target = ind.groupby(["indicator", "year"])["target"].first()
+        indicators = pd.concat([target, values], axis=1).reset_index()
+        indicators.columns.name = None
+        order = list(dict.fromkeys(ind["indicator"]))
+        indicators = _sort(indicators, ["indicator", "year"], {"indicator": order})
+    else:
+        indicators = pd.DataFrame(columns=["indicator", "year", "target", *names])
+    return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators}
+
+
+def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
+    zh = lang == "zh"
+    rows = [(r.name, f"{_where(r)} — {L.mode_label(r.mode, lang)} ({r.mode})") for r in results]
+    rows += [
+        (L.sheet_label("shortfall", lang),
+         "各情景按其自身分配方式的全区学位缺口（人），按学段、年份并列。" if zh else
+         "District shortfall (pupils) per stage and year, one column per scenario, each in "
+         "its own allocation mode."),
+        (L.sheet_label("worst_year_zones", lang),
+         "各情景、各学段全区缺口最大的年份（并列时取最早年份）中各区域的缺口。" if zh else
+         "Per scenario and stage, the zones in the worst year: the year of the largest "
+         "district shortfall of the stage in that scenario (the earliest on ties)."),
+        (L.sheet_label("indicators", lang),
+         "各情景指标值与2025年目标并列。" if zh else
+         "Indicator values per scenario beside the plan's 2025 targets."),
+    ]
+    return rows
+
+
+def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
+                results: Sequence[Result], lang: str) -> None:
+    for key, frame in tables.items():
+        frame.to_csv(folder / f"compare_{key}.csv", index=False)
+    formats = {"shortfall": {n: "count" for n in names},
+               "indicators": {n: "rate" for n in names}}
+    write_workbook(folder / "compare.xlsx", tables, lang=lang, notes=_notes(results, lang),
+                   formats=formats)
+
+
+def write_compare(results: Sequence[Result], out_dir: str | Path, *, lang: str = "en") -> Path:
+    """Write the comparison into ``out_dir`` (CSV + ``compare.xlsx``) atomically; return it.
+
+    Files are written to a temporary sibling folder first. If ``out_dir`` does not exist or
+    holds only earlier comparison files, the folder is swapped in whole; otherwise (a folder
+    holding other things) each file is moved in with an atomic rename, others left alone.
+    """
+    L.check_lang(lang)
+    tables = compare(results)
+    names = [r.name for r in results]
+    final = Path(out_dir)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        _write_into(tables, names, tmp, results, lang)
+        if not final.exists():
+            os.replace(tmp, final)
+        elif final.is_dir() and {p.name for p in final.iterdir()} <= set(COMPARE_FILES):
+            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
+            os.replace(final, old / "x")
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        elif final.is_dir():
+            for file in COMPARE_FILES:
+                os.replace(tmp / file, final / file)
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            raise InputError.single(final, "the comparison's output path is a file",
+                                    expected="a folder (it is created if missing)")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _fmt(value: object, kind: str) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "-"
+    if kind == "rate":
+        return f"{float(value):.1%}"
+    if kind == "year":
+        return f"{int(value)}"
+    if kind == "count":
+        return f"{float(value):,.0f}"
+    return str(value)
+
+
+def _text_table(header: list[str], rows: list[list[str]], align: str | None = None) -> str:
+    """Fixed-width table; ``align`` is one letter (l/r) per column, default ``lrr…``."""
+    widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(header)]
+    align = align or "l" + "r" * (len(header) - 1)
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if align[j] == "l" else c.rjust(w)
+                         for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def format_compare(tables: dict[str, pd.DataFrame]) -> str:
+    """Plain-text tables for the terminal: shortfall by year per stage, the worst years,
+    and the indicators, one column per scenario."""
+    short = tables["shortfall"]
+    names = [c for c in short.columns if c not in ("stage", "year")]
+    parts = []
+    for stage, block in short.groupby("stage", sort=False):    # over stages, not rows
+        rows = [[_fmt(y, "year"), *(_fmt(v, "count") for v in vals)]
+                for y, vals in zip(block["year"], block[names].to_numpy())]
+        parts.append(f"Shortfall (pupils), {L.stage_label(str(stage))}\n"
+                     + _text_table(["year", *names], rows))
+    wz = tables.get("worst_year_zones")
+    if wz is not None and not wz.empty:
+        worst = wz.drop_duplicates(["stage", "scenario"])
+        top = (wz.sort_values("shortfall", ascending=False, kind="stable")
+               .drop_duplicates(["stage", "scenario"]).set_index(["stage", "scenario"]))
+        rows = [[L.stage_label(st), sc, md, _fmt(y, "year"), _fmt(d, "count"),
+                 f"{top.loc[(st, sc), 'zone_name']} ({_fmt(top.loc[(st, sc), 'shortfall'], 'count')})"]
+                for st, sc, md, y, d in worst[["stage", "scenario", "mode", "worst_year",
+                                               "district_shortfall"]].itertuples(index=False)]
+        parts.append("Worst year per stage\n" + _text_table(
+            ["stage", "scenario", "mode", "worst year", "shortfall", "worst zone (shortfall)"],
+            rows, align="lllrrl"))
+    ind = tables.get("indicators")
+    if ind is not None and not ind.empty:
+        rows = [[L.indicator_label(str(i)), _fmt(y, "year"), _fmt(t, "rate"),
+                 *(_fmt(v, "rate") for v in vals)]
+                for i, y, t, vals in zip(ind["indicator"], ind["year"], ind["target"],
+                                         ind[names].to_numpy(dtype=float))]
+        parts.append("Indicators\n" + _text_table(["indicator", "year", "target", *names], rows))
+    return "\n\n".join(parts) + "\n"
