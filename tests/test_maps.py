@@ -1,0 +1,241 @@
+"""Static and interactive catchment maps (capacity.report.maps)."""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from capacity.errors import InputError
+from capacity.report import maps
+from capacity.result import Result
+from synthetic_result import make_result
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: An http(s) URL used as a resource load: src=, href=, url( or @import.
+LOAD = re.compile(r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?\s*|url\(\s*["']?|"""
+                  r"""@import\s+["']?)(?:https?:)?//""", re.I)
+
+
+def network_loads(text: str) -> list[str]:
+    """Every http(s) (or protocol-relative) resource load in an HTML/SVG text."""
+    return [m.group(0) for m in LOAD.finditer(text)]
+
+
+def embedded_data(page: str) -> dict:
+    m = re.search(r'<script id="map-data" type="application/json">(.*?)</script>', page, re.S)
+    assert m, "no embedded map data"
+    return json.loads(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def result() -> Result:
+    return make_result()
+
+
+def test_static_maps_written(result: Result, tmp_path: Path) -> None:
+    paths = maps.write_static_maps(result, tmp_path, "primary", 2021, rings=True)
+    png, svg = paths
+    assert png == tmp_path / "maps" / "primary_2021.png"
+    assert svg == tmp_path / "maps" / "primary_2021.svg"
+    assert png.read_bytes()[:8] == PNG_SIGNATURE
+    assert png.stat().st_size > 10_000
+    root = ET.parse(svg).getroot()
+    assert root.tag.endswith("svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "Primary (ages 6–11), 2021" in text or "Primary" in text
+    assert not network_loads(text)
+
+
+def test_static_map_every_stage_year_and_mode(result: Result) -> None:
+    for stage in maps.run_stages(result):
+        for year in maps.run_years(result):
+            for mode in ("catchment", "optimal"):
+                fig = maps.static_map(result, stage, year, mode=mode)
+                assert fig.axes and fig.get_suptitle().startswith("synthetic")
+                assert str(year) in fig.get_suptitle()
+
+
+def test_shortfall_per_1000_children(result: Result) -> None:
+    stats = maps.zone_stats(result, "primary", 2020, "optimal").set_index("zone_id")
+    # z3: 30 pupils short, children aged 6–11 = 6 ages × 2 sexes × 12
+    assert stats.loc["z3", "children"] == pytest.approx(144)
+    assert stats.loc["z3", "per_1000"] == pytest.approx(1000 * 30 / 144)
+    assert stats.loc["z1", "per_1000"] == pytest.approx(0)
+
+
+def test_catchments_from_assignment(result: Result) -> None:
+    catch = maps.catchments(result, "primary", 2020, "optimal").set_index("school_id")
+    assert set(catch.index) == {"p1", ""}  # z1, z2 served by p1; z3 not served
+    zones = result.zones.to_crs(maps.DEFAULT_CRS)
+    total = zones.union_all().area
+    assert catch.area.sum() == pytest.approx(total, rel=1e-4)  # outline snapped to 1 m
+    assert catch.loc["p1"].geometry.area == pytest.approx(2 / 3 * total, rel=0.02)
+
+
+def test_open_projects_by_year(result: Result) -> None:
+    assert maps.open_projects(result, "primary", 2020).empty
+    assert list(maps.open_projects(result, "primary", 2021)["project_id"]) == ["new-p"]
+    assert maps.open_projects(result, "junior", 2021).empty
+
+
+def test_interactive_map_offline_with_data(result: Result, tmp_path: Path) -> None:
+    path = maps.write_interactive_map(result, tmp_path)
+    assert path == tmp_path / "maps" / "catchments.html"
+    page = path.read_text(encoding="utf-8")
+    assert not network_loads(page)
+    assert "http://" not in page and "https://" not in page
+    data = embedded_data(page)
+    assert data["zones"]["id"] == ["z1", "z2", "z3"]
+    assert {"Primary one", "Junior one"} <= set(data["schools"]["name"])
+    assert set(data["data"]) == {"primary", "junior"}
+    for year in maps.run_years(result):
+        assert re.search(rf'<option value="{year}"[^>]*>{year}</option>', page)
+    for stage in ("primary", "junior"):
+        assert f'<option value="{stage}">' in page
+    assert 'type="range"' in page
+    assert data["projects"][0]["name"] == "New primary"
+    assert data["projects"][0]["open"] == 2021
+    entry = data["data"]["primary"]["2021"]
+    assert entry["p"] == [120]
+    assert entry["m"]["optimal"]["f"] == [0, 0, 30]
+    # every unit cell is a path; z3's unit is not served (code 1), z1's goes to p1
+    codes = data["assign"][entry["m"]["optimal"]["a"]]
+    width = data["codeWidth"]
+    decoded = [maps._B64.index(codes[i * width:(i + 1) * width][-1]) for i in range(3)]
+    p1 = data["schools"]["id"].index("p1")
+    assert decoded == [p1 + 2, p1 + 2, 1]
+    assert all(c.startswith("M") for c in data["cells"])
+
+
+def test_svg_paths_compact_and_closed() -> None:
+    paths = maps.svg_paths([box(0, 0, 100, 50), None], origin=(0, 50), unit=5)
+    assert paths == ["M20 10 l0 -10 -20 0 0 10z", ""]  # box() starts at (maxx, miny)
+
+
+def test_map_command(result: Result, tmp_path: Path) -> None:
+    folder = result.write(tmp_path)
+    paths = maps.map_command(folder, "junior", 2020)
+    assert [p.name for p in paths] == ["junior_2020.png", "junior_2020.svg", "catchments.html"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    with pytest.raises(InputError, match="no stage"):
+        maps.map_command(folder, "senior", 2020)
+    with pytest.raises(InputError, match="no year"):
+        maps.map_command(folder, "junior", 1999)
+
+
+# --------------------------------------------------------------------- a district-sized run
+def make_large_result(n_zones: int = 36, n_units: int = 3000, n_schools: int = 300,
+                      n_years: int = 16, seed: int = 1) -> Result:
+    """A random run of Tongzhou's size (shape only; numbers are not consistent)."""
+    rng = np.random.default_rng(seed)
+    side = int(np.sqrt(n_zones))
+    i, j = np.divmod(np.arange(side * side), side)
+    zones = gpd.GeoDataFrame(
+        {"zone_id": [f"z{k:03d}" for k in range(side * side)],
+         "name": [f"Zone {k}" for k in range(side * side)]},
+        geometry=[box(116.55 + 0.05 * a, 39.70 + 0.04 * b, 116.60 + 0.05 * a, 39.74 + 0.04 * b)
+                  for a, b in zip(i, j)], crs="EPSG:4326")
+    zi = rng.integers(0, side * side, n_units)
+    units = pd.DataFrame({"unit_id": [f"u{k}" for k in range(n_units)],
+                          "zone_id": zones["zone_id"].to_numpy()[zi],
+                          "lon": 116.55 + 0.05 * i[zi] + rng.uniform(0, 0.05, n_units),
+                          "lat": 39.70 + 0.04 * j[zi] + rng.uniform(0, 0.04, n_units)})
+    years = np.arange(2020, 2020 + n_years)
+    stages = {"kindergarten": [3, 5], "primary": [6, 11], "junior": [12, 14],
+              "senior": [15, 17]}
+    pop = pd.MultiIndex.from_product([zones["zone_id"], years, ["F", "M"], range(18)],
+                                     names=["zone_id", "year", "sex", "age"]).to_frame(
+        index=False)
+    pop["population"] = rng.uniform(20, 200, len(pop))
+    sch_stage = np.array(list(stages))[np.arange(n_schools) % 4]
+    schools = pd.DataFrame({"school_id": [f"s{k}" for k in range(n_schools)],
+                            "name": [f"School {k}" for k in range(n_schools)],
+                            "stage": sch_stage,
+                            "lon": rng.uniform(116.55, 116.55 + 0.05 * side, n_schools),
+                            "lat": rng.uniform(39.70, 39.70 + 0.04 * side, n_schools),
+                            "base": rng.integers(200, 2000, n_schools)})
+    cap = schools.merge(pd.DataFrame({"year": years}), how="cross")
+    cap["places"] = cap["base"]
+    alloc = units[["unit_id"]].merge(pd.DataFrame({"stage": list(stages)}), how="cross") \
+        .merge(pd.DataFrame({"year": years}), how="cross") \
+        .merge(pd.DataFrame({"mode": ["catchment", "optimal"]}), how="cross")
+    alloc["pupils"] = rng.integers(1, 40, len(alloc))
+    # every unit goes to its nearest school of the stage (contiguous catchments)
+    nearest = {}
+    for s in stages:
+        sub = schools[schools["stage"] == s]
+        d2 = ((units["lon"].to_numpy()[:, None] - sub["lon"].to_numpy()[None, :]) ** 2
+              + (0.77 * (units["lat"].to_numpy()[:, None] - sub["lat"].to_numpy()[None, :]))
+              ** 2)
+        nearest[s] = pd.Series(sub["school_id"].to_numpy()[d2.argmin(axis=1)],
+                               index=units["unit_id"])
+    alloc["school_id"] = np.select(
+        [alloc["stage"] == s for s in stages],
+        [nearest[s].reindex(alloc["unit_id"]).to_numpy() for s in stages])
+    alloc.loc[rng.uniform(size=len(alloc)) < 0.05, "school_id"] = None
+    alloc["distance_m"] = rng.uniform(0, 3000, len(alloc))
+    util = cap.merge(pd.DataFrame({"mode": ["catchment", "optimal"]}), how="cross")
+    util["pupils"] = (util["places"] * rng.uniform(0.4, 1.0, len(util))).round()
+    util["utilisation"] = util["pupils"] / util["places"]
+    short = pd.MultiIndex.from_product([zones["zone_id"], years, list(stages),
+                                        ["catchment", "optimal"]],
+                                       names=["zone_id", "year", "stage", "mode"]).to_frame(
+        index=False)
+    short["demand"] = rng.uniform(100, 1000, len(short))
+    short["shortfall"] = short["demand"] * rng.uniform(0, 0.3, len(short))
+    short["served"] = short["demand"] - short["shortfall"]
+    short["out_of_reach"] = short["shortfall"] / 3
+    summary = short.groupby(["year", "stage", "mode"], as_index=False)[
+        ["demand", "served", "shortfall", "out_of_reach"]].sum()
+    summary = summary.merge(cap.groupby(["year", "stage"], as_index=False)["places"].sum())
+    projects = pd.DataFrame({
+        "project_id": [f"k{k}" for k in range(12)], "name": [f"Key project {k}" for k in range(12)],
+        "kind": ["new", "expansion"] * 6, "stage": np.array(list(stages))[np.arange(12) % 4],
+        "school_id": [f"s{k}" for k in range(12)], "places": 900,
+        "open_year": 2022 + np.arange(12) % 6,
+        "cost": 1e8, "lon": np.nan, "lat": np.nan})
+    indicators = pd.DataFrame({"year": years, "indicator": "nearby_enrolment_rate",
+                               "value": np.linspace(0.95, 0.995, n_years), "target": 0.99})
+    indicators["met"] = indicators["value"] > indicators["target"]
+    tables = {"population": pop, "units": units, "capacity": cap.drop(columns="base"),
+              "allocation": alloc, "schools": util, "shortfall": short, "summary": summary,
+              "projects": projects, "indicators": indicators,
+              "demand": short[short["mode"] == "optimal"][["zone_id", "year", "stage", "demand"]]
+              .rename(columns={"demand": "pupils"})}
+    manifest = {"scenario": "large", "allocation_mode": "optimal", "horizon": int(years[-1]),
+                "stages": {s: {"ages": a, "radius_m": 2000} for s, a in stages.items()}}
+    return Result(name="large", tables=tables, zones=zones, manifest=manifest)
+
+
+@pytest.mark.slow
+def test_interactive_map_size_for_a_district(tmp_path: Path) -> None:
+    result = make_large_result()
+    path = maps.write_interactive_map(result, tmp_path)
+    size = path.stat().st_size
+    assert size < 3_000_000, size
+    data = embedded_data(path.read_text(encoding="utf-8"))
+    assert len(data["cells"]) == 3000 and len(data["years"]) == 16
+
+
+def test_chromium_renders_interactive_map(result: Result, tmp_path: Path) -> None:
+    import browser_check
+
+    if browser_check.CHROMIUM is None:
+        pytest.skip("headless render check needs /usr/bin/chromium (apt-get install chromium)")
+    page = maps.write_interactive_map(result, tmp_path)
+    stats = browser_check.check(page, tmp_path / "map.png")
+    assert stats["nonwhite"] > 0.2  # zones, catchments and panels are drawn by the script
+    seen = browser_check.exercise(page, tmp_path)  # controls, zoom and tooltips work
+    assert "error" not in seen, seen
+    assert seen["ready"] == "1" and seen["year"] == "2021"
+    assert seen["filledZones"] == 3 and seen["schools"] == 1 and seen["rings"] == 1
+    assert "Zone one (z1)" in seen["zoneTip"] and "Children aged 12–14" in seen["zoneTip"]
+    assert "Junior one" in seen["schoolTip"] and "Utilisation" in seen["schoolTip"]
+    assert "Junior (ages 12–14), 2021 (catchment)" in seen["summary"]
