@@ -90,6 +90,7 @@ class Result:
         out_dir.mkdir(parents=True, exist_ok=True)
         final = out_dir / self.name
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", dir=out_dir))
+        tmp.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
         try:
             for key, cols in {**TABLES, **EXTRA_TABLES}.items():
                 if key in self.tables:
