@@ -32,6 +32,19 @@ def screenshot(page: Path, out: Path, size: tuple[int, int] = (1200, 900),
     return out
 
 
+def require_chromium() -> None:
+    """Skip the calling test without Chromium, unless CI demands it (fail instead)."""
+    if CHROMIUM is None:
+        import os
+
+        import pytest
+
+        message = "headless render check needs /usr/bin/chromium (apt-get install chromium)"
+        if os.environ.get("CAPACITY_REQUIRE_BROWSER"):
+            pytest.fail(message + "; CAPACITY_REQUIRE_BROWSER is set")
+        pytest.skip(message)
+
+
 def _chromium_args(profile: str, budget_ms: int) -> list[str]:
     return [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu",
             "--disable-quic", "--no-first-run", "--disable-background-networking",

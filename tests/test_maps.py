@@ -227,8 +227,7 @@ def test_interactive_map_size_for_a_district(tmp_path: Path) -> None:
 def test_chromium_renders_interactive_map(result: Result, tmp_path: Path) -> None:
     import browser_check
 
-    if browser_check.CHROMIUM is None:
-        pytest.skip("headless render check needs /usr/bin/chromium (apt-get install chromium)")
+    browser_check.require_chromium()
     page = maps.write_interactive_map(result, tmp_path)
     stats = browser_check.check(page, tmp_path / "map.png")
     assert stats["nonwhite"] > 0.2  # zones, catchments and panels are drawn by the script

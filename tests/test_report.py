@@ -90,7 +90,6 @@ def test_write_all_from_a_run_folder(tmp_path: Path) -> None:
 def test_chromium_renders_report(tmp_path: Path) -> None:
     import browser_check
 
-    if browser_check.CHROMIUM is None:
-        pytest.skip("headless render check needs /usr/bin/chromium (apt-get install chromium)")
+    browser_check.require_chromium()
     page = report.write_report(make_result(), tmp_path)
     browser_check.check(page, tmp_path / "report.png", min_nonwhite=0.03)
