@@ -1,0 +1,308 @@
+"""Allocation of pupils to school places (DESIGN §5): ``catchment`` and ``optimal`` modes.
+
+Array level: units and schools are integer positions; the pipeline maps them to ids. One
+:class:`Arcs` is built per stage (unit and school coordinates fixed) and reused for every
+year: a school not open in a year is passed as ``places == 0`` or ``open_mask == False``.
+
+Conventions
+-----------
+* Distance is the straight line ``hypot(dx, dy)`` in the model's projected CRS, float64.
+  "Within the radius" is ``distance <= radius`` on that float, in both modes.
+* ``open_mask`` defaults to ``places > 0``. Only open schools are anyone's nearest school,
+  and only open schools within the radius make a unit "in reach".
+* ``out_of_reach[u]`` is ``unserved[u]`` when unit ``u`` has no open school within the
+  radius, else 0. It depends only on geography and ``open_mask``, so it is the same in both
+  modes; the rest of ``unserved`` is "schools in reach are full" (or, in catchment mode,
+  "the unit's catchment school is full or out of reach").
+* ``nearest[f]`` is true when flow ``f`` goes to a school at the unit's minimum distance
+  among open schools (ties: every school at that distance counts).
+* ``optimal`` costs are distances in **decimetres**, rounded (``COST_RESOLUTION_M``); the
+  flow is the exact lexicographic optimum (max pupils served within the radius, then min
+  total rounded pupil-distance), so its true total distance is within
+  ``0.1 m × pupils served`` of the true minimum.
+* Output flows are ordered by unit, then school index. Everything is
+  deterministic: ties in "nearest" go to the lowest school index, ties in largest
+  remainder to the lowest unit index.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from scipy.spatial import cKDTree
+
+__all__ = ["Allocation", "Arcs", "allocate", "allocate_catchment", "allocate_optimal",
+           "COST_RESOLUTION_M"]
+
+#: Metres per unit of integer cost in the min-cost flow (decimetres).
+COST_RESOLUTION_M = 0.1
+
+Mode = Literal["catchment", "optimal"]
+
+
+def _dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise Euclidean distance; the single definition used everywhere."""
+    return np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
+
+
+@dataclass
+class Allocation:
+    """Pupil flows of one stage and year, plus unserved pupils per unit."""
+
+    unit: np.ndarray          # (F,) int64 unit index of each flow
+    school: np.ndarray        # (F,) int64 school index
+    pupils: np.ndarray        # (F,) int64 > 0
+    distance: np.ndarray      # (F,) float64 metres
+    unserved: np.ndarray      # (U,) int64 pupils of each unit not served
+    out_of_reach: np.ndarray  # (U,) int64 part of unserved with no open school in reach
+    nearest: np.ndarray       # (F,) bool flow goes to the unit's nearest open school
+
+    def served(self) -> np.ndarray:
+        """(U,) pupils served per unit."""
+        return np.bincount(self.unit, weights=self.pupils,
+                           minlength=len(self.unserved)).astype(np.int64)
+
+    def load(self, n_schools: int) -> np.ndarray:
+        """(S,) pupils admitted per school."""
+        return np.bincount(self.school, weights=self.pupils,
+                           minlength=n_schools).astype(np.int64)
+
+    def total_distance(self) -> float:
+        """Total pupil-metres."""
+        return float(np.dot(self.pupils, self.distance))
+
+
+@dataclass
+class Arcs:
+    """Unit → school pairs within the radius, sorted by (unit, school).
+
+    ``start[u]:start[u+1]`` slices the arcs of unit ``u``. ``nearest_any``/``nearest_any_m``
+    are each unit's nearest school of the stage at any distance, all schools counted open.
+    """
+
+    unit: np.ndarray           # (A,) int64
+    school: np.ndarray         # (A,) int64
+    distance: np.ndarray       # (A,) float64 metres, <= radius
+    start: np.ndarray          # (U+1,) int64 CSR offsets into the arcs
+    unit_xy: np.ndarray        # (U, 2)
+    school_xy: np.ndarray      # (S, 2)
+    radius: float
+    nearest_any: np.ndarray    # (U,) int64, -1 when there are no schools
+    nearest_any_m: np.ndarray  # (U,) float64, inf when there are no schools
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_xy)
+
+    @property
+    def n_schools(self) -> int:
+        return len(self.school_xy)
+
+    def __len__(self) -> int:
+        return len(self.unit)
+
+    @classmethod
+    def build(cls, unit_xy: np.ndarray, school_xy: np.ndarray, radius: float) -> "Arcs":
+        """All pairs with ``distance <= radius`` by KD-trees (no dense U × S matrix)."""
+        uxy = np.asarray(unit_xy, dtype=np.float64).reshape(-1, 2)
+        sxy = np.asarray(school_xy, dtype=np.float64).reshape(-1, 2)
+        radius = float(radius)
+        n_u, n_s = len(uxy), len(sxy)
+        if n_u and n_s and radius >= 0:
+            ut, st = cKDTree(uxy), cKDTree(sxy)
+            # slightly wider query, then the exact test on our own distance definition
+            rec = ut.sparse_distance_matrix(st, radius * (1 + 1e-9) + 1e-9,
+                                            output_type="ndarray")
+            u = rec["i"].astype(np.int64)
+            s = rec["j"].astype(np.int64)
+            d = _dist(uxy[u], sxy[s])
+            keep = d <= radius
+            u, s, d = u[keep], s[keep], d[keep]
+            order = np.argsort(u * n_s + s, kind="stable")  # unique keys: (unit, school)
+            u, s, d = u[order], s[order], d[order]
+            near_s = st.query(uxy, k=1)[1].astype(np.int64)
+            near_d = _dist(uxy, sxy[near_s])
+        else:
+            u = s = np.zeros(0, np.int64)
+            d = np.zeros(0)
+            near_s = np.full(n_u, -1, np.int64)
+            near_d = np.full(n_u, np.inf)
+        start = np.zeros(n_u + 1, np.int64)
+        np.cumsum(np.bincount(u, minlength=n_u), out=start[1:])
+        arcs = cls(u, s, d, start, uxy, sxy, radius, near_s, np.asarray(near_d, np.float64))
+        if n_s:
+            # deterministic tie-break to the lowest index among in-radius ties
+            first, has = arcs._first(np.ones(len(u), bool))
+            arcs.nearest_any[has] = s[first[has]]
+            arcs.nearest_any_m[has] = d[first[has]]
+        return arcs
+
+    def _first(self, arc_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit, index of its nearest arc with ``arc_mask`` (ties: lowest school)."""
+        idx = np.flatnonzero(arc_mask)
+        first = np.zeros(self.n_units, np.int64)
+        has = np.zeros(self.n_units, bool)
+        if len(idx):
+            u, d = self.unit[idx], self.distance[idx]
+            lead = np.ones(len(idx), bool)
+            lead[1:] = u[1:] != u[:-1]
+            starts = np.flatnonzero(lead)
+            seg_min = np.minimum.reduceat(d, starts)
+            at_min = np.flatnonzero(d == np.repeat(seg_min, np.diff(starts, append=len(idx))))
+            um = u[at_min]
+            lead = np.ones(len(at_min), bool)
+            lead[1:] = um[1:] != um[:-1]  # arcs of a unit are in school order
+            first[um[lead]] = idx[at_min[lead]]
+            has[um[lead]] = True
+        return first, has
+
+    def nearest_open(self, open_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(U,) nearest open school (any distance; -1 if none open) and its distance.
+
+        In-radius ties go to the lowest school index; beyond the radius a KD-tree over the
+        open schools is queried only for the units that need it.
+        """
+        open_mask = np.asarray(open_mask, bool)
+        first, has = self._first(open_mask[self.school])
+        school = np.full(self.n_units, -1, np.int64)
+        dist = np.full(self.n_units, np.inf)
+        school[has] = self.school[first[has]]
+        dist[has] = self.distance[first[has]]
+        rest = np.flatnonzero(~has)
+        open_idx = np.flatnonzero(open_mask)
+        if len(rest) and len(open_idx):
+            k = cKDTree(self.school_xy[open_idx]).query(self.unit_xy[rest], k=1)[1]
+            school[rest] = open_idx[k]
+            dist[rest] = _dist(self.unit_xy[rest], self.school_xy[school[rest]])
+        return school, dist
+
+
+def _prepare(arcs: Arcs, demand, places, open_mask):
+    demand = np.asarray(demand, dtype=np.int64)
+    places = np.asarray(places, dtype=np.int64)
+    if demand.shape != (arcs.n_units,) or places.shape != (arcs.n_schools,):
+        raise ValueError(f"demand must be ({arcs.n_units},) and places ({arcs.n_schools},); "
+                         f"got {demand.shape} and {places.shape}")
+    if (demand < 0).any() or (places < 0).any():
+        raise ValueError("demand and places must be non-negative")
+    open_mask = places > 0 if open_mask is None else np.asarray(open_mask, bool)
+    if open_mask.shape != (arcs.n_schools,):
+        raise ValueError(f"open_mask must be ({arcs.n_schools},)")
+    open_arc = open_mask[arcs.school]
+    first, in_reach = arcs._first(open_arc)
+    near_m = np.full(arcs.n_units, np.inf)
+    near_m[in_reach] = arcs.distance[first[in_reach]]
+    return demand, places, open_mask, open_arc, in_reach, near_m
+
+
+def _finish(unit, school, pupils, dist, demand, in_reach, near_m) -> Allocation:
+    keep = pupils > 0
+    unit, school, pupils, dist = unit[keep], school[keep], pupils[keep], dist[keep]
+    served = np.bincount(unit, weights=pupils, minlength=len(demand)).astype(np.int64)
+    unserved = demand - served
+    return Allocation(unit=unit.astype(np.int64), school=school.astype(np.int64),
+                      pupils=pupils.astype(np.int64), distance=dist.astype(np.float64),
+                      unserved=unserved, out_of_reach=np.where(in_reach, 0, unserved),
+                      nearest=dist <= near_m[unit])
+
+
+def allocate_catchment(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
+                       open_mask: np.ndarray | None = None,
+                       catchment: np.ndarray | None = None) -> Allocation:
+    """Catchment mode: each unit goes to one school, which admits pro rata up to its places.
+
+    The unit's school is ``catchment[u]`` when given, ``>= 0`` and open that year; otherwise
+    its nearest open school (lowest index on ties). A unit whose school is beyond the radius
+    is not served and takes no place. A school whose catchment demand ``D`` exceeds its
+    places ``P`` gives unit ``u`` ``floor(d_u P / D)`` pupils plus one for the
+    ``P - Σ floor`` largest remainders (ties: lower unit index), so it admits exactly
+    ``min(P, D)``.
+    """
+    demand, places, open_mask, _, in_reach, near_m = _prepare(arcs, demand, places, open_mask)
+    school, _ = arcs.nearest_open(open_mask)
+    if catchment is not None:
+        catchment = np.asarray(catchment, np.int64)
+        if catchment.shape != (arcs.n_units,) or (catchment >= arcs.n_schools).any():
+            raise ValueError("catchment must be (U,) school indices (-1 = nearest)")
+        given = catchment >= 0
+        given[given] = open_mask[catchment[given]]
+        school = np.where(given, catchment, school)
+    valid = (school >= 0) & (demand > 0)
+    u = np.flatnonzero(valid)
+    s = school[u]
+    d = _dist(arcs.unit_xy[u], arcs.school_xy[s])
+    inr = d <= arcs.radius
+    u, s, d = u[inr], s[inr], d[inr]
+    want = demand[u]
+    total = np.bincount(s, weights=want, minlength=arcs.n_schools).astype(np.int64)
+    cap = places[s]
+    full = total[s] > cap  # schools short of places: pro rata
+    num = want * cap
+    den = np.maximum(total[s], 1)
+    give = np.where(full, num // den, want)
+    rem = np.where(full, num % den, -1)
+    left = places - np.bincount(s, weights=give, minlength=arcs.n_schools).astype(np.int64)
+    # rank units within each full school by remainder desc, unit asc
+    fi = np.flatnonzero(full)
+    if len(fi):
+        order = fi[np.lexsort((u[fi], -rem[fi], s[fi]))]
+        ss = s[order]
+        lead = np.ones(len(order), bool)
+        lead[1:] = ss[1:] != ss[:-1]
+        grp_start = np.maximum.accumulate(np.where(lead, np.arange(len(order)), 0))
+        rank = np.arange(len(order)) - grp_start
+        give[order] += rank < left[ss]
+    return _finish(u, s, give, d, demand, in_reach, near_m)
+
+
+def allocate_optimal(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
+                     open_mask: np.ndarray | None = None) -> Allocation:
+    """Optimal mode: max pupils served within the radius, then min total pupil-distance.
+
+    One OR-Tools min-cost flow (``solve_max_flow_with_min_cost``) over the arcs to open
+    schools with places and from units with demand; costs in decimetres.
+    """
+    demand, places, open_mask, open_arc, in_reach, near_m = _prepare(
+        arcs, demand, places, open_mask)
+    use = open_arc & (demand[arcs.unit] > 0) & (places[arcs.school] > 0)
+    ai = np.flatnonzero(use)
+    au, asch = arcs.unit[ai], arcs.school[ai]
+    if not len(ai):
+        z = np.zeros(0, np.int64)
+        return _finish(z, z, z, np.zeros(0), demand, in_reach, near_m)
+    # compact node numbering: units in the network, then schools in the network
+    u_nodes = np.flatnonzero(np.bincount(au, minlength=arcs.n_units))
+    s_nodes = np.flatnonzero(np.bincount(asch, minlength=arcs.n_schools))
+    u_id = np.empty(arcs.n_units, np.int32)
+    u_id[u_nodes] = np.arange(len(u_nodes), dtype=np.int32)
+    s_id = np.empty(arcs.n_schools, np.int32)
+    s_id[s_nodes] = np.arange(len(u_nodes), len(u_nodes) + len(s_nodes), dtype=np.int32)
+    cost = np.rint(arcs.distance[ai] / COST_RESOLUTION_M).astype(np.int64)
+    cap = np.minimum(demand[au], places[asch])
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(u_id[au], s_id[asch], cap, cost)
+    nodes = np.arange(len(u_nodes) + len(s_nodes), dtype=np.int32)
+    mcf.set_nodes_supplies(nodes, np.concatenate([demand[u_nodes], -places[s_nodes]]))
+    status = mcf.solve_max_flow_with_min_cost()
+    if status != mcf.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed: {status!r}")
+    flow = np.asarray(mcf.flows(np.arange(len(ai), dtype=np.int32)), np.int64)
+    return _finish(au, asch, flow, arcs.distance[ai], demand, in_reach, near_m)
+
+
+def allocate(unit_xy: np.ndarray, demand: np.ndarray, school_xy: np.ndarray,
+             places: np.ndarray, radius: float, mode: Mode = "optimal", *,
+             open_mask: np.ndarray | None = None,
+             catchment: np.ndarray | None = None) -> Allocation:
+    """Build the arcs and allocate in one call (``mode``: "catchment" or "optimal")."""
+    arcs = Arcs.build(unit_xy, school_xy, radius)
+    if mode == "catchment":
+        return allocate_catchment(arcs, demand, places, open_mask=open_mask,
+                                  catchment=catchment)
+    if mode == "optimal":
+        if catchment is not None:
+            raise ValueError("catchment applies to mode='catchment' only")
+        return allocate_optimal(arcs, demand, places, open_mask=open_mask)
+    raise ValueError(f"unknown allocation mode {mode!r} (expected 'catchment' or 'optimal')")
