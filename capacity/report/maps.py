@@ -25,6 +25,7 @@ import shapely
 from matplotlib import patheffects
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
@@ -414,6 +415,7 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
                    linewidths=0.7, zorder=8)
 
     # key projects open by this year
+    project_labels: list[Any] = []
     proj = open_projects(result, stage, year)
     if len(proj):
         ppts = _points(proj, geo.crs)
@@ -426,9 +428,10 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
         if labels and len(proj) <= 20:
             halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
             for x, y, name, yr in zip(ppts.x, ppts.y, proj["name"], proj["open_year"]):
-                ax.annotate(f"{name} ({int(yr)})", (x, y), xytext=(6, 6),
-                            textcoords="offset points", fontsize=7, zorder=11,
-                            path_effects=halo)
+                name = name if len(name) <= 40 else name[:39].rstrip() + "…"
+                project_labels.append(ax.annotate(
+                    f"{name} ({int(yr)})", (x, y), xytext=(6, 6), textcoords="offset points",
+                    fontsize=7, zorder=11, path_effects=halo))
 
     # extent, furniture
     ax.set_xlabel("")
@@ -487,7 +490,34 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
             "school serving most of each unit's pupils", transform=ax.transAxes, ha="right",
             va="bottom", fontsize=6, color="#444444", zorder=20,
             path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+    _declutter(fig, ax, project_labels)
     return fig
+
+
+def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
+    """Move project labels so that none overlaps another or leaves the map frame.
+
+    Top to bottom, a label that would overlap one already placed steps down 8 points (up
+    to 12 times); one that would cross the frame's right edge goes left of its symbol.
+    """
+    if not labels:
+        return
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()        # run the constrained layout, then keep it fixed
+    fig.set_layout_engine("none")
+    frame = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    for ann in sorted(labels, key=lambda a: -a.xy[1]):
+        for _ in range(12):
+            box = ann.get_window_extent(renderer)
+            if box.x1 > frame.x1:
+                ann.set_horizontalalignment("right")
+                ann.xyann = (-6, ann.xyann[1])
+                box = ann.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            ann.xyann = (ann.xyann[0], ann.xyann[1] - 8)
+        placed.append(ann.get_window_extent(renderer))
 
 
 def write_static_maps(result: Result, folder: str | Path, stage: str, year: int, *,
