@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--stage", required=True)
     m.add_argument("--year", type=int, required=True)
     m.add_argument("--mode", choices=("optimal", "catchment"), default=None)
+    m.add_argument("--rings", action="store_true",
+                   help="draw each school's service radius on the static map")
     m.set_defaults(func=cmd_map)
     return p
 
@@ -252,7 +254,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_map(args: argparse.Namespace) -> int:
     from .report.maps import map_command
 
-    paths = map_command(args.run, args.stage, args.year, mode=args.mode)
+    paths = map_command(args.run, args.stage, args.year, mode=args.mode, rings=args.rings)
     for p in paths:
         print(f"wrote {p}")
     return 0
