@@ -7,7 +7,8 @@ year: a school not open in a year is passed as ``places == 0`` or ``open_mask ==
 Conventions
 -----------
 * Distance is the straight line ``hypot(dx, dy)`` in the model's projected CRS, float64.
-  "Within the radius" is ``distance <= radius`` on that float, in both modes.
+  "Within the radius" is ``distance <= radius[u]`` on that float, in both modes. The radius
+  is one number for the stage or one per unit (a zone's ``radius_scale`` applied).
 * ``open_mask`` defaults to ``places > 0``. Only open schools are anyone's nearest school,
   and only open schools within the radius make a unit "in reach".
 * ``out_of_reach[u]`` is ``unserved[u]`` when unit ``u`` has no open school within the
@@ -84,11 +85,11 @@ class Arcs:
 
     unit: np.ndarray           # (A,) int64
     school: np.ndarray         # (A,) int64
-    distance: np.ndarray       # (A,) float64 metres, <= radius
+    distance: np.ndarray       # (A,) float64 metres, <= radius of the arc's unit
     start: np.ndarray          # (U+1,) int64 CSR offsets into the arcs
     unit_xy: np.ndarray        # (U, 2)
     school_xy: np.ndarray      # (S, 2)
-    radius: float
+    radius: np.ndarray         # (U,) float64 metres, each unit's service radius
     nearest_any: np.ndarray    # (U,) int64, -1 when there are no schools
     nearest_any_m: np.ndarray  # (U,) float64, inf when there are no schools
 
@@ -104,21 +105,29 @@ class Arcs:
         return len(self.unit)
 
     @classmethod
-    def build(cls, unit_xy: np.ndarray, school_xy: np.ndarray, radius: float) -> "Arcs":
-        """All pairs with ``distance <= radius`` by KD-trees (no dense U × S matrix)."""
+    def build(cls, unit_xy: np.ndarray, school_xy: np.ndarray,
+              radius: float | np.ndarray) -> "Arcs":
+        """All pairs with ``distance <= radius`` by KD-trees (no dense U × S matrix).
+
+        ``radius`` is one number or one per unit (metres, ≥ 0).
+        """
         uxy = np.asarray(unit_xy, dtype=np.float64).reshape(-1, 2)
         sxy = np.asarray(school_xy, dtype=np.float64).reshape(-1, 2)
-        radius = float(radius)
         n_u, n_s = len(uxy), len(sxy)
-        if n_u and n_s and radius >= 0:
+        radius = np.broadcast_to(np.asarray(radius, np.float64), (n_u,)).copy()
+        if (radius < 0).any() or not np.isfinite(radius).all():
+            raise ValueError("radius must be finite and >= 0")
+        if n_u and n_s:
             ut, st = cKDTree(uxy), cKDTree(sxy)
-            # slightly wider query, then the exact test on our own distance definition
-            rec = ut.sparse_distance_matrix(st, radius * (1 + 1e-9) + 1e-9,
+            # slightly wider query at the largest radius, then the exact test per unit on
+            # our own distance definition
+            r_max = float(radius.max())
+            rec = ut.sparse_distance_matrix(st, r_max * (1 + 1e-9) + 1e-9,
                                             output_type="ndarray")
             u = rec["i"].astype(np.int64)
             s = rec["j"].astype(np.int64)
             d = _dist(uxy[u], sxy[s])
-            keep = d <= radius
+            keep = d <= radius[u]
             u, s, d = u[keep], s[keep], d[keep]
             order = np.argsort(u * n_s + s, kind="stable")  # unique keys: (unit, school)
             u, s, d = u[order], s[order], d[order]
@@ -233,7 +242,7 @@ def allocate_catchment(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
     u = np.flatnonzero(valid)
     s = school[u]
     d = _dist(arcs.unit_xy[u], arcs.school_xy[s])
-    inr = d <= arcs.radius
+    inr = d <= arcs.radius[u]
     u, s, d = u[inr], s[inr], d[inr]
     want = demand[u]
     total = np.bincount(s, weights=want, minlength=arcs.n_schools).astype(np.int64)
@@ -293,7 +302,7 @@ def allocate_optimal(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
 
 
 def allocate(unit_xy: np.ndarray, demand: np.ndarray, school_xy: np.ndarray,
-             places: np.ndarray, radius: float, mode: Mode = "optimal", *,
+             places: np.ndarray, radius: float | np.ndarray, mode: Mode = "optimal", *,
              open_mask: np.ndarray | None = None,
              catchment: np.ndarray | None = None) -> Allocation:
     """Build the arcs and allocate in one call (``mode``: "catchment" or "optimal")."""

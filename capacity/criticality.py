@@ -28,10 +28,9 @@ def project_criticality(model: Model, scenario: Scenario, units: pd.DataFrame,
                         out: dict[tuple[str, str], list[Allocation]], progress=None
                         ) -> pd.DataFrame:
     """One row per key project (see module docstring); pupil counts are whole pupils."""
-    from .pipeline import _allocate_stage
+    from .pipeline import _allocate_stage, stage_arcs
 
     projects = supply.projects
-    uxy = units[["x", "y"]].to_numpy()
     stage_names = list(model.stages)
     arcs_cache: dict[str, Arcs] = {}
     rows = []
@@ -46,9 +45,7 @@ def project_criticality(model: Model, scenario: Scenario, units: pd.DataFrame,
                                years)
         sel_w = (without.sites["stage"] == stage).to_numpy()
         if stage not in arcs_cache:
-            arcs_cache[stage] = Arcs.build(uxy, supply.sites.loc[
-                (supply.sites["stage"] == stage).to_numpy(), ["x", "y"]].to_numpy(),
-                model.stages[stage].radius_m)
+            arcs_cache[stage] = stage_arcs(model, scenario, units, supply, stage)
         # keep site order of the full supply: a dropped new school has zero places
         sel = (supply.sites["stage"] == stage).to_numpy()
         full_ids = supply.sites.loc[sel, "school_id"].to_numpy()

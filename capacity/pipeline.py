@@ -206,7 +206,7 @@ def run(scenario: Scenario | str | Path, progress: Progress | None = None,
     timings["demand_supply_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    out = _allocate_all(model, units, whole, supply, years, progress)
+    out = _allocate_all(model, scenario, units, whole, supply, years, progress)
     timings["allocation_s"] = time.perf_counter() - t
 
     from .tables import build_tables
@@ -221,7 +221,7 @@ def run(scenario: Scenario | str | Path, progress: Progress | None = None,
         timings["criticality_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t0
     manifest = _manifest(model, scenario, projected, timings)
-    zones = model.zones[["zone_id", "name", "geometry"]].to_crs("EPSG:4326")
+    zones = model.zones[["zone_id", "name", "radius_scale", "geometry"]].to_crs("EPSG:4326")
     return Result(name=scenario.name, tables=tables, zones=zones, manifest=manifest)
 
 
@@ -265,17 +265,34 @@ def _cross_boundary(scenario, model, units, years, frac, whole, zpupils):
     return frac, largest_remainder(frac, zone, len(model.zones)), zpupils + zadd
 
 
-def _allocate_all(model: Model, units: pd.DataFrame, whole: np.ndarray, supply: Supply,
-                  years: np.ndarray, progress: Progress | None
+def unit_radius(model: Model, scenario: Scenario, units: pd.DataFrame, stage: str
+                ) -> np.ndarray:
+    """(U,) service radius of each unit: the stage's radius_m × its zone's radius_scale
+    (the scale is left out when the scenario sets ``zone_radius_scale = false``)."""
+    radius = np.full(len(units), model.stages[stage].radius_m, dtype=float)
+    if scenario.zone_radius_scale:
+        radius *= model.zones["radius_scale"].to_numpy(float)[units["zone"].to_numpy()]
+    return radius
+
+
+def stage_arcs(model: Model, scenario: Scenario, units: pd.DataFrame, supply: Supply,
+               stage: str) -> Arcs:
+    """Unit → site arcs of one stage within each unit's service radius."""
+    sel = (supply.sites["stage"] == stage).to_numpy()
+    return Arcs.build(units[["x", "y"]].to_numpy(), supply.sites.loc[sel, ["x", "y"]].to_numpy(),
+                      unit_radius(model, scenario, units, stage))
+
+
+def _allocate_all(model: Model, scenario: Scenario, units: pd.DataFrame, whole: np.ndarray,
+                  supply: Supply, years: np.ndarray, progress: Progress | None
                   ) -> dict[tuple[str, str], list[Allocation]]:
     """Both modes, every stage and year: {(stage, mode): [Allocation per year]}."""
-    uxy = units[["x", "y"]].to_numpy()
     out: dict[tuple[str, str], list[Allocation]] = {}
-    for k, (name, stage) in enumerate(model.stages.items()):
+    for k, name in enumerate(model.stages):
         if progress:
             progress(f"allocating {name}")
         sel = (supply.sites["stage"] == name).to_numpy()
-        arcs = Arcs.build(uxy, supply.sites.loc[sel, ["x", "y"]].to_numpy(), stage.radius_m)
+        arcs = stage_arcs(model, scenario, units, supply, name)
         places = supply.places[sel]
         for mode in MODES:
             out[(name, mode)] = [_allocate_stage(arcs, whole[y, k], places[:, y], mode)
@@ -303,6 +320,7 @@ def _manifest(model: Model, scenario: Scenario, projected: Projected,
             scenario.migration_timing or model.migration_timing,
         "report_year": scenario.report_year, "lang": scenario.lang,
         "stages": {k: s.as_dict() for k, s in model.stages.items()},
+        "zone_radius_scale": bool(scenario.zone_radius_scale),
         "targets": model.targets, "input_hashes": model.file_hashes(),
         "versions": {"capacity": __version__, "python": platform.python_version(), **versions},
         "seed": None, "timings": {k: round(v, 3) for k, v in timings.items()},

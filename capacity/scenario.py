@@ -25,7 +25,7 @@ SCENARIO_SPEC: dict[str, Any] = {
     "housing": {"delay_years": int, "scale": float, "ramp_years": int},
     "projects": {"delay_years": object, "drop": list, "add": list},
     "stages": {"*": STAGE_KEYS},
-    "allocation": {"mode": ("optimal", "catchment")},
+    "allocation": {"mode": ("optimal", "catchment"), "zone_radius_scale": bool},
     # extensions (see docs/scenarios.md)
     "repurposed": list,        # [[repurposed]] site_id, name, stage, lon, lat, places, from_year
     "cross_boundary": list,    # [[cross_boundary]] zone_id|unit_id, stage, pupils, from/to_year
@@ -58,6 +58,7 @@ class Scenario:
     add: list[dict[str, Any]] = field(default_factory=list)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     mode: str = "optimal"
+    zone_radius_scale: bool = True   # apply the zones' radius_scale to every stage's radius
     repurposed: list[dict[str, Any]] = field(default_factory=list)
     cross_boundary: list[dict[str, Any]] = field(default_factory=list)
     report_year: int | None = None
@@ -184,6 +185,7 @@ def load_scenario(path: str | Path) -> Scenario:
         project_delays=dict(delays), project_delay_all=delay_all, drop=list(drop),
         add=list(proj.get("add", [])), stages=dict(data.get("stages", {})),
         mode=data.get("allocation", {}).get("mode", "optimal"),
+        zone_radius_scale=data.get("allocation", {}).get("zone_radius_scale", True),
         repurposed=list(data.get("repurposed", [])),
         cross_boundary=list(data.get("cross_boundary", [])),
         report_year=data.get("report", {}).get("year"),

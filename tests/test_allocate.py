@@ -96,6 +96,18 @@ def test_optimal_cost_resolution_is_decimetres():
     assert a.total_distance() == pytest.approx(701.2)
 
 
+def test_radius_per_unit():
+    # two units 1 km from the one school: only the one with a 1 km radius is in reach
+    uxy, sxy = np.array([[0.0, 0.0], [2000.0, 0.0]]), xy(1000)
+    arcs = Arcs.build(uxy, sxy, np.array([1000.0, 999.0]))
+    assert arcs.unit.tolist() == [0]
+    for a in (allocate_optimal(arcs, np.array([3, 4]), np.array([10])),
+              allocate_catchment(arcs, np.array([3, 4]), np.array([10]))):
+        assert a.served().tolist() == [3, 0] and a.out_of_reach.tolist() == [0, 4]
+    with pytest.raises(ValueError):
+        Arcs.build(uxy, sxy, np.array([1000.0, -1.0]))
+
+
 def test_closed_schools_reuse_arcs():
     arcs = Arcs.build(UNITS, SCHOOLS, 1500)
     # S0 not open yet: everyone in reach of S1 goes there; nobody is out of reach but U3
@@ -153,10 +165,17 @@ def instances(draw):
     sxy = np.array(draw(st.lists(st.tuples(coord, coord), min_size=n_s, max_size=n_s)))
     demand = np.array(draw(st.lists(st.integers(0, 25), min_size=n_u, max_size=n_u)))
     places = np.array(draw(st.lists(st.integers(0, 40), min_size=n_s, max_size=n_s)))
-    radius = draw(st.sampled_from([0.0, 300.0, 500.0, 1000.0, 1500.0, 5000.0]))
+    radii = st.sampled_from([0.0, 300.0, 500.0, 1000.0, 1500.0, 5000.0])
+    # one radius for the stage, or one per unit (zones with a radius_scale)
+    radius = draw(st.one_of(radii, st.lists(radii, min_size=n_u, max_size=n_u).map(np.array)))
     open_mask = draw(st.one_of(st.none(), st.lists(st.booleans(), min_size=n_s,
                                                    max_size=n_s).map(np.array)))
     return uxy, sxy, demand, places, radius, open_mask
+
+
+def per_unit(radius, n_u):
+    """(U,) radius per unit from a scalar or an array."""
+    return np.broadcast_to(np.asarray(radius, float), (n_u,))
 
 
 def dense(uxy, sxy):
@@ -166,6 +185,7 @@ def dense(uxy, sxy):
 def reference_catchment(uxy, sxy, demand, places, radius, open_mask):
     """Loop-by-loop reading of DESIGN §5 catchment mode, with exact fractions."""
     d = dense(uxy, sxy)
+    r = per_unit(radius, len(uxy))
     out: dict[tuple[int, int], int] = {}
     members: dict[int, list[int]] = {}
     for u in range(len(uxy)):
@@ -173,7 +193,7 @@ def reference_catchment(uxy, sxy, demand, places, radius, open_mask):
         if not opened or demand[u] == 0:
             continue
         s = min(opened, key=lambda k: (d[u, k], k))
-        if d[u, s] <= radius:
+        if d[u, s] <= r[u]:
             members.setdefault(s, []).append(u)
     for s, us in members.items():
         total = sum(int(demand[u]) for u in us)
@@ -192,17 +212,18 @@ def reference_catchment(uxy, sxy, demand, places, radius, open_mask):
 def check_invariants(a: Allocation, uxy, sxy, demand, places, radius, open_mask):
     n_s = len(sxy)
     d = dense(uxy, sxy)
+    r = per_unit(radius, len(uxy))
     assert (a.pupils > 0).all()
     np.testing.assert_array_equal(a.served() + a.unserved, demand)
     assert (a.unserved >= 0).all()
     assert (a.load(n_s) <= places).all()
-    assert (a.distance <= radius).all()
+    assert (a.distance <= r[a.unit]).all()
     np.testing.assert_array_equal(a.distance, d[a.unit, a.school])
     assert open_mask[a.school].all()
     assert a.unserved.sum() >= max(0, demand.sum() - places.sum())
     # no (unit, school) pair twice
     assert len(set(zip(a.unit.tolist(), a.school.tolist()))) == len(a.unit)
-    reach = ((d <= radius) & open_mask[None, :]).any(axis=1)
+    reach = ((d <= r[:, None]) & open_mask[None, :]).any(axis=1)
     np.testing.assert_array_equal(a.out_of_reach, np.where(reach, 0, a.unserved))
     assert (a.out_of_reach <= a.unserved).all()
     dmin = np.where(open_mask[None, :], d, np.inf).min(axis=1)
@@ -212,7 +233,7 @@ def check_invariants(a: Allocation, uxy, sxy, demand, places, radius, open_mask)
 def lp_optimum(uxy, sxy, demand, places, radius, open_mask):
     """(max pupils served, min total distance among max) by two HiGHS LPs."""
     d = dense(uxy, sxy)
-    ok = (d <= radius) & open_mask[None, :]
+    ok = (d <= per_unit(radius, len(uxy))[:, None]) & open_mask[None, :]
     u, s = np.nonzero(ok)
     if not len(u):
         return 0.0, 0.0
@@ -289,7 +310,8 @@ def test_arcs_and_nearest_match_dense(inst):
     open_mask = np.ones(len(sxy), bool) if om is None else om
     arcs = Arcs.build(uxy, sxy, radius)
     d = dense(uxy, sxy)
-    assert set(zip(arcs.unit.tolist(), arcs.school.tolist())) == set(zip(*np.nonzero(d <= radius)))
+    r = per_unit(radius, len(uxy))
+    assert set(zip(arcs.unit.tolist(), arcs.school.tolist())) == set(zip(*np.nonzero(d <= r[:, None])))
     np.testing.assert_array_equal(arcs.distance, d[arcs.unit, arcs.school])
     np.testing.assert_array_equal(arcs.nearest_any_m, d.min(axis=1))
     school, dist = arcs.nearest_open(open_mask)
@@ -299,7 +321,7 @@ def test_arcs_and_nearest_match_dense(inst):
     assert (school[~has] == -1).all()
     np.testing.assert_array_equal(d[has, school[has]], dmin[has])
     # within the radius ties go to the lowest index
-    inr = dmin <= radius
+    inr = dmin <= r
     lowest = np.argmax(np.where(open_mask[None, :], d, np.inf) == dmin[:, None], axis=1)
     np.testing.assert_array_equal(school[inr], lowest[inr])
 

@@ -130,6 +130,22 @@ def test_map_command(result: Result, tmp_path: Path) -> None:
         maps.map_command(folder, "junior", 1999)
 
 
+def test_rings_follow_the_zones_radius_scale(tmp_path: Path) -> None:
+    # j1 sits in zone two: with radius_scale 2 there its ring is 8 km, p1's stays 2.5 km
+    scaled = make_result("scaled")
+    scaled.zones["radius_scale"] = [1.0, 2.0, 1.0]
+    pts = gpd.GeoSeries(gpd.points_from_xy([116.625, 116.675], [39.875, 39.875]),
+                        crs="EPSG:4326").to_crs(maps._crs(scaled))
+    assert maps.radius_scale_at(scaled, pts).tolist() == [1.0, 2.0]
+    scaled.manifest["zone_radius_scale"] = False     # the run did not apply the scale
+    scaled.__dict__.pop("_map_geometry", None)
+    assert maps.radius_scale_at(scaled, pts).tolist() == [1.0, 1.0]
+    scaled.manifest["zone_radius_scale"] = True
+    html = maps.write_interactive_map(scaled, tmp_path).read_text(encoding="utf-8")
+    rs = json.loads("[" + html.split('"rs":[', 1)[1].split("]", 1)[0] + "]")
+    assert 2 in rs and set(rs) <= {1, 2}
+
+
 # --------------------------------------------------------------------- a district-sized run
 def make_large_result(n_zones: int = 36, n_units: int = 3000, n_schools: int = 300,
                       n_years: int = 16, seed: int = 1) -> Result:

@@ -205,3 +205,32 @@ def test_largest_remainder(values, n_groups, seed):
     assert (out >= np.floor(values)).all() and (out <= np.ceil(values)).all()
     for g in range(n_groups):
         assert out[groups == g].sum() == np.floor(values[groups == g].sum() + 0.5)
+
+
+def test_zone_radius_scale(tmp_path, result):
+    # zone c's units lie 2.5-5.5 km from the nearest primary before 2023: with radius_scale
+    # 3 (7.5 km) all are in reach; a scenario can switch the scale off again.
+    model = write_tiny_model(tmp_path / "model")
+    data = json.loads((model / "zones.geojson").read_text())
+    data["features"][2]["properties"]["radius_scale"] = 3
+    (model / "zones.geojson").write_text(json.dumps(data))
+    (tmp_path / "s.toml").write_text('name = "s"\nmodel = "model"\nhorizon = 2027\n')
+    (tmp_path / "off.toml").write_text('name = "off"\nextends = "s.toml"\n'
+                                       "[allocation]\nzone_radius_scale = false\n")
+    scaled = capacity.run(tmp_path / "s.toml", criticality=False)
+    off = capacity.run(tmp_path / "off.toml", criticality=False)
+
+    def reach(r):
+        s = r.shortfall
+        return s[(s["zone_id"] == "c") & (s["stage"] == "primary") & (s["year"] == 2020)
+                 & (s["mode"] == "optimal")]["out_of_reach"].sum()
+
+    assert reach(result) > 0 and reach(off) == reach(result) and reach(scaled) == 0
+    assert scaled.manifest["zone_radius_scale"] and not off.manifest["zone_radius_scale"]
+    # every flow within its unit's own radius
+    a = scaled.allocation.dropna(subset=["school_id"]).merge(scaled.units[["unit_id", "zone_id"]])
+    radius = a["stage"].map({k: v["radius_m"] for k, v in scaled.stages.items()}) \
+        * np.where(a["zone_id"] == "c", 3, 1)
+    assert (a["distance_m"] <= radius + 1e-6).all()
+    assert (a.loc[a["zone_id"] == "c", "distance_m"] > 2500).any()
+    assert scaled.zones.set_index("zone_id")["radius_scale"].to_dict() == {"a": 1, "b": 1, "c": 3}

@@ -71,6 +71,14 @@ def duplicate_zone(folder: Path) -> None:
     (folder / "zones.geojson").write_text(json.dumps(data))
 
 
+def zone_radius_scale(value):
+    def mutate(folder: Path) -> None:
+        data = json.loads((folder / "zones.geojson").read_text())
+        data["features"][1]["properties"]["radius_scale"] = value
+        (folder / "zones.geojson").write_text(json.dumps(data))
+    return mutate
+
+
 def latin1_name(folder: Path) -> None:
     p = folder / "schools.csv"
     lines = p.read_bytes().split(b"\n")
@@ -130,6 +138,10 @@ CASES = [
     ("stage-overlap", replace_text("model.toml", "ages = [6, 11]", "ages = [5, 11]"), ["model.toml:", ":stages.primary.ages:", "overlap"]),
     ("stage-type", replace_text("model.toml", "class_size = 45", 'class_size = "big"'), ["model.toml:", ":stages.primary.class_size:", "integer"]),
     ("zone-duplicate", duplicate_zone, ["zones.geojson:2:zone_id:", "duplicate zone_id"]),
+    ("zone-radius-scale-negative", zone_radius_scale(-2),
+     ["zones.geojson:2:radius_scale:", "not a positive number"]),
+    ("zone-radius-scale-text", zone_radius_scale("wide"),
+     ["zones.geojson:2:radius_scale:", "not a positive number"]),
 ]
 
 

@@ -660,6 +660,17 @@ GRID_M = 500.0
 DECAY_M = {"subdistrict": 1500.0, "town": 3000.0, "township": 3000.0}
 
 
+RURAL_RADIUS_SCALE = 2.0  # estimate: service radii double in the rural towns (bus, boarding)
+RURAL_MIN_KM2 = 25.0
+
+
+def rural_radius_scale(zones):
+    """radius_scale per zone: RURAL_RADIUS_SCALE for towns and the township of at least
+    RURAL_MIN_KM2 (the rural towns; Liyuan and Yongshun are built-up), else 1."""
+    rural = zones["kind"].isin(["town", "township"]) & (zones["area_km2"] >= RURAL_MIN_KM2)
+    return np.where(rural, RURAL_RADIUS_SCALE, 1.0)
+
+
 def build_units(zones, tw):
     zones_utm = zones.to_crs(UTM)
     x0, y0, x1, y1 = zones_utm.total_bounds
@@ -1095,7 +1106,8 @@ projects = "projects.csv"     # every key project named in the 2021-2025 plan (s
 # Service radii: the national walking norms (300 / 500 / 1000 m, GB 50180-93, S58) are for
 # dense urban residential districts; most of Tongzhou's 906 km2 are towns and villages
 # served by bus and car, and the zones are coarse.  The defaults below are planning choices
-# (estimate) that keep rural villages within reach of their town's schools.
+# (estimate) for the urban subdistricts; zones.geojson's radius_scale doubles them in the
+# nine rural towns (estimate: village pupils are bussed or board), see README.md.
 # Class sizes are the national standards (GB 50099-2011, S56; kindergarten 幼儿园工作规程, S57).
 # cost_per_place: total investment per place, Beijing EDA 2024 approvals (derived, S62);
 # kindergarten: estimate (S62 cost per m2, about CNY 9,810, x about 15 m2 of floor per child).
@@ -1195,6 +1207,7 @@ about orders of magnitude and about the plan's projects, not as a school registe
 | model.toml | enrolment | primary derived (S71/S13); junior, senior derived estimates (S40/S13/S71); kindergarten PLAN target | derived / target |
 | model.toml | class_size, cost_per_place | S56, S57; S62 (kindergarten estimate) | reported / derived / estimate |
 | model.toml | radius_m | planning choice (see below) | **estimate** |
+| zones.geojson | radius_scale | 2 in the rural towns, 1 elsewhere (see below) | **estimate** |
 | model.toml | srb 1.0722 | Tongzhou census sex ratio at age 0 (S13) | derived |
 
 ## Zones (approximate)
@@ -1354,6 +1367,14 @@ districts; the zones here are coarse and most of the district is rural towns whe
 travel by bus or car, so the norms would mark most villages "out of reach". Override per
 scenario (`[stages.primary] radius_m = 500`) to test the urban norm.
 
+Rural towns (`radius_scale` in zones.geojson, **estimate**): in the towns and the township
+of at least {RURAL_MIN_KM2:.0f} km2 ({', '.join(zones.loc[rural_radius_scale(zones) > 1, 'zone_id'])}) every
+stage's radius is multiplied by {RURAL_RADIUS_SCALE:g} (kindergarten 3 km, primary 5 km, junior 8 km,
+senior 16 km): their villages are spread over 28-150 km2 each and pupils there are bussed
+or board, so the urban radii would count most village children as "out of reach" of
+schools that in fact enrol them. A scenario can switch this off with `[allocation]
+zone_radius_scale = false` (the walking-norms scenario does).
+
 ## Known limits
 
 - Zone boundaries, 14 zone totals, the age structure within zones (all zones but Songzhuang
@@ -1364,11 +1385,10 @@ scenario (`[stages.primary] radius_m = 500`) to test the urban norm.
   population.
 - The school inventory is synthetic; the junior/senior 2020 pupil numbers are not reported
   for Tongzhou and come from Beijing ratios.
-- Demand units cover whole zones, so in the base year the default radii leave a few per
-  cent of pupils in the outer towns' tails out of reach (a baseline run's 2020 rows show
-  how many; a test keeps it under 10 % per stage). Real enrolment there is near universal
-  through boarding and school buses: read outer-town `out_of_reach` as a transport need
-  rather than missing places, or widen `radius_m` in a scenario.
+- Demand units cover whole zones, so even with the rural radius scale some pupils in the
+  outer towns' tails are out of reach in the base year (a baseline run's 2020 rows show how
+  many; a test keeps it under 2 % per stage). Real enrolment there is near universal:
+  read outer-town `out_of_reach` as a transport need rather than missing places.
 - The locations of most plan projects (and of Langfu MS) were not found and are placed by
   rule; opening years are estimates.
 - Housing pipeline and migration are illustrative estimates, calibrated only to the
@@ -1398,6 +1418,7 @@ def main(argv=None):
 
     # zones.geojson (written with geopandas/pyogrio; CRS EPSG:4326 declared in the file)
     zout = zones[["zone_id", "name", "name_zh", "kind", "division_code", "area_km2", "basis", "geometry"]].copy()
+    zout.insert(7, "radius_scale", rural_radius_scale(zones))
     zpath = out / "zones.geojson"
     if zpath.exists():
         zpath.unlink()

@@ -69,7 +69,7 @@ class Model:
     srb: float
     migration_timing: str
     stages: dict[str, Stage]
-    zones: gpd.GeoDataFrame            # zone_id, name, geometry (model CRS)
+    zones: gpd.GeoDataFrame            # zone_id, name, radius_scale, geometry (model CRS)
     population: pd.DataFrame           # zone_id, sex, age, count
     fertility: pd.DataFrame            # age, asfr, zone_id (NA = district schedule)
     mortality: pd.DataFrame            # sex, age, <mortality_kind>
@@ -348,9 +348,20 @@ def _read_zones(path: Path, crs: str, problems: Problems) -> gpd.GeoDataFrame | 
                               "set it when writing)")
     if len(problems.items) > before:
         return None
+    scale = zones["radius_scale"] if "radius_scale" in zones.columns else None
     zones = zones[["zone_id", "name", "geometry"]].copy()
     zones["zone_id"] = zones["zone_id"].astype("string")
     rows = pd.Series(range(1, len(zones) + 1), index=zones.index)
+    zones["radius_scale"] = 1.0
+    if scale is not None:  # optional: factor on every stage's radius_m for the zone's units
+        num = pd.to_numeric(scale, errors="coerce").astype(float)
+        bad = scale.notna() & ~(np.isfinite(num) & (num > 0))
+        for i in rows[bad]:
+            problems.add(label, f"radius_scale {scale.iloc[i - 1]!r} is not a positive number",
+                         row=int(i), column="radius_scale",
+                         expected="a positive factor on every stage's radius_m, e.g. 2 for "
+                                  "towns served by school bus (empty = 1)")
+        zones["radius_scale"] = num.where(scale.notna() & ~bad, 1.0)
     for i in rows[zones["zone_id"].isna()]:
         problems.add(label, "feature has no zone_id", row=int(i), column="zone_id",
                      expected="a unique zone id")

@@ -242,6 +242,20 @@ def catchments(result: Result, stage: str, year: int, mode: str | None = None
     return gdf.dissolve(by="school_id", as_index=False)
 
 
+def radius_scale_at(result: Result, pts: gpd.GeoSeries) -> np.ndarray:
+    """Radius factor of the zone each point lies in (or is nearest to); ones when the run
+    did not apply zones' ``radius_scale``."""
+    geo = _geometry(result)
+    if (not result.manifest.get("zone_radius_scale", True) or len(pts) == 0
+            or "radius_scale" not in geo.zones):
+        return np.ones(len(pts))
+    zones = geo.zones[["radius_scale", "geometry"]]
+    hit = gpd.sjoin_nearest(gpd.GeoDataFrame(geometry=pts.reset_index(drop=True)), zones,
+                            how="left")
+    hit = hit[~hit.index.duplicated()]
+    return hit["radius_scale"].fillna(1.0).to_numpy(float)
+
+
 def _points(frame: pd.DataFrame, crs: str) -> gpd.GeoSeries:
     return gpd.GeoSeries(gpd.points_from_xy(frame["lon"], frame["lat"]),
                          index=frame.index, crs="EPSG:4326").to_crs(crs)
@@ -408,7 +422,8 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     if len(schools):
         pts = _points(schools, geo.crs)
         if rings and (radius := result.stages.get(stage, {}).get("radius_m")):
-            pts.buffer(float(radius), quad_segs=16).boundary.plot(
+            # the radius of the school's own zone (units elsewhere may have another)
+            pts.buffer(float(radius) * radius_scale_at(result, pts), quad_segs=16).boundary.plot(
                 ax=ax, color="#2c5aa0", lw=0.7, linestyle="--", zorder=6)
         colours = np.array(UTIL_COLOURS)[_util_class(schools["utilisation"])]
         ax.scatter(pts.x, pts.y, s=size(schools["places"]), c=colours, edgecolors="black",
@@ -758,7 +773,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
         "assign": list(assignments),
         "schools": {"id": sch["school_id"].astype(str).tolist(),
                     "name": sch["name"].astype(str).tolist(), "x": sx, "y": sy,
-                    "colour": scol},
+                    "rs": _nums(radius_scale_at(result, spts), 3), "colour": scol},
         "palette": CATCHMENT_PALETTE, "utilBins": UTIL_BINS[1:-1],
         "utilLabels": UTIL_LABELS, "utilColours": UTIL_COLOURS, "newColour": NEW_COLOUR,
         "projects": projects, "data": data,

@@ -137,7 +137,7 @@
       open[si] = true;
       var x = D.schools.x[si], y = D.schools.y[si];
       if (state.rings && info.radius) {
-        el("circle", { cx: x, cy: y, r: info.radius / D.unit }, rg);
+        el("circle", { cx: x, cy: y, r: info.radius * (D.schools.rs[si] || 1) / D.unit }, rg);
       }
       var util = entry.p[k] > 0 ? md.q[k] / entry.p[k] : null;
       var c = el("circle", { cx: x, cy: y, r: schoolRadius(entry.p[k], pmax),
@@ -202,7 +202,8 @@
     h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#6b6b6b" stroke-dasharray="3 2"></path></svg>', "zone");
     if (state.rings) {
       h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#2c5aa0" stroke-dasharray="4 3"></path></svg>',
-               "service radius " + fmt(info.radius) + " m");
+               "service radius " + fmt(info.radius) + " m" +
+               (D.schools.rs.some(function (v) { return v !== 1; }) ? " × zone's scale" : ""));
     }
     $("legend").innerHTML = h;
     function row(sym, text) { return '<div class="row">' + sym + "<span>" + esc(text) + "</span></div>"; }
