@@ -78,7 +78,7 @@ def lp_highs(u, s, dist, demand, places, time_limit: float = 300.0) -> tuple[flo
     return served, second.fun
 
 
-def main(repeat: int = 3, n_units: int = 20_000, n_schools: int = 300,
+def main(repeat: int = 5, n_units: int = 20_000, n_schools: int = 300,
          radius: float = 3000.0, with_lp: bool = True) -> dict[str, float]:
     inst = make_instance(n_units, n_schools)
     uxy, sxy, demand, places = inst["unit_xy"], inst["school_xy"], inst["demand"], inst["places"]
