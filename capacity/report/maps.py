@@ -139,6 +139,12 @@ class _Geometry:
     district: Any
     units: gpd.GeoDataFrame  # unit_id, zone_id, geometry (points), cell (polygons)
 
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The district's bounds in the map CRS (a 1 km square when there is none)."""
+        if self.district is not None and not shapely.is_empty(self.district):
+            return tuple(float(v) for v in shapely.bounds(self.district))
+        return 0.0, 0.0, 1000.0, 1000.0
+
 
 def _geometry(result: Result) -> _Geometry:
     """Build (once per result) the projected geometry the maps need."""
@@ -372,10 +378,7 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     """
     mode = _mode(result, mode)
     geo = _geometry(result)
-    if geo.district is not None and not shapely.is_empty(geo.district):
-        x0, y0, x1, y1 = shapely.bounds(geo.district)
-    else:
-        x0, y0, x1, y1 = 0.0, 0.0, 1000.0, 1000.0
+    x0, y0, x1, y1 = geo.bounds()
     pad = 0.04 * max(x1 - x0, y1 - y0, 1.0)
     bounds = (x0 - pad, y0 - 0.1 * max(x1 - x0, y1 - y0, 1.0), x1 + pad, y1 + pad)
     if figsize is None:  # fit the page to the district's shape, legend on the right
@@ -651,10 +654,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
     """The interactive map's embedded JSON (per stage-year aggregates, not per-unit flows)."""
     geo = _geometry(result)
     modes = _modes(result)
-    if geo.district is not None and not shapely.is_empty(geo.district):
-        x0, y0, x1, y1 = shapely.bounds(geo.district)
-    else:
-        x0, y0, x1, y1 = 0.0, 0.0, 1000.0, 1000.0
+    x0, y0, x1, y1 = geo.bounds()
     pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
     origin = (x0 - pad, y1 + pad)
     width = int(np.ceil((x1 - x0 + 2 * pad) / _UNIT))
