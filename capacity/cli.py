@@ -128,6 +128,11 @@ def model_summary(model) -> str:
                      f"{len(s):>8} {s['places'].sum() if len(s) else 0:>9,.0f} "
                      f"{st.radius_m:>9,.0f} {len(pj):>9} "
                      f"{pj['places'].sum() if len(pj) else 0:>15,.0f}")
+    scale = model.zones["radius_scale"]
+    if (scale != 1).any():
+        lines.append("  radius_m is multiplied by the zones' radius_scale: " + ", ".join(
+            f"×{v:g} in {n} zone{'s' if n > 1 else ''}"
+            for v, n in scale[scale != 1].value_counts().sort_index().items()))
     return "\n".join(lines)
 
 

@@ -1,6 +1,6 @@
 """Data tests for the embedded Tongzhou model (models/tongzhou).
 
-Uses only pandas / geopandas / numpy (not the capacity package)."""
+Uses pandas / geopandas / numpy, and the package only to validate the model."""
 from __future__ import annotations
 
 import subprocess
@@ -48,6 +48,20 @@ def test_zones(zones):
     union = shapely.union_all(u.geometry.values)
     assert abs(union.area - u.area.sum()) < 1e4          # no overlaps (m2)
     assert 900e6 < union.area < 910e6                    # the district, 905 km2
+    # radius_scale 2 exactly in the rural towns (towns and the township of >= 25 km2)
+    rural = zones["kind"].isin(["town", "township"]) & (zones["area_km2"] >= 25)
+    assert rural.sum() == 9
+    assert (zones.loc[rural, "radius_scale"] == 2).all()
+    assert (zones.loc[~rural, "radius_scale"] == 1).all()
+
+
+def test_default_model_validates(capsys):
+    from capacity.cli import main
+
+    assert main(["validate", str(M)]) == 0
+    out = capsys.readouterr().out
+    assert "zones: 22" in out and "population 2020: 1,840,295" in out
+    assert "×2 in 9 zones" in out
 
 
 def test_population_census_margins(pop):

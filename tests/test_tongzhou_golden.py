@@ -93,6 +93,7 @@ def test_cli_run_writes_every_file(tmp_path, capsys):
     for name in ("budget.xlsx", "report.html", "manifest.json", "criticality.csv"):
         assert (folder / name).stat().st_size > 0, name
     assert any((folder / "maps").glob("*.png")) and any((folder / "maps").glob("*.html"))
+    assert "Yongledian Town (×2)" in (folder / "report.html").read_text(encoding="utf-8")
     alloc = pd.read_csv(folder / "allocation.csv")
     assert (alloc["pupils"] == alloc["pupils"].round()).all()
 

@@ -293,7 +293,16 @@ def _stage_settings(result: Result, stages: list[str]) -> str:
             vals.append(f"<td class='n'>{_e('–' if v is None else v)}</td>")
         rows.append(f"<tr><td>{_e(s)}</td>{''.join(vals)}</tr>")
     head = "".join(f"<th class='n'>{_e(k.replace('_', ' '))}</th>" for k in keys)
-    return f"<table><tr><th>Stage</th>{head}</tr>{''.join(rows)}</table>"
+    note = ""
+    z = result.zones
+    if result.manifest.get("zone_radius_scale", True) and "radius_scale" in z:
+        scaled = z[z["radius_scale"].fillna(1) != 1]
+        if len(scaled):
+            names = ", ".join(f"{n} (×{v:g})" for n, v in
+                              zip(scaled["name"].astype(str), scaled["radius_scale"]))
+            note = (f"<p class='note'>radius m is multiplied by the zone's radius_scale for "
+                    f"children living in: {_e(names)}.</p>")
+    return f"<table><tr><th>Stage</th>{head}</tr>{''.join(rows)}</table>{note}"
 
 
 # ------------------------------------------------------------------------------- report
