@@ -114,10 +114,17 @@ def test_mortality():
         assert abs(_e0(sx) - e0) < 0.01
 
 
-def test_fertility():
+def test_fertility(pop):
     f = pd.read_csv(M / "fertility.csv")
     assert f.age.min() == 15 and f.age.max() == 49
-    assert (f.asfr >= 0).all() and abs(f.asfr.sum() - 0.868) < 1e-5
+    assert (f.asfr >= 0).all() and abs(f.asfr.sum() - 0.720) < 1e-5
+    # the level reproduces the census: births to 2020's women, surviving to the census,
+    # equal the 13,032 children aged 0 (S13) up to the TFR's rounding to 0.001
+    women = pop[pop.sex == "F"].groupby("age")["count"].sum().reindex(f.age).to_numpy()
+    sx = pd.read_csv(M / "mortality.csv").query("age == 0").set_index("sex")["sx"]
+    srb = 1.0722
+    births = (f.asfr.to_numpy() * women).sum() * (sx["F"] + srb * sx["M"]) / (1 + srb)
+    assert births == pytest.approx(13_032, rel=0.001)
 
 
 def test_migration(pop):

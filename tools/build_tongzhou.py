@@ -471,26 +471,43 @@ def build_population(s, zones, lts):
 # ----------------------------------------------------------------------------------------
 # fertility
 # ----------------------------------------------------------------------------------------
-TFR = 0.868          # S19, Beijing 2020 (census based)
+TFR_BEIJING = 0.868  # S19, Beijing 2020 (census based)
+AGE0_2020 = 13032    # S13, Tongzhou census 2020, both sexes aged 0 (born Nov 2019 - Oct 2020)
 MAB = 31.0           # estimate: mean age at birth (late childbearing in Beijing; see README)
 SD_AB = 5.0          # estimate: standard deviation of age at birth
 FERT_SHIFT = 14.0
 
 
-def build_fertility():
+SRB = 1.0722  # Tongzhou 2020 census sex ratio at age 0 (107.22, derived from S13)
+
+
+def build_fertility(pop, lts):
+    """District ASFR: a gamma age pattern (estimate) at Tongzhou's own 2020 level (derived).
+
+    Beijing's TFR 0.868 applied to Tongzhou's 2020 women gives far more births than the
+    census counted at age 0, because Tongzhou's women cluster at the peak childbearing ages.
+    So the level is derived: Beijing's TFR x census age 0 / (births that TFR implies x the
+    survival of births to the census, sx[0]), rounded to 0.001.
+    """
     mean_rel = MAB - FERT_SHIFT
     scale = SD_AB ** 2 / mean_rel
     shape = mean_rel / scale
     ages = np.arange(15, 50)
     w = gamma_dist.cdf(ages + 1 - FERT_SHIFT, shape, scale=scale) - gamma_dist.cdf(ages - FERT_SHIFT, shape, scale=scale)
-    asfr = TFR * w / w.sum()
+    women = pop[pop.sex == "F"].groupby("age")["count"].sum().reindex(ages).to_numpy(float)
+    births_bj = float(np.sum(TFR_BEIJING * w / w.sum() * women))
+    sx0 = (lts["F"]["sx"][0] + SRB * lts["M"]["sx"][0]) / (1 + SRB)
+    tfr = round(TFR_BEIJING * AGE0_2020 / (births_bj * sx0), 3)
+    asfr = tfr * w / w.sum()
     df = pd.DataFrame({"age": ages, "asfr": [fmt(v, 8) for v in asfr]})
-    df["basis"] = ("estimate: gamma-shaped schedule (shift 14, mean age at birth 31.0, sd 5.0) "
-                   "scaled to TFR 0.868 (S19, Beijing 2020)")
-    return df, asfr, ages
+    df["basis"] = (f"derived level: TFR {tfr:.3f} = Beijing 0.868 (S19) x Tongzhou census age 0 "
+                   f"13,032 (S13) / {births_bj:,.0f} births that 0.868 implies for Tongzhou's 2020 "
+                   "women; estimate: gamma-shaped age pattern (shift 14, mean age at birth 31.0, "
+                   "sd 5.0)")
+    peak = float(women[(ages >= 28) & (ages <= 36)].sum() / women.sum())
+    return df, asfr, ages, {"tfr": tfr, "births_bj": births_bj, "sx0": sx0, "peak": peak}
 
 
-SRB = 1.0722  # Tongzhou 2020 census sex ratio at age 0 (107.22, derived from S13)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1079,7 +1096,7 @@ def build_projects(zones, tw, schools):
 # ----------------------------------------------------------------------------------------
 # model.toml and README
 # ----------------------------------------------------------------------------------------
-def model_toml(rates, rinfo):
+def model_toml(rates, rinfo, finfo):
     return f'''# Tongzhou District (Beijing city sub-centre) - embedded default model.
 # Built by tools/build_tongzhou.py from models/tongzhou/sources/; see README.md for the
 # provenance of every table (reported / derived / estimate) and the methods.
@@ -1095,7 +1112,7 @@ migration_timing = "even"
 [files]
 zones = "zones.geojson"       # 22 township-level units: APPROXIMATE Voronoi cells (estimate)
 population = "population.csv" # 2020 census by sex x 5-year group, exact; zone split partly estimated
-fertility = "fertility.csv"   # TFR 0.868 (S19) with an estimated gamma age pattern
+fertility = "fertility.csv"   # TFR {finfo['tfr']:.3f} (derived from S19, S13) with an estimated gamma age pattern
 mortality = "mortality.csv"   # sx from estimated 2020 life tables (e0 80.3 M / 84.5 F, IMR 1.98 per 1000)
 migration = "migration.csv"   # estimate: background net migration, calibrated to S17/S16 totals
 housing = "housing.csv"       # estimate: illustrative new-housing pipeline 2021-2030
@@ -1153,7 +1170,7 @@ nearby_enrolment_rate = 0.99
 
 
 def readme(s, zones, pop, ztot, zinfo, lts, minfo, housing, units, schools, sinfo, projects,
-           rates, rinfo, asfr, fert_ages, single):
+           rates, rinfo, asfr, fert_ages, single, finfo):
     cs = {k: v["class_size"] for k, v in STAGES.items()}
     sch = schools.assign(places=schools.classes * schools.stage.map(cs))
     zt = pop.groupby("zone_id")["count"].sum()
@@ -1196,7 +1213,7 @@ about orders of magnitude and about the plan's projects, not as a school registe
 | population.csv | count, single years | graduation of S13 (PCHIP, life-table tail) | derived |
 | population.csv | zone totals (flag) | 8 zones reported (S1/S10, S3, S4, S5, S6, S7, S8, S9); 14 zones estimated | reported / estimate |
 | population.csv | Songzhuang sex and 0-14/15-64/65+ | S1 | reported (exact) |
-| fertility.csv | asfr | TFR 0.868 (S19, Beijing 2020); age pattern gamma (mean age {mab:.1f}) | TFR reported, pattern **estimate** |
+| fertility.csv | asfr | TFR {finfo['tfr']:.3f}: Beijing 2020 TFR 0.868 (S19) scaled to Tongzhou's census age 0 (S13); age pattern gamma (mean age {mab:.1f}) | TFR derived, pattern **estimate** |
 | mortality.csv | sx | life tables fitted to e0 80.3 (M) / 84.5 (F) (life_table.csv estimates from S28/S30) and IMR 1.98 per 1000 (S28) | **estimate** |
 | migration.csv | net | calibrated to 1,840,295 (S12) -> 1,845,000 end-2023 (S17) -> 1,846,000 end-2024 (S16) | **estimate** |
 | housing.csv | all | illustrative pipeline; persons_per_unit 2.34 = mean family household size (S13) | **estimate** |
@@ -1251,18 +1268,29 @@ new subdistricts existed at the census date is not known (SOURCES.md).
   zone x (sex, 5-year group) table (each cell floor or ceil, all row and column totals exact;
   a 0/1 transportation problem solved with HiGHS), then single years inside each zone x sex x
   group by largest remainder. So every required margin is exact.
-- Age 0 is under-counted in Chinese censuses (13,032 at age 0 vs 19,930 per year at 1-4,
-  SOURCES.md). The base keeps the census values; expect the projection's first years of
-  births to exceed the census age-0 count.
+- Age 0 (13,032) is much smaller than the mean of ages 1-4 (19,930 per year, SOURCES.md):
+  mostly the fall in births after 2017 (Beijing's resident births fell from about 197,000 in
+  2017 to about 150,000 in 2020), perhaps also some under-count of infants. The base keeps
+  the census values, and the fertility level is calibrated to age 0 (below).
 
 ## Fertility (fertility.csv)
 
-District schedule, ages 15-49, TFR = 0.868 (Beijing 2020, S19; no Tongzhou TFR was found).
-Age pattern (estimate): gamma density shifted by 14 years with mean age at birth {MAB} and
-standard deviation {SD_AB} (Beijing's late childbearing: high education and late marriage; the
-national mean was about 28-29 in 2020). Applied to the 2020 population it gives about
-{births[2021]:,.0f} births in 2021, above the crude estimate 11,870 in births_fertility.csv
-(Beijing births x population share, +-15 %); use a scenario TFR path to test lower fertility.
+District schedule, ages 15-49. Age pattern (estimate): gamma density shifted by 14 years with
+mean age at birth {MAB} and standard deviation {SD_AB} (Beijing's late childbearing: high
+education and late marriage; the national mean was about 28-29 in 2020).
+
+Level (derived): no Tongzhou TFR was found. Beijing's 2020 TFR 0.868 (S19) with this age
+pattern, applied to Tongzhou's 2020 women, gives {finfo['births_bj']:,.0f} births a year, but the census
+counted only 13,032 children aged 0 (S13), and Tongzhou's births per head are Beijing's
+(age-0 share / population share 1.015, births_fertility.csv). Tongzhou's women are
+concentrated at the ages where the assumed pattern peaks ({finfo['peak']:.0%} of those aged 15-49 are
+28-36, nine of the 35 ages); whether the real schedule is flatter or Tongzhou's fertility
+lower cannot be told from these sources. The level is calibrated so the schedule reproduces
+the census births: 0.868 x 13,032 / ({finfo['births_bj']:,.0f} x {finfo['sx0']:.4f}) = **{finfo['tfr']:.3f}** (the last factor is
+the survival of births to the census, sx[0]). It gives about {births[2021]:,.0f} births in 2021, against the
+independent estimate 11,870 +-15 % in births_fertility.csv (Beijing resident births x Tongzhou's
+population share); a test keeps the model within that range. Scenario TFR paths start from
+{finfo['tfr']:.3f}.
 
 ## Mortality (mortality.csv)
 
@@ -1379,8 +1407,9 @@ zone_radius_scale = false` (the walking-norms scenario does).
 
 - Zone boundaries, 14 zone totals, the age structure within zones (all zones but Songzhuang
   share the district profile) and the seat locations are estimates.
-- Births implied by TFR 0.868 (about {births[2021]:,.0f} in 2021) exceed the crude births estimate
-  (11,870); the census age-0 count is under-counted.
+- The fertility level rests on one census count (age 0) and Beijing's TFR; births after 2021
+  follow only from the age structure unless a scenario gives a TFR path (Beijing's births
+  fell further to 2023: see the low-fertility scenario).
 - The life tables are model tables; Beijing hukou life expectancy is used for the resident
   population.
 - The school inventory is synthetic; the junior/senior 2020 pupil numbers are not reported
@@ -1408,7 +1437,7 @@ def main(argv=None):
     zones, district = build_zones(s)
     lts = build_life_tables()
     pop, single, ztot, zinfo = build_population(s, zones, lts)
-    fert, asfr, fert_ages = build_fertility()
+    fert, asfr, fert_ages, finfo = build_fertility(pop, lts)
     housing = build_housing(zones, tw)
     mig, minfo = build_migration(s, pop, lts, asfr, fert_ages, housing)
     units = build_units(zones, tw)
@@ -1437,9 +1466,9 @@ def main(argv=None):
     write_csv(units_to_csv(units), out / "units.csv")
     write_csv(schools_to_csv(schools), out / "schools.csv")
     write_csv(projects, out / "projects.csv")
-    (out / "model.toml").write_text(model_toml(rates, rinfo), encoding="utf-8")
+    (out / "model.toml").write_text(model_toml(rates, rinfo, finfo), encoding="utf-8")
     (out / "README.md").write_text(readme(s, zones, pop, ztot, zinfo, lts, minfo, housing, units,
-                                          schools, sinfo, projects, rates, rinfo, asfr, fert_ages, single),
+                                          schools, sinfo, projects, rates, rinfo, asfr, fert_ages, single, finfo),
                                    encoding="utf-8")
 
 
