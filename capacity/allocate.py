@@ -1,14 +1,15 @@
 """Allocation of pupils to school places (DESIGN §5): ``catchment`` and ``optimal`` modes.
 
-Array level: units and schools are integer positions; the pipeline maps them to ids. One
+Array level: units and schools are integer positions; the run maps them to ids. One
 :class:`Arcs` is built per stage (unit and school coordinates fixed) and reused for every
 year: a school not open in a year is passed as ``places == 0`` or ``open_mask == False``.
 
 Conventions
 -----------
-* Distance is the straight line ``hypot(dx, dy)`` in the model's projected CRS, float64.
-  "Within the radius" is ``distance <= radius[u]`` on that float, in both modes. The radius
-  is one number for the stage or one per unit (a zone's ``radius_scale`` applied).
+* Distance is the straight line ``hypot(dx, dy)`` in the model's projected CRS, float64
+  (:meth:`Arcs.build`); another distance rule may build arcs with :meth:`Arcs.from_pairs`.
+  "Within the radius" is "an arc exists", in both modes. The radius is one number for the
+  stage or one per unit (a zone's ``radius_scale`` applied).
 * ``open_mask`` defaults to ``places > 0``. Only open schools are anyone's nearest school,
   and only open schools within the radius make a unit "in reach".
 * ``out_of_reach[u]`` is ``unserved[u]`` when unit ``u`` has no open school within the
@@ -28,14 +29,19 @@ Conventions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 from scipy.spatial import cKDTree
 
+from .registry import ALLOCATORS
+
+if TYPE_CHECKING:
+    from .state import RunState
+
 __all__ = ["Allocation", "Arcs", "allocate", "allocate_catchment", "allocate_optimal",
-           "COST_RESOLUTION_M"]
+           "allocation", "COST_RESOLUTION_M"]
 
 #: Metres per unit of integer cost in the min-cost flow (decimetres).
 COST_RESOLUTION_M = 0.1
@@ -148,6 +154,39 @@ class Arcs:
             arcs.nearest_any_m[has] = d[first[has]]
         return arcs
 
+    @classmethod
+    def from_pairs(cls, unit: np.ndarray, school: np.ndarray, distance: np.ndarray,
+                   unit_xy: np.ndarray, school_xy: np.ndarray,
+                   radius: float | np.ndarray) -> "Arcs":
+        """Arcs from any distance rule: the (unit, school, metres) pairs within reach.
+
+        Pairs are sorted here; ``nearest_any`` is then the nearest school among the arcs
+        (-1 / inf for a unit without arcs).
+        """
+        uxy = np.asarray(unit_xy, np.float64).reshape(-1, 2)
+        sxy = np.asarray(school_xy, np.float64).reshape(-1, 2)
+        u, s = np.asarray(unit, np.int64), np.asarray(school, np.int64)
+        d = np.asarray(distance, np.float64)
+        order = np.argsort(u * max(len(sxy), 1) + s, kind="stable")
+        u, s, d = u[order], s[order], d[order]
+        start = np.zeros(len(uxy) + 1, np.int64)
+        np.cumsum(np.bincount(u, minlength=len(uxy)), out=start[1:])
+        radius = np.broadcast_to(np.asarray(radius, np.float64), (len(uxy),)).copy()
+        arcs = cls(u, s, d, start, uxy, sxy, radius, np.full(len(uxy), -1, np.int64),
+                   np.full(len(uxy), np.inf))
+        first, has = arcs._first(np.ones(len(u), bool))
+        arcs.nearest_any[has] = s[first[has]]
+        arcs.nearest_any_m[has] = d[first[has]]
+        return arcs
+
+    def distance_of(self, unit: np.ndarray, school: np.ndarray) -> np.ndarray:
+        """Arc length of each (unit, school) pair; inf where the pair is not an arc."""
+        key = self.unit * max(self.n_schools, 1) + self.school
+        want = np.asarray(unit, np.int64) * max(self.n_schools, 1) + np.asarray(school, np.int64)
+        pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
+        hit = (key[pos] == want) if len(key) else np.zeros(len(want), bool)
+        return np.where(hit, self.distance[pos] if len(key) else np.inf, np.inf)
+
     def _first(self, arc_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per unit, index of its nearest arc with ``arc_mask`` (ties: lowest school)."""
         idx = np.flatnonzero(arc_mask)
@@ -217,6 +256,7 @@ def _finish(unit, school, pupils, dist, demand, in_reach, near_m) -> Allocation:
                       nearest=dist <= near_m[unit])
 
 
+@ALLOCATORS.register("catchment")
 def allocate_catchment(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
                        open_mask: np.ndarray | None = None,
                        catchment: np.ndarray | None = None) -> Allocation:
@@ -230,20 +270,19 @@ def allocate_catchment(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
     ``min(P, D)``.
     """
     demand, places, open_mask, _, in_reach, near_m = _prepare(arcs, demand, places, open_mask)
-    school, _ = arcs.nearest_open(open_mask)
+    school, dist = arcs.nearest_open(open_mask)
+    inr_all = in_reach.copy()   # the nearest open school is within reach iff any is
     if catchment is not None:
         catchment = np.asarray(catchment, np.int64)
         if catchment.shape != (arcs.n_units,) or (catchment >= arcs.n_schools).any():
             raise ValueError("catchment must be (U,) school indices (-1 = nearest)")
-        given = catchment >= 0
-        given[given] = open_mask[catchment[given]]
-        school = np.where(given, catchment, school)
-    valid = (school >= 0) & (demand > 0)
-    u = np.flatnonzero(valid)
-    s = school[u]
-    d = _dist(arcs.unit_xy[u], arcs.school_xy[s])
-    inr = d <= arcs.radius[u]
-    u, s, d = u[inr], s[inr], d[inr]
+        given = np.flatnonzero(catchment >= 0)
+        given = given[open_mask[catchment[given]]]
+        school[given] = catchment[given]
+        dist[given] = arcs.distance_of(given, catchment[given])
+        inr_all[given] = np.isfinite(dist[given])
+    u = np.flatnonzero((school >= 0) & (demand > 0) & inr_all)
+    s, d = school[u], dist[u]
     want = demand[u]
     total = np.bincount(s, weights=want, minlength=arcs.n_schools).astype(np.int64)
     cap = places[s]
@@ -266,6 +305,7 @@ def allocate_catchment(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
     return _finish(u, s, give, d, demand, in_reach, near_m)
 
 
+@ALLOCATORS.register("optimal")
 def allocate_optimal(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
                      open_mask: np.ndarray | None = None) -> Allocation:
     """Optimal mode: max pupils served within the radius, then min total pupil-distance.
@@ -305,13 +345,23 @@ def allocate(unit_xy: np.ndarray, demand: np.ndarray, school_xy: np.ndarray,
              places: np.ndarray, radius: float | np.ndarray, mode: Mode = "optimal", *,
              open_mask: np.ndarray | None = None,
              catchment: np.ndarray | None = None) -> Allocation:
-    """Build the arcs and allocate in one call (``mode``: "catchment" or "optimal")."""
+    """Build the arcs and allocate in one call (``mode``: a registered allocation mode)."""
     arcs = Arcs.build(unit_xy, school_xy, radius)
-    if mode == "catchment":
+    if catchment is not None:
+        if mode != "catchment":
+            raise ValueError("catchment applies to mode='catchment' only")
         return allocate_catchment(arcs, demand, places, open_mask=open_mask,
                                   catchment=catchment)
-    if mode == "optimal":
-        if catchment is not None:
-            raise ValueError("catchment applies to mode='catchment' only")
-        return allocate_optimal(arcs, demand, places, open_mask=open_mask)
-    raise ValueError(f"unknown allocation mode {mode!r} (expected 'catchment' or 'optimal')")
+    return ALLOCATORS.get(mode)(arcs, demand, places, open_mask=open_mask)
+
+
+def allocation(state: "RunState") -> None:
+    """The allocation step: every chosen mode, stage and year into ``state.allocations``
+    as ``{(stage, mode): [Allocation per year]}`` (schools without places are closed)."""
+    for k, stage in enumerate(state.stage_names):
+        state.say(f"allocating {stage}")
+        arcs, places = state.arcs[stage], state.supply.places[state.site_mask(stage)]
+        for mode, rule in state.allocators.items():
+            state.allocations[(stage, mode)] = [
+                rule(arcs, state.unit_pupils[y, k], places[:, y], open_mask=places[:, y] > 0)
+                for y in range(len(state.years))]

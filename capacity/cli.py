@@ -1,4 +1,4 @@
-"""Command line (DESIGN §7): validate, project, run, compare, map.
+"""Command line (docs/cli.md): validate, project, run, compare, map.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -137,24 +137,14 @@ def model_summary(model) -> str:
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    from .pipeline import project_population
-    from .result import Result
+    from .chain import project_population
 
     progress = Progress()
     with warnings.catch_warnings(record=True):
-        projected = project_population(args.scenario, progress)
+        result = project_population(args.scenario, progress)
     progress.done()
-    model = projected.model
-    manifest = {"scenario": projected.scenario.name, "model": model.name,
-                "model_path": str(model.path), "base_year": int(model.base_year),
-                "horizon": int(projected.scenario.horizon),
-                "input_hashes": model.file_hashes(), "warnings": projected.warnings}
-    result = Result(projected.scenario.name,
-                    {"population": projected.population_table(),
-                     "components": projected.components_table()},
-                    model.zones[["zone_id", "name", "geometry"]], manifest)
     folder = result.write(args.out)
-    _print_warnings(projected.warnings)
+    _print_warnings(result.manifest.get("warnings", []))
     tot = result.population.groupby("year")["population"].sum()
     print(f"wrote {folder}: population {int(tot.index[0])} {tot.iloc[0]:,.0f} → "
           f"{int(tot.index[-1])} {tot.iloc[-1]:,.0f}")
@@ -180,24 +170,16 @@ def writers_for(result, lang: str | None = None, maps: bool = True) -> list:
         from .report.maps import write_interactive_map, write_static_maps
 
         def _maps(r, folder):
-            year = report_year(r)
             for stage in r.stages:
-                write_static_maps(r, folder, stage, year)
+                write_static_maps(r, folder, stage, r.report_year)
             write_interactive_map(r, folder)
             write_report(r, folder)
         out.append(_maps)
     return out
 
 
-def report_year(result) -> int:
-    """The headline year: the scenario's [report] year, else 2025 if projected, else last."""
-    years = sorted(int(y) for y in result.summary["year"].unique())
-    wanted = result.manifest.get("report_year") or 2025
-    return wanted if wanted in years else years[-1]
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from .pipeline import run
+    from .chain import run
     from .scenario import load_scenario
 
     scenarios = [load_scenario(p) for p in args.scenarios]   # all checked before any work

@@ -1,4 +1,4 @@
-"""Project criticality: what each key project is worth, and how late it may open.
+"""The criticality post-step: what each key project is worth, and how late it may open.
 
 For each project, its stage is re-allocated (the scenario's mode, demand unchanged) without
 it. ``extra_shortfall`` in year y is the shortfall without the project minus the scenario's.
@@ -9,63 +9,59 @@ places as dropping it for those years, so one re-run per project answers both qu
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .allocate import Allocation, Arcs
-from .model import Model
+from .registry import ALLOCATORS, POST_STEPS
 from .result import EXTRA_TABLES
-from .scenario import Scenario
-from .supply import Supply, build_supply
+
+if TYPE_CHECKING:
+    from .state import RunState
 
 COLUMNS = EXTRA_TABLES["criticality"]
 
 
-def project_criticality(model: Model, scenario: Scenario, units: pd.DataFrame,
-                        whole: np.ndarray, supply: Supply, years: np.ndarray,
-                        out: dict[tuple[str, str], list[Allocation]], progress=None
-                        ) -> pd.DataFrame:
-    """One row per key project (see module docstring); pupil counts are whole pupils."""
-    from .pipeline import _allocate_stage, stage_arcs
-
+@POST_STEPS.register("criticality")
+def criticality(state: "RunState") -> None:
+    """``state.tables["criticality"]``: one row per key project (whole pupils)."""
+    mode = state.scenario.mode
+    rule = state.allocators.get(mode) or ALLOCATORS.get(mode)
+    supply, years = state.supply, state.years
     projects = supply.projects
-    stage_names = list(model.stages)
-    arcs_cache: dict[str, Arcs] = {}
     rows = []
-    if progress and len(projects):
-        progress(f"criticality of {len(projects)} key projects")
+    if len(projects):
+        state.say(f"criticality of {len(projects)} key projects")
     for _, p in projects.iterrows():
         stage = p["stage"]
-        k = stage_names.index(stage)
-        without = build_supply(model, replace(scenario, drop=[*scenario.drop, p["project_id"]],
-                                              add=[a for a in scenario.add
-                                                   if a.get("project_id") != p["project_id"]]),
-                               years)
-        sel_w = (without.sites["stage"] == stage).to_numpy()
-        if stage not in arcs_cache:
-            arcs_cache[stage] = stage_arcs(model, scenario, units, supply, stage)
-        # keep site order of the full supply: a dropped new school has zero places
-        sel = (supply.sites["stage"] == stage).to_numpy()
-        full_ids = supply.sites.loc[sel, "school_id"].to_numpy()
-        places_w = pd.DataFrame(without.places[sel_w],
-                                index=without.sites.loc[sel_w, "school_id"].to_numpy()
-                                ).reindex(full_ids, fill_value=0).to_numpy()
-        base = np.array([a.unserved.sum() for a in out[(stage, scenario.mode)]])
+        k = state.stage_names.index(stage)
+        sel = state.site_mask(stage)
+        places = supply.places_without(p["project_id"])[sel]
+        allocs = state.allocations.get((stage, mode))
+        if allocs is None:  # the scenario's mode was not among the run's modes
+            allocs = [rule(state.arcs[stage], state.unit_pupils[y, k],
+                           supply.places[sel, y], open_mask=supply.places[sel, y] > 0)
+                      for y in range(len(years))]
+        base = np.array([a.unserved.sum() for a in allocs])
         extra = np.zeros(len(years), dtype=np.int64)
         for y in np.flatnonzero(years >= p["open_year"]):
-            a = _allocate_stage(arcs_cache[stage], whole[y, k], places_w[:, y], scenario.mode)
+            a = rule(state.arcs[stage], state.unit_pupils[y, k], places[:, y],
+                     open_mask=places[:, y] > 0)
             extra[y] = a.unserved.sum() - base[y]
-        positive = np.flatnonzero(extra > 0)
-        peak = int(np.argmax(extra)) if len(extra) else 0
-        rows.append({
-            "project_id": p["project_id"], "name": p["name"], "kind": p["kind"],
-            "stage": stage, "open_year": int(p["open_year"]), "places": p["places"],
-            "extra_shortfall_if_dropped": int(extra.sum()),
-            "extra_shortfall_if_dropped_peak": int(extra.max(initial=0)),
-            "peak_year": int(years[peak]) if extra.max(initial=0) > 0 else None,
-            "latest_open_year_without_extra_shortfall":
-                int(years[positive[0]]) if len(positive) else None,
-            "needed_by_horizon": bool(len(positive))})
-    return pd.DataFrame(rows, columns=COLUMNS)
+        rows.append(_row(p, stage, years, extra))
+    state.tables["criticality"] = pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _row(p: pd.Series, stage: str, years: np.ndarray, extra: np.ndarray) -> dict:
+    positive = np.flatnonzero(extra > 0)
+    peak = int(np.argmax(extra)) if len(extra) else 0
+    return {
+        "project_id": p["project_id"], "name": p["name"], "kind": p["kind"],
+        "stage": stage, "open_year": int(p["open_year"]), "places": p["places"],
+        "extra_shortfall_if_dropped": int(extra.sum()),
+        "extra_shortfall_if_dropped_peak": int(extra.max(initial=0)),
+        "peak_year": int(years[peak]) if extra.max(initial=0) > 0 else None,
+        "latest_open_year_without_extra_shortfall":
+            int(years[positive[0]]) if len(positive) else None,
+        "needed_by_horizon": bool(len(positive))}

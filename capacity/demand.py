@@ -1,4 +1,4 @@
-"""Demand: pupils per demand unit, stage and year (DESIGN §5).
+"""The demand step: pupils per demand unit, stage and year (docs/allocation.md).
 
 Expected (fractional) pupils come straight from the projection: the zone's population in the
 stage's ages × the stage's enrolment rate × the unit's weight. The solver needs whole pupils:
@@ -7,12 +7,18 @@ remainder, so zone totals keep their rounded value.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely import box
 
+from .errors import Problems
 from .model import Model, Stage
+
+if TYPE_CHECKING:
+    from .state import RunState
 
 
 def demand_units(model: Model) -> pd.DataFrame:
@@ -68,6 +74,19 @@ def stage_population(population: np.ndarray, stages: dict[str, Stage]) -> np.nda
                     axis=-1)
 
 
+def children_table(population: pd.DataFrame | None, ages: tuple[int, int] | None
+                   ) -> pd.DataFrame:
+    """Children of the ages ``(first, last)`` per zone and year from a long population
+    table (zone_id, year, sex, age, population): zone_id, year, children."""
+    if population is None or population.empty or ages is None:
+        return pd.DataFrame({"zone_id": pd.Series(dtype="string"),
+                             "year": pd.Series(dtype="int64"), "children": []})
+    pop = population[population["age"].between(*ages)]
+    out = pop.groupby(["zone_id", "year"], as_index=False)["population"].sum()
+    out["zone_id"] = out["zone_id"].astype(str)
+    return out.rename(columns={"population": "children"})
+
+
 def zone_demand(population: np.ndarray, stages: dict[str, Stage]) -> np.ndarray:
     """Expected pupils: (years, zones, stages) = stage population × enrolment rate."""
     rates = np.array([s.enrolment for s in stages.values()])
@@ -110,3 +129,52 @@ def unit_demand(zone_pupils: np.ndarray, units: pd.DataFrame, n_zones: int
     zone = units["zone"].to_numpy()
     frac = np.moveaxis(zone_pupils, 1, -1)[..., zone] * units["weight"].to_numpy()
     return frac, largest_remainder(frac, zone, n_zones)
+
+
+def demand(state: "RunState") -> None:
+    """Fill ``units``, ``children``, ``zone_pupils`` and ``unit_pupils`` of the run."""
+    model = state.model
+    pop = state.projection.population
+    state.units = demand_units(model)
+    state.children = stage_population(pop, model.stages)
+    state.zone_pupils = zone_demand(pop, model.stages)
+    frac, state.unit_pupils = unit_demand(state.zone_pupils, state.units, len(model.zones))
+    if state.scenario.cross_boundary:
+        add_cross_boundary(state, frac)
+
+
+def add_cross_boundary(state: "RunState", frac: np.ndarray) -> None:
+    """Add the scenario's extra pupils at named zones or units (e.g. children from
+    neighbouring counties) to the unit and zone demand."""
+    model, units, years = state.model, state.units, state.years
+    problems = Problems()
+    stage_idx = {s: k for k, s in enumerate(model.stages)}
+    extra = np.zeros_like(frac)
+    for i, row in enumerate(state.scenario.cross_boundary):
+        k = stage_idx.get(row.get("stage"))
+        where = f"cross_boundary[{i}]"
+        if k is None or "pupils" not in row or ("zone_id" in row) == ("unit_id" in row):
+            problems.add(state.label, f"{where} needs a known stage, pupils and one of "
+                         "zone_id or unit_id", column=where,
+                         expected="stage, pupils, zone_id or unit_id [, from_year, to_year]")
+            continue
+        active = (years >= row.get("from_year", years[0])) & (years <= row.get("to_year",
+                                                                                years[-1]))
+        if "zone_id" in row:
+            sel = (units["zone_id"] == row["zone_id"]).to_numpy()
+            share = units["weight"].to_numpy() * sel
+        else:
+            sel = (units["unit_id"] == row["unit_id"]).to_numpy()
+            share = sel.astype(float)
+        if not sel.any():
+            problems.add(state.label, f"{where} names an unknown zone or unit", column=where,
+                         expected="a zone_id of the zones file or a unit_id of the units")
+            continue
+        extra[active, k, :] += row["pupils"] * share
+    problems.raise_if_any()
+    frac = frac + extra
+    zone = units["zone"].to_numpy()
+    zadd = np.zeros_like(state.zone_pupils)
+    np.add.at(np.moveaxis(zadd, 1, -1), (slice(None), slice(None), zone), extra)
+    state.unit_pupils = largest_remainder(frac, zone, len(model.zones))
+    state.zone_pupils = state.zone_pupils + zadd

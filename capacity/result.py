@@ -1,10 +1,13 @@
 """A scenario run's tables, written to and read back from an output folder.
 
-The contract tables (DESIGN §8) keep exactly their names and columns. A run folder also holds
-a few tables of our own that maps, reports and notebooks need without recomputing:
-``zones.geojson`` (zone outlines, WGS84), ``components.csv`` (births, deaths, net migration per
-zone and year), ``projects.csv`` (key projects after scenario edits) and ``manifest.json``
-(scenario, model, stage settings, input hashes, versions, timings).
+The contract tables (``docs/outputs.md``) keep exactly their names and columns. A run folder
+also holds tables of our own that maps, reports and notebooks need without recomputing:
+``zones.geojson`` (zone outlines, WGS84), ``components.csv`` (births, deaths, net migration
+per zone and year), ``projects.csv`` (key projects after scenario edits), ``criticality.csv``
+and ``manifest.json`` (scenario, model, stage settings, input hashes, versions, timings).
+
+Report code asks the result for the run's rules (headline year, compulsory stages, children
+of a stage's ages, service radius at a point) instead of restating them.
 """
 from __future__ import annotations
 
@@ -14,12 +17,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-#: Contract tables and their columns, in order (DESIGN §8).
+#: Contract tables and their columns, in order (docs/outputs.md).
 TABLES: dict[str, list[str]] = {
     "population": ["zone_id", "year", "sex", "age", "population"],
     "demand": ["zone_id", "year", "stage", "pupils"],
@@ -44,42 +48,114 @@ EXTRA_TABLES: dict[str, list[str]] = {
                     "peak_year", "latest_open_year_without_extra_shortfall",
                     "needed_by_horizon"],
 }
+ALL_TABLES: dict[str, list[str]] = {**TABLES, **EXTRA_TABLES}
 
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
                "indicator", "name", "kind"}
 
+Writer = Callable[["Result", Path], Any]
+
 
 @dataclass
 class Result:
-    """Every table of one scenario run (DataFrames; ``zones`` is a GeoDataFrame in WGS84)."""
+    """Every table of one scenario run. A table the run did not make is ``None``
+    (``capacity project`` makes only population and components)."""
 
     name: str
-    tables: dict[str, pd.DataFrame]
-    zones: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame                 # zone_id, name, radius_scale, geometry (WGS84)
     manifest: dict[str, Any] = field(default_factory=dict)
+    population: pd.DataFrame | None = None  # zone_id, year, sex, age, population
+    demand: pd.DataFrame | None = None      # zone_id, year, stage, pupils (expected)
+    units: pd.DataFrame | None = None       # unit_id, zone_id, lon, lat
+    capacity: pd.DataFrame | None = None    # places per open school, stage and year
+    allocation: pd.DataFrame | None = None  # unit → school flows (empty school: unserved)
+    schools: pd.DataFrame | None = None     # places, pupils, utilisation per school
+    shortfall: pd.DataFrame | None = None   # per zone, year, stage and mode
+    summary: pd.DataFrame | None = None     # per year, stage and mode
+    indicators: pd.DataFrame | None = None  # the scenario's mode, beside [targets]
+    components: pd.DataFrame | None = None  # births, deaths, net migration per zone-year
+    projects: pd.DataFrame | None = None    # key projects after scenario edits
+    criticality: pd.DataFrame | None = None  # per key project (post-step)
     path: Path | None = None
 
-    def __getattr__(self, item: str) -> pd.DataFrame:
-        tables = self.__dict__.get("tables", {})
-        if item in tables:
-            return tables[item]
-        raise AttributeError(item)
+    @classmethod
+    def from_tables(cls, name: str, tables: dict[str, pd.DataFrame],
+                    zones: gpd.GeoDataFrame, manifest: dict[str, Any] | None = None,
+                    path: Path | None = None) -> "Result":
+        """A result from a ``{table name: DataFrame}`` mapping (unknown names are an error)."""
+        unknown = set(tables) - set(ALL_TABLES)
+        if unknown:
+            raise ValueError(f"unknown result tables: {', '.join(sorted(unknown))}")
+        return cls(name=name, zones=zones, manifest=dict(manifest or {}), path=path, **tables)
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables this run has, by name, in the order of :data:`ALL_TABLES`."""
+        return {k: getattr(self, k) for k in ALL_TABLES if getattr(self, k) is not None}
 
     def __repr__(self) -> str:
         rows = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
         return f"Result({self.name!r}, {rows})"
 
+    # -- the run's rules, answered from the manifest and tables -------------------------
     @property
     def mode(self) -> str:
-        """The scenario's allocation mode (both modes are always in the tables)."""
+        """The scenario's allocation mode (every registered mode is in the tables)."""
         return self.manifest.get("allocation_mode", "optimal")
 
     @property
     def stages(self) -> dict[str, dict[str, Any]]:
-        """Stage settings used by the run (ages, enrolment, class_size, radius_m, cost)."""
+        """Stage settings used by the run (ages, enrolment, class_size, radius_m, cost…)."""
         return self.manifest.get("stages", {})
 
-    def write(self, out_dir: str | Path, *, writers: list | None = None) -> Path:
+    @property
+    def years(self) -> list[int]:
+        """Years of the run, base year to horizon."""
+        for key in ("summary", "population", "demand"):
+            frame = getattr(self, key)
+            if frame is not None and len(frame):
+                return sorted(int(y) for y in frame["year"].unique())
+        return []
+
+    @property
+    def report_year(self) -> int | None:
+        """The headline year: resolved by the run from the scenario (docs/scenarios.md)."""
+        years = self.years
+        if not years:
+            return None
+        wanted = self.manifest.get("report_year")
+        return int(wanted) if wanted is not None and int(wanted) in years else years[-1]
+
+    @property
+    def compulsory_stages(self) -> list[str]:
+        """Stages whose ``compulsory`` setting is true (docs/model-format.md)."""
+        from .stages import is_compulsory
+
+        return [s for s, d in self.stages.items() if is_compulsory(s, d.get("compulsory"))]
+
+    def stage_ages(self, stage: str) -> tuple[int, int] | None:
+        """(first, last) completed years of age of a stage, or None if unknown."""
+        ages = self.stages.get(stage, {}).get("ages")
+        return (int(ages[0]), int(ages[-1])) if ages else None
+
+    def children(self, stage: str) -> pd.DataFrame:
+        """Children of the stage's ages per zone and year: zone_id, year, children."""
+        from .demand import children_table
+
+        return children_table(self.population, self.stage_ages(stage))
+
+    def radius_at(self, stage: str, points: gpd.GeoSeries) -> np.ndarray:
+        """Service radius (metres) of the stage at points: the stage's ``radius_m`` × the
+        ``radius_scale`` of the zone holding (or nearest to) each point."""
+        from .distances import zone_scale_at
+
+        radius = float(self.stages.get(stage, {}).get("radius_m", np.nan))
+        if not self.manifest.get("zone_radius_scale", True):
+            return np.full(len(points), radius)
+        return radius * zone_scale_at(self.zones, points)
+
+    # -- writing -------------------------------------------------------------------------
+    def write(self, out_dir: str | Path, *, writers: list[Writer] | None = None) -> Path:
         """Write the run to ``out_dir/<name>/`` atomically; return that folder.
 
         Everything is written into a temporary sibling folder first and renamed into place
@@ -92,11 +168,10 @@ class Result:
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", dir=out_dir))
         tmp.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
         try:
-            for key, cols in {**TABLES, **EXTRA_TABLES}.items():
-                if key in self.tables:
-                    frame = self.tables[key]
-                    frame = frame[[c for c in cols if c in frame.columns]]
-                    frame.to_csv(tmp / f"{key}.csv", index=False, float_format="%.6g")
+            for key, frame in self.tables.items():
+                cols = ALL_TABLES[key]
+                frame = frame[[c for c in cols if c in frame.columns]]
+                frame.to_csv(tmp / f"{key}.csv", index=False, float_format="%.6g")
             self.zones.to_crs("EPSG:4326").to_file(tmp / "zones.geojson", driver="GeoJSON")
             (tmp / "manifest.json").write_text(
                 json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
@@ -130,12 +205,15 @@ def read_result(path: str | Path) -> Result:
                                 expected="a folder written by `capacity run`")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     tables: dict[str, pd.DataFrame] = {}
-    for key in {**TABLES, **EXTRA_TABLES}:
+    for key in ALL_TABLES:
         file = path / f"{key}.csv"
         if file.is_file():
             dtypes = {c: "string" for c in _ID_COLUMNS}
             tables[key] = pd.read_csv(file, dtype=dtypes, keep_default_na=True)
     zones = gpd.read_file(path / "zones.geojson") if (path / "zones.geojson").is_file() \
         else gpd.GeoDataFrame({"zone_id": []}, geometry=[], crs="EPSG:4326")
-    return Result(name=manifest.get("scenario", path.name), tables=tables, zones=zones,
-                  manifest=manifest, path=path)
+    return Result.from_tables(manifest.get("scenario", path.name), tables, zones, manifest,
+                              path=path)
+
+
+__all__ = ["Result", "read_result", "TABLES", "EXTRA_TABLES", "ALL_TABLES"]

@@ -1,4 +1,5 @@
-"""Supply: places per school site, stage and year after the scenario's edits (DESIGN §5).
+"""The supply step: places per school site, stage and year after the scenario's edits
+(docs/scenarios.md).
 
 A *site* is one school × stage: an existing school row, a new key project, or a repurposed
 facility. Expansions add places to their school's site from their opening year. A stage's
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +18,9 @@ import pandas as pd
 from .errors import InputError, Problems
 from .model import Model
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .state import RunState
 
 NEVER = 10**6
 
@@ -28,6 +33,27 @@ class Supply:
     places: np.ndarray       # (sites, years) places open in each year
     years: np.ndarray
     projects: pd.DataFrame   # key projects after edits: project_id, ..., open_year (effective)
+    unscaled: np.ndarray     # (sites, years) places before the class-size factor
+    scale: np.ndarray        # (sites,) scenario class size ÷ model class size
+
+    def places_without(self, project_id: str) -> np.ndarray:
+        """(sites, years) places if key project ``project_id`` were dropped (a new
+        school's site keeps its row, with no places)."""
+        p = self.projects[self.projects["project_id"] == project_id].iloc[0]
+        raw = self.unscaled.copy()
+        if p["kind"] == "new":
+            raw[((self.sites["school_id"] == project_id) & (self.sites["kind"] == "new")
+                 & (self.sites["stage"] == p["stage"])).to_numpy()] = 0
+        else:
+            site = ((self.sites["school_id"] == p["school_id"])
+                    & (self.sites["stage"] == p["stage"])).to_numpy()
+            raw[site] -= float(p["places"]) * (int(p["open_year"]) <= self.years)
+        return _scaled(raw, self.scale)
+
+
+def _scaled(raw: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Whole places after the class-size factor (the same classrooms, larger classes)."""
+    return np.floor(raw * scale[:, None] + 1e-9).astype(np.int64)
 
 
 def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.DataFrame:
@@ -146,5 +172,11 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
         np.add.at(places, idx, add)
     scale = sites["stage"].map(lambda st: model.stages[st].class_size
                                / model.base_class_size.get(st, model.stages[st].class_size))
-    places = np.floor(places * scale.to_numpy(float)[:, None] + 1e-9)
-    return Supply(sites=sites, places=places.astype(np.int64), years=yrs, projects=projects)
+    scale = scale.to_numpy(float)
+    return Supply(sites=sites, places=_scaled(places, scale), years=yrs, projects=projects,
+                  unscaled=places, scale=scale)
+
+
+def supply(state: "RunState") -> None:
+    """Fill ``state.supply`` for the scenario's years."""
+    state.supply = build_supply(state.model, state.scenario, state.years)

@@ -1,4 +1,5 @@
-"""Turn arrays of one run into the contract's long tables (DESIGN §8) and indicators."""
+"""The tables step: a run's arrays as the run folder's long tables (docs/outputs.md), and
+the indicators beside the plan's targets."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -6,37 +7,37 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .stages import is_compulsory
+
 if TYPE_CHECKING:
     from .allocate import Allocation
     from .model import Model
-    from .pipeline import Projected
-    from .scenario import Scenario
+    from .state import RunState
     from .supply import Supply
 
-COMPULSORY = ("primary", "junior")
 
+def tables(state: "RunState") -> None:
+    """The tables step: every contract table and our own (docs/outputs.md) into
+    ``state.tables``."""
+    from .projection import components_table, population_table
 
-def build_tables(model: "Model", scenario: "Scenario", projected: "Projected",
-                 units: pd.DataFrame, zpop: np.ndarray, zpupils: np.ndarray,
-                 whole: np.ndarray, supply: "Supply",
-                 out: dict[tuple[str, str], list["Allocation"]]) -> dict[str, pd.DataFrame]:
-    """Every table of the run folder except the workbook views."""
-    years = projected.years
+    model, years, supply = state.model, state.years, state.supply
+    units, whole = state.units, state.unit_pupils
     zone_ids = np.array(model.zone_ids, dtype=object)
-    stage_names = list(model.stages)
-    Y, Z, K = zpupils.shape
+    stage_names = state.stage_names
+    Y, Z, K = state.zone_pupils.shape
     demand = pd.DataFrame({
         "zone_id": np.tile(np.repeat(zone_ids, K), Y),
         "year": np.repeat(years, Z * K),
         "stage": np.tile(stage_names, Y * Z),
-        "pupils": zpupils.ravel()})
+        "pupils": state.zone_pupils.ravel()})
     sites = supply.sites
     unit_ids = units["unit_id"].to_numpy(object)
     zone_of_unit = units["zone"].to_numpy()
     alloc_parts, school_parts, short_parts = [], [], []
-    for (stage, mode), per_year in out.items():
+    for (stage, mode), per_year in state.allocations.items():
         k = stage_names.index(stage)
-        sel = np.flatnonzero((sites["stage"] == stage).to_numpy())
+        sel = np.flatnonzero(state.site_mask(stage))
         sid = sites["school_id"].to_numpy(object)[sel]
         for y, a in enumerate(per_year):
             year = years[y]
@@ -84,7 +85,8 @@ def build_tables(model: "Model", scenario: "Scenario", projected: "Projected",
     summary = summary.sort_values(["stage", "mode", "year"], kind="stable",
                                   key=lambda c: c.map(order) if c.name == "stage" else c)
 
-    indicators = build_indicators(model, scenario.mode, years, zpop, out, supply)
+    indicators = build_indicators(model, state.scenario.mode, years, state.children,
+                                  state.allocations, supply)
     p = supply.projects
     projects = pd.DataFrame({
         "project_id": p["project_id"], "name": p["name"], "kind": p["kind"],
@@ -94,12 +96,12 @@ def build_tables(model: "Model", scenario: "Scenario", projected: "Projected",
         "places": p["places"], "open_year": p["open_year"].astype(int),
         "cost": p.get("cost", pd.Series(np.nan, index=p.index)),
         "lon": p.get("lon", np.nan), "lat": p.get("lat", np.nan)})
-    return {
-        "population": projected.population_table(), "demand": demand,
+    state.tables.update({
+        "population": population_table(state), "demand": demand,
         "units": units[["unit_id", "zone_id", "lon", "lat"]].copy(), "capacity": capacity,
         "allocation": allocation, "schools": schools, "shortfall": shortfall,
         "summary": summary.reset_index(drop=True), "indicators": indicators,
-        "components": projected.components_table(), "projects": projects}
+        "components": components_table(state), "projects": projects})
 
 
 def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray:
@@ -130,7 +132,7 @@ def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndar
     - ``<stage>_enrolment_rate``: pupils served ÷ children of the stage's ages;
     - ``inclusive_kindergarten_coverage``: pupils at inclusive kindergartens ÷ all served
       kindergarten pupils;
-    - ``nearby_enrolment_rate``: compulsory-stage (primary, junior) pupils placed at the
+    - ``nearby_enrolment_rate``: compulsory-stage pupils (docs/model-format.md) placed at the
       nearest school of their stage within the radius ÷ all compulsory-stage pupils.
     ``met`` is value ≥ target (empty when the model sets no target).
     """
@@ -151,7 +153,8 @@ def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndar
         rows.append(pd.DataFrame({"year": years, "indicator": "inclusive_kindergarten_coverage",
                                   "value": np.divide(at_inc, total, out=np.zeros_like(total),
                                                      where=total > 0)}))
-    comp = [s for s in COMPULSORY if s in model.stages]
+    comp = [s for s, st in model.stages.items()
+            if is_compulsory(s, getattr(st, "compulsory", None))]
     if comp:
         near = sum(np.array([a.pupils[a.nearest].sum() for a in out[(s, mode)]], float)
                    for s in comp)

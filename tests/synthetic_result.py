@@ -91,4 +91,4 @@ def make_result(name: str = "synthetic") -> Result:
               "components": components}
     manifest = {"scenario": name, "model": "synthetic", "base_year": 2020, "horizon": 2021,
                 "allocation_mode": "optimal", "stages": STAGES}
-    return Result(name=name, tables=tables, zones=zones, manifest=manifest)
+    return Result.from_tables(name, tables, zones, manifest)

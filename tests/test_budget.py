@@ -26,11 +26,11 @@ def _result(catchment_extra: int = 7):
     rows = (sf["mode"] == "catchment") & (sf["zone_id"] == "z2")
     sf.loc[rows, "served"] -= catchment_extra
     sf.loc[rows, "shortfall"] += catchment_extra
-    r.tables["shortfall"] = sf
+    r.shortfall = sf
     summ = r.tables["summary"].drop(columns=["demand", "served", "shortfall", "out_of_reach"])
     tot = sf.groupby(["year", "stage", "mode"], as_index=False)[
         ["demand", "served", "shortfall", "out_of_reach"]].sum()
-    r.tables["summary"] = summ.merge(tot, on=["year", "stage", "mode"])
+    r.summary = summ.merge(tot, on=["year", "stage", "mode"])
     return r
 
 
@@ -48,7 +48,7 @@ def _hand_result():
     for (z, s), (a, b) in hand.items():
         rows = opt & (key == (z, s))
         sf.loc[rows, "shortfall"] = np.where(sf.loc[rows, "year"] == 2020, a, b)
-    r.tables["shortfall"] = sf
+    r.shortfall = sf
     return r
 
 

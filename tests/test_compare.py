@@ -24,13 +24,13 @@ def _alt(name: str = "alt"):
     extra = 5 * (sf["year"] - 2019)
     sf.loc[rows, "served"] -= extra[rows]
     sf.loc[rows, "shortfall"] += extra[rows]
-    r.tables["shortfall"] = sf
+    r.shortfall = sf
     summ = r.tables["summary"].drop(columns=["served", "shortfall"])
     tot = sf.groupby(["year", "stage", "mode"], as_index=False)[["served", "shortfall"]].sum()
-    r.tables["summary"] = summ.merge(tot, on=["year", "stage", "mode"])
+    r.summary = summ.merge(tot, on=["year", "stage", "mode"])
     ind = r.tables["indicators"].copy()
     ind.loc[ind["indicator"] == "nearby_enrolment_rate", "value"] = 0.9
-    r.tables["indicators"] = ind
+    r.indicators = ind
     return r
 
 
@@ -69,7 +69,7 @@ def test_indicators_side_by_side():
 def test_missing_years_are_empty_not_zero():
     short = _alt("short")
     for key in ("summary", "indicators"):
-        short.tables[key] = short.tables[key][short.tables[key]["year"] == 2020]
+        setattr(short, key, short.tables[key][short.tables[key]["year"] == 2020])
     t = compare([make_result("base"), short])["shortfall"].set_index(["stage", "year"])
     assert np.isnan(t.loc[("primary", 2021), "short"])
     assert t.loc[("primary", 2020), "short"] == 35

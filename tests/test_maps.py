@@ -227,7 +227,7 @@ def make_large_result(n_zones: int = 36, n_units: int = 3000, n_schools: int = 3
               .rename(columns={"demand": "pupils"})}
     manifest = {"scenario": "large", "allocation_mode": "optimal", "horizon": int(years[-1]),
                 "stages": {s: {"ages": a, "radius_m": 2000} for s, a in stages.items()}}
-    return Result(name="large", tables=tables, zones=zones, manifest=manifest)
+    return Result.from_tables("large", tables, zones, manifest)
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from capacity.report import html as report
@@ -22,7 +23,7 @@ def _subset(result: Result, stages: list[str], years: list[int]) -> Result:
         tables[name] = frame.reset_index(drop=True)
     manifest = {**result.manifest,
                 "stages": {s: v for s, v in result.manifest["stages"].items() if s in stages}}
-    return Result(name=result.name, tables=tables, zones=result.zones, manifest=manifest)
+    return Result.from_tables(result.name, tables, result.zones, manifest)
 
 
 def test_report_written_offline(tmp_path: Path) -> None:
@@ -51,13 +52,21 @@ def test_report_written_offline(tmp_path: Path) -> None:
 
 
 def test_headline_year_rules() -> None:
-    result = make_result()
-    from capacity.report.maps import _headline_year
+    from capacity.chain import report_year
+    from capacity.scenario import Scenario
 
-    assert _headline_year(result, [2020, 2021]) == 2021
-    assert _headline_year(result, list(range(2020, 2036))) == 2025
-    result.manifest["report_year"] = 2030
-    assert _headline_year(result, list(range(2020, 2036))) == 2030
+    years = np.arange(2020, 2036)
+    scenario = Scenario(name="s", path=None, model=Path("."), horizon=2035)
+    assert report_year(scenario, {"year": 2025}, years) == 2025      # the targets' year
+    assert report_year(scenario, {}, years) == 2035                  # else the horizon
+    assert report_year(scenario, {"year": 2040}, years) == 2035      # only if projected
+    scenario.report_year = 2030
+    assert report_year(scenario, {"year": 2025}, years) == 2030      # the scenario wins
+    result = make_result()
+    result.manifest["report_year"] = 2021
+    assert result.report_year == 2021
+    result.manifest["report_year"] = 2050                            # not a run year
+    assert result.report_year == max(result.years)
 
 
 @pytest.mark.parametrize("stages, years", [(["junior"], [2020]), (["primary"], [2021])])
@@ -72,8 +81,7 @@ def test_report_with_one_stage_and_one_year(tmp_path: Path, stages: list[str],
 def test_report_without_allocation_tables(tmp_path: Path) -> None:
     full = make_result()
     keep = {k: v for k, v in full.tables.items() if k in ("population", "components")}
-    result = Result(name="projection", tables=keep, zones=full.zones,
-                    manifest={"scenario": "projection"})
+    result = Result.from_tables("projection", keep, full.zones, {"scenario": "projection"})
     page = report.write_report(result, tmp_path).read_text(encoding="utf-8")
     assert "No indicators" in page and "No summary table" in page
 

@@ -820,14 +820,10 @@ def interactive_map(result: Result, *, stages: list[str] | None = None,
 
 
 def _headline_year(result: Result, years: list[int]) -> int | None:
-    """manifest 'report_year' if in range, else 2025 if in range, else the last year."""
+    """The run's headline year when it is among ``years``, else the last of them."""
     if not years:
         return None
-    wanted = result.manifest.get("report_year")
-    for y in (wanted, 2025):
-        if y is not None and int(y) in years:
-            return int(y)
-    return years[-1]
+    return result.report_year if result.report_year in years else years[-1]
 
 
 def write_interactive_map(result: Result, folder: str | Path, *,
