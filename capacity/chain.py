@@ -25,6 +25,7 @@ from . import __version__
 from . import allocate, criticality, demand, distances, projection, supply, tables  # noqa: F401
 from .errors import InputError
 from .model import load_model
+from .parallel import default_workers
 from .registry import ALLOCATORS, DISTANCES, POST_STEPS
 from .result import Result
 from .scenario import Scenario, default_scenario, load_scenario
@@ -72,6 +73,7 @@ class Chain:
     post: tuple[str | Step, ...] = ("criticality",)
     steps: dict[str, Step] = field(default_factory=dict)  # replacements by step name
     progress: Progress | None = None
+    workers: int | None = None                           # None: every core
 
     def __post_init__(self) -> None:
         unknown = set(self.steps) - set(STEPS)
@@ -95,7 +97,8 @@ class Chain:
         return RunState(scenario=scenario, model=model, years=years,
                         distance=DISTANCES.get(self.distance), allocators=allocators,
                         report_year=report_year(scenario, model.targets, years),
-                        progress=self.progress, warnings=list(model.warnings))
+                        progress=self.progress, warnings=list(model.warnings),
+                        workers=self.workers or default_workers())
 
     def run_steps(self, state: RunState, names: tuple[str, ...] | None = None) -> RunState:
         """Run the named main steps (all, in order, by default) on ``state``."""
@@ -126,10 +129,10 @@ def to_result(state: RunState) -> Result:
 
 
 def run(scenario: Scenario | str | Path, progress: Progress | None = None,
-        criticality: bool = True) -> Result:
+        criticality: bool = True, workers: int | None = None) -> Result:
     """Run the whole chain for one scenario and return every table (nothing written)."""
     return Chain(scenario, post=("criticality",) if criticality else (),
-                 progress=progress).run()
+                 progress=progress, workers=workers).run()
 
 
 def project_population(scenario: Scenario | str | Path, progress: Progress | None = None
@@ -172,5 +175,6 @@ def manifest(state: RunState) -> dict:
         "targets": model.targets, "input_hashes": model.file_hashes(),
         "versions": {"capacity": __version__, "python": platform.python_version(), **versions},
         "seed": None, "timings": {k: round(v, 3) for k, v in state.timings.items()},
+        "solves": dict(state.solves), "workers": state.workers,
         "warnings": state.warnings,
     }

@@ -6,6 +6,12 @@ Opening in year L instead of its planned year leaves the project out in the year
 so the latest opening year that adds no shortfall is the first year with extra shortfall
 (or "not needed by the horizon" when there is none). Delaying a project removes the same
 places as dropping it for those years, so one re-run per project answers both questions.
+
+Only the number served is needed, so a mode's fast ``served`` path is used (the optimal
+mode: a bare max flow). A (project, year) whose site admitted no more pupils in the
+scenario's solution than it keeps without the project needs no solve: that solution stays
+feasible and no better one can appear when places are taken away, so the extra shortfall is
+0 (in both modes). The remaining solves run on every core.
 """
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .allocate import served_by
+from .parallel import pmap
 from .registry import ALLOCATORS, POST_STEPS
 from .result import EXTRA_TABLES
 
@@ -30,35 +38,53 @@ def criticality(state: "RunState") -> None:
     rule = state.allocators.get(mode) or ALLOCATORS.get(mode)
     supply, years = state.supply, state.years
     projects = supply.projects
-    rows = []
     if len(projects):
         state.say(f"criticality of {len(projects)} key projects")
-    for _, p in projects.iterrows():
+    extra = np.zeros((len(projects), len(years)), dtype=np.int64)
+    tasks, without = [], {}
+    for i, (_, p) in enumerate(projects.iterrows()):
         stage = p["stage"]
-        k = state.stage_names.index(stage)
         sel = state.site_mask(stage)
         places = supply.places_without(p["project_id"])[sel]
-        allocs = state.allocations.get((stage, mode))
-        if allocs is None:  # the scenario's mode was not among the run's modes
-            allocs = [rule(state.arcs[stage], state.unit_pupils[y, k],
-                           supply.places[sel, y], open_mask=supply.places[sel, y] > 0)
-                      for y in range(len(years))]
-        base = np.array([a.unserved.sum() for a in allocs])
-        extra = np.zeros(len(years), dtype=np.int64)
+        changed = np.flatnonzero((places != supply.places[sel]).any(axis=1))
+        allocs = _base(state, stage, mode, rule)
         for y in np.flatnonzero(years >= p["open_year"]):
-            a = rule(state.arcs[stage], state.unit_pupils[y, k], places[:, y],
-                     open_mask=places[:, y] > 0)
-            extra[y] = a.unserved.sum() - base[y]
-        rows.append(_row(p, stage, years, extra))
+            load = allocs[y].load(places.shape[0])[changed]
+            if (load > places[changed, y]).any():
+                tasks.append((i, y))
+                without[(i, y)] = (stage, places[:, y], int(allocs[y].unserved.sum()))
+    state.solves["criticality"] = len(tasks)
+    served = pmap(_served_without, (state, rule, without), tasks, state.workers_for(tasks))
+    for (i, y), n in zip(tasks, served):
+        stage, _, base_unserved = without[(i, y)]
+        k = state.stage_names.index(stage)
+        extra[i, y] = int(state.unit_pupils[y, k].sum()) - n - base_unserved
+    rows = [_row(p, years, extra[i]) for i, (_, p) in enumerate(projects.iterrows())]
     state.tables["criticality"] = pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _row(p: pd.Series, stage: str, years: np.ndarray, extra: np.ndarray) -> dict:
+def _base(state: "RunState", stage: str, mode: str, rule) -> list:
+    """The scenario's allocations of a stage in its own mode (solved if not run)."""
+    if (stage, mode) in state.allocations:
+        return state.allocations[(stage, mode)]
+    k, sel = state.stage_names.index(stage), state.site_mask(stage)
+    return [rule(state.arcs[stage], state.unit_pupils[y, k], state.supply.places[sel, y],
+                 open_mask=state.supply.places[sel, y] > 0) for y in range(len(state.years))]
+
+
+def _served_without(shared, task: tuple[int, int]) -> int:
+    state, rule, without = shared
+    stage, places, _ = without[task]
+    k = state.stage_names.index(stage)
+    return served_by(rule, state.arcs[stage], state.unit_pupils[task[1], k], places)
+
+
+def _row(p: pd.Series, years: np.ndarray, extra: np.ndarray) -> dict:
     positive = np.flatnonzero(extra > 0)
     peak = int(np.argmax(extra)) if len(extra) else 0
     return {
         "project_id": p["project_id"], "name": p["name"], "kind": p["kind"],
-        "stage": stage, "open_year": int(p["open_year"]), "places": p["places"],
+        "stage": p["stage"], "open_year": int(p["open_year"]), "places": p["places"],
         "extra_shortfall_if_dropped": int(extra.sum()),
         "extra_shortfall_if_dropped_peak": int(extra.max(initial=0)),
         "peak_year": int(years[peak]) if extra.max(initial=0) > 0 else None,

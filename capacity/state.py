@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from .supply import Supply
 
 Progress = Callable[[str], None]
+
+#: Below this many arcs × solves, a process pool costs more than it saves (measured).
+PARALLEL_MIN_ARC_SOLVES = 2e6
 Allocator = Callable[..., "Allocation"]
 DistanceRule = Callable[[np.ndarray, np.ndarray, np.ndarray], "Arcs"]
 
@@ -47,6 +50,7 @@ class RunState:
     allocators: dict[str, Allocator]         # allocation mode → rule, in output order
     report_year: int                         # headline year of reports and maps
     progress: Progress | None = None
+    workers: int = 1                         # processes for independent solves
     projection: "Projection | None" = None   # population (Y, Z, 2, A) and components
     units: pd.DataFrame | None = None        # unit_id, zone_id, zone, weight, x, y, lon, lat
     children: np.ndarray | None = None       # (Y, Z, K) children of each stage's ages
@@ -57,6 +61,7 @@ class RunState:
     allocations: dict[tuple[str, str], list["Allocation"]] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)   # run-folder tables
     timings: dict[str, float] = field(default_factory=dict)         # step → seconds
+    solves: dict[str, int] = field(default_factory=dict)            # step → solver calls
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -76,3 +81,9 @@ class RunState:
     def site_mask(self, stage: str) -> np.ndarray:
         """(sites,) which supply sites belong to ``stage`` (their order is the arcs')."""
         return (self.supply.sites["stage"] == stage).to_numpy()
+
+    def workers_for(self, tasks: list) -> int:
+        """Processes worth using for ``tasks`` solves: ``workers`` when the solves are
+        large enough to repay starting a pool (:data:`PARALLEL_MIN_ARC_SOLVES`), else 1."""
+        arcs = sum(len(a) for a in self.arcs.values()) / max(len(self.arcs), 1)
+        return self.workers if arcs * len(tasks) >= PARALLEL_MIN_ARC_SOLVES else 1
