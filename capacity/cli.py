@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-criticality", action="store_true",
                    help="skip the per-project criticality re-runs (faster)")
     r.add_argument("--no-maps", action="store_true", help="skip maps and report.html")
+    r.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                   help="format of the run folder's tables (parquet: zstd, much smaller and "
+                        "faster for large districts; capacity.load_result reads both)")
+    r.add_argument("--scenario-mode-only", action="store_true",
+                   help="write only the scenario's allocation mode in the tables")
+    r.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes for the solves (default: every core)")
     r.set_defaults(func=cmd_run)
     c = sub.add_parser("compare", help="compare run folders side by side")
     c.add_argument("runs", nargs="+")
@@ -189,14 +196,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError.single(args.scenarios[names.index(dupes[0])],
                                 f"scenario name {dupes[0]!r} is used more than once",
                                 column="name", expected="a unique name per scenario")
+    if args.workers is not None and args.workers < 1:
+        raise InputError.single("--workers", f"{args.workers} is not a number of processes",
+                                expected="a whole number >= 1")
     for scenario in scenarios:
         progress = Progress()
         progress(f"{scenario.name}: starting")
         with warnings.catch_warnings(record=True):
-            result = run(scenario, progress=progress, criticality=not args.no_criticality)
+            result = run(scenario, progress=progress, criticality=not args.no_criticality,
+                         workers=args.workers)
         progress(f"{scenario.name}: writing tables, workbook, maps")
         folder = result.write(args.out, writers=writers_for(result, args.lang,
-                                                             maps=not args.no_maps))
+                                                             maps=not args.no_maps),
+                              format=args.format,
+                              modes=[result.mode] if args.scenario_mode_only else None)
         progress.done()
         _print_warnings(result.manifest.get("warnings", []))
         sys.stderr.flush()

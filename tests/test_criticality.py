@@ -54,3 +54,31 @@ def test_criticality_equals_rerunning_without_each_project(tiny_scenario, tiny_r
         extra = diff.loc[row["stage"]]
         assert int(extra.sum()) == row["extra_shortfall_if_dropped"], pid
         assert int(extra.max()) == row["extra_shortfall_if_dropped_peak"], pid
+
+
+def test_parquet_and_csv_run_folders_load_to_equal_tables(tiny_result, tmp_path):
+    from capacity.result import read_result
+
+    a = read_result(tiny_result.write(tmp_path / "csv"))
+    b = read_result(tiny_result.write(tmp_path / "pq", format="parquet"))
+    assert (tmp_path / "pq" / "base" / "allocation.parquet").is_file()
+    assert not (tmp_path / "pq" / "base" / "allocation.csv").exists()
+    assert set(a.tables) == set(b.tables)
+    for name in a.tables:
+        x, y = a.tables[name], b.tables[name]
+        assert list(x.columns) == list(y.columns), name
+        for col in x.columns:
+            if x[col].dtype.kind == "f" or y[col].dtype.kind == "f":
+                np.testing.assert_allclose(x[col].astype(float), y[col].astype(float),
+                                           rtol=1e-5, err_msg=f"{name}.{col}")
+            else:
+                same = x[col].astype("string").fillna("-") == y[col].astype("string").fillna("-")
+                assert same.all(), f"{name}.{col}"
+
+
+def test_scenario_mode_only(tiny_result, tmp_path):
+    from capacity.result import read_result
+
+    r = read_result(tiny_result.write(tmp_path, modes=[tiny_result.mode]))
+    assert set(r.allocation["mode"]) == {tiny_result.mode} == set(r.summary["mode"])
+    assert len(r.population) == len(tiny_result.population)
