@@ -12,9 +12,6 @@ of a stage's ages, service radius at a point) instead of restating them.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -168,36 +165,29 @@ class Result:
         """
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        from .runfolder import atomic_folder
+
         out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        final = out_dir / self.name
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", dir=out_dir))
-        tmp.chmod(0o755)  # mkdtemp makes it private; a run folder is for sharing
         try:
-            for key, frame in self.tables.items():
-                cols = ALL_TABLES[key]
-                frame = frame[[c for c in cols if c in frame.columns]]
-                if modes is not None and "mode" in frame.columns:
-                    frame = frame[frame["mode"].isin(modes)]
-                _write_table(frame, tmp / f"{key}.{format}", format)
-            self.zones.to_crs("EPSG:4326").to_file(tmp / "zones.geojson", driver="GeoJSON")
-            (tmp / "manifest.json").write_text(
-                json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
-                encoding="utf-8")
-            self.path = tmp
-            for writer in writers or []:
-                writer(self, tmp)
-            if final.exists():
-                old = Path(tempfile.mkdtemp(prefix=f".{self.name}.old.", dir=out_dir))
-                os.replace(final, old / "x")
-                os.replace(tmp, final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, final)
+            with atomic_folder(out_dir, self.name) as tmp:
+                for key, frame in self.tables.items():
+                    cols = ALL_TABLES[key]
+                    frame = frame[[c for c in cols if c in frame.columns]]
+                    if modes is not None and "mode" in frame.columns:
+                        frame = frame[frame["mode"].isin(modes)]
+                    _write_table(frame, tmp / f"{key}.{format}", format)
+                self.zones.to_crs("EPSG:4326").to_file(tmp / "zones.geojson",
+                                                       driver="GeoJSON")
+                (tmp / "manifest.json").write_text(
+                    json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
+                    encoding="utf-8")
+                self.path = tmp
+                for writer in writers or []:
+                    writer(self, tmp)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
             self.path = None
             raise
+        final = out_dir / self.name
         self.path = final
         return final
 
