@@ -27,7 +27,7 @@ from .errors import InputError
 from .model import load_model
 from .parallel import default_workers
 from .registry import ALLOCATORS, DISTANCES, POST_STEPS
-from .result import Result
+from .result import ALL_TABLES, Result
 from .scenario import Scenario, default_scenario, load_scenario
 from .state import Progress, RunState
 
@@ -94,8 +94,12 @@ class Chain:
         modes = self.modes if self.modes is not None else ALLOCATORS.names()
         allocators = {m if isinstance(m, str) else getattr(m, "__name__", "custom"):
                       ALLOCATORS.get(m) for m in modes}
+        if scenario.mode not in allocators:   # indicators and criticality need it
+            allocators[scenario.mode] = ALLOCATORS.get(scenario.mode)
         return RunState(scenario=scenario, model=model, years=years,
                         distance=DISTANCES.get(self.distance), allocators=allocators,
+                        distance_name=self.distance if isinstance(self.distance, str)
+                        else getattr(self.distance, "__name__", "custom"),
                         report_year=report_year(scenario, model.targets, years),
                         progress=self.progress, warnings=list(model.warnings),
                         workers=self.workers or default_workers())
@@ -167,7 +171,7 @@ def manifest(state: RunState) -> dict:
         "model": model.name, "model_path": str(model.path), "crs": model.crs,
         "base_year": int(model.base_year), "horizon": int(scenario.horizon),
         "allocation_mode": scenario.mode, "modes": list(state.allocators),
-        "distance": getattr(state.distance, "__qualname__", str(state.distance)),
+        "distance": state.distance_name,
         "migration_timing": scenario.migration_timing or model.migration_timing,
         "report_year": state.report_year, "lang": scenario.lang,
         "stages": {k: s.as_dict() for k, s in model.stages.items()},
@@ -176,5 +180,6 @@ def manifest(state: RunState) -> dict:
         "versions": {"capacity": __version__, "python": platform.python_version(), **versions},
         "seed": None, "timings": {k: round(v, 3) for k, v in state.timings.items()},
         "solves": dict(state.solves), "workers": state.workers,
+        "extra_tables": [k for k in state.tables if k not in ALL_TABLES],
         "warnings": state.warnings,
     }

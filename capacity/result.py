@@ -73,22 +73,30 @@ class Result:
     components: pd.DataFrame | None = None  # births, deaths, net migration per zone-year
     projects: pd.DataFrame | None = None    # key projects after scenario edits
     criticality: pd.DataFrame | None = None  # per key project (post-step)
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables of custom steps
     path: Path | None = None
 
     @classmethod
     def from_tables(cls, name: str, tables: dict[str, pd.DataFrame],
                     zones: gpd.GeoDataFrame, manifest: dict[str, Any] | None = None,
                     path: Path | None = None) -> "Result":
-        """A result from a ``{table name: DataFrame}`` mapping (unknown names are an error)."""
-        unknown = set(tables) - set(ALL_TABLES)
-        if unknown:
-            raise ValueError(f"unknown result tables: {', '.join(sorted(unknown))}")
-        return cls(name=name, zones=zones, manifest=dict(manifest or {}), path=path, **tables)
+        """A result from a ``{table name: DataFrame}`` mapping; names that are not
+        :data:`ALL_TABLES` (tables of custom post-steps) go to ``extras``."""
+        from .runfolder import is_safe_name
+
+        known = {k: v for k, v in tables.items() if k in ALL_TABLES}
+        extras = {k: v for k, v in tables.items() if k not in ALL_TABLES}
+        bad = [k for k in extras if not is_safe_name(k)]
+        if bad:
+            raise ValueError(f"table names must be safe file names: {', '.join(bad)}")
+        return cls(name=name, zones=zones, manifest=dict(manifest or {}), path=path,
+                   extras=extras, **known)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables this run has, by name, in the order of :data:`ALL_TABLES`."""
-        return {k: getattr(self, k) for k in ALL_TABLES if getattr(self, k) is not None}
+        """The tables this run has, by name: :data:`ALL_TABLES` order, then ``extras``."""
+        own = {k: getattr(self, k) for k in ALL_TABLES if getattr(self, k) is not None}
+        return {**own, **self.extras}
 
     def __repr__(self) -> str:
         rows = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
@@ -171,7 +179,7 @@ class Result:
         try:
             with atomic_folder(out_dir, self.name) as tmp:
                 for key, frame in self.tables.items():
-                    cols = ALL_TABLES[key]
+                    cols = ALL_TABLES.get(key, list(frame.columns))
                     frame = frame[[c for c in cols if c in frame.columns]]
                     if modes is not None and "mode" in frame.columns:
                         frame = frame[frame["mode"].isin(modes)]
@@ -225,7 +233,7 @@ def read_result(path: str | Path) -> Result:
                                 expected="a folder written by `capacity run`")
     manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
     tables: dict[str, pd.DataFrame] = {}
-    for key in ALL_TABLES:
+    for key in [*ALL_TABLES, *manifest.get("extra_tables", [])]:
         for fmt in FORMATS:
             file = path / f"{key}.{fmt}"
             if file.is_file():

@@ -49,6 +49,7 @@ class RunState:
     distance: DistanceRule                   # unit → site arcs of one stage
     allocators: dict[str, Allocator]         # allocation mode → rule, in output order
     report_year: int                         # headline year of reports and maps
+    distance_name: str = "euclidean"         # the distance rule's registered name
     progress: Progress | None = None
     workers: int = 1                         # processes for independent solves
     projection: "Projection | None" = None   # population (Y, Z, 2, A) and components

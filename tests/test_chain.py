@@ -46,7 +46,7 @@ def test_toy_distance_provider_plugs_in_by_registration(tiny_scenario, tiny_resu
     # city blocks are never shorter than straight lines: no more pupils served
     served = lambda r: r.summary.groupby("mode")["served"].sum()  # noqa: E731
     assert (served(result) <= served(tiny_result)).all()
-    assert result.manifest["distance"].endswith("manhattan")
+    assert result.manifest["distance"] == "manhattan-test"
 
 
 def test_euclidean_from_pairs_equals_build(tiny_result):
@@ -66,12 +66,13 @@ def test_euclidean_from_pairs_equals_build(tiny_result):
         assert np.array_equal(a.pupils, b.pupils) and np.array_equal(a.unserved, b.unserved)
 
 
-def test_allocation_rule_and_post_step_plug_in(tiny_scenario):
+def test_allocation_rule_and_post_step_plug_in(tiny_scenario, tmp_path):
     calls = []
 
     @POST_STEPS.register("count-flows-test")
     def count_flows(state) -> None:
         calls.append(sum(len(a.unit) for v in state.allocations.values() for a in v))
+        state.tables["flow_counts"] = pd.DataFrame({"flows": [calls[-1]]})
 
     result = Chain(tiny_scenario, modes=("optimal", allocate_optimal),
                    post=("count-flows-test",)).run()
@@ -80,6 +81,11 @@ def test_allocation_rule_and_post_step_plug_in(tiny_scenario):
     s = result.summary.pivot_table(index=["year", "stage"], columns="mode", values="served")
     assert (s["optimal"] == s["allocate_optimal"]).all()
     assert result.criticality is None and "criticality" not in result.tables
+    # a post-step's own table is written and read back
+    from capacity.result import read_result
+
+    again = read_result(result.write(tmp_path))
+    assert again.extras["flow_counts"]["flows"].tolist() == [calls[0]]
 
 
 def test_a_step_is_replaced_by_any_callable(tiny_scenario, tiny_result):
@@ -215,3 +221,9 @@ def test_importing_capacity_is_light():
             "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_scenarios_mode_is_always_run(tiny_scenario):
+    result = Chain(tiny_scenario, modes=("catchment",), post=("criticality",)).run()
+    assert set(result.summary["mode"]) == {"catchment", result.mode}
+    assert len(result.indicators) and len(result.criticality)
