@@ -174,7 +174,8 @@ def writers_for(result, lang: str | None = None, maps: bool = True) -> list:
                                           criticality=r.tables.get("criticality"))]
     if maps:
         from .report.html import write_report
-        from .report.maps import write_interactive_map, write_static_maps
+        from .report.interactive_map import write_interactive_map
+        from .report.static_maps import write_static_maps
 
         def _maps(r, folder):
             for stage in r.stages:

@@ -263,3 +263,25 @@ def test_budget_from_a_written_and_reread_run(tmp_path):
             else:
                 assert list(a[col].astype("string").fillna("")) == \
                     list(b[col].astype("string").fillna("")), (view, col)
+
+
+def test_nearby_enrolment_concerns_the_runs_compulsory_stages():
+    r = _result()
+    r.manifest["stages"] = {k: dict(v) for k, v in r.stages.items()}
+    r.manifest["stages"]["junior"]["compulsory"] = False
+    assert r.compulsory_stages == ["primary"]
+    ind = budget_tables(r)["indicators"]
+    nearby = ind[ind["indicator"] == "nearby_enrolment_rate"]
+    assert set(nearby["stage"]) == {"primary"}
+
+
+def test_readme_names_the_targets_year(tmp_path):
+    r = _result()
+    r.manifest["targets"] = {"year": 2030, "nearby_enrolment_rate": 0.99}
+    path = write_budget(r, tmp_path / "en")
+    notes = dict(openpyxl.load_workbook(path)["README"].iter_rows(min_row=2, values_only=True))
+    assert notes["Indicators"].endswith("and the 2030 target.")
+    r.manifest.pop("targets")                        # no [targets] year: no year named
+    path = write_budget(r, tmp_path / "zh", lang="zh")
+    notes = dict(openpyxl.load_workbook(path)["说明"].iter_rows(min_row=2, values_only=True))
+    assert notes["指标"].endswith("与目标。") and "2025" not in "".join(notes.values())

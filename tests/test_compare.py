@@ -143,3 +143,13 @@ def test_compare_reads_written_runs(tmp_path):
     t = compare(runs)["shortfall"].set_index(["stage", "year"])
     assert t.loc[("primary", 2021), "alt"] == 40 and t.loc[("primary", 2021), "base"] == 30
     assert Path(runs[0].path).name == "base"
+
+
+def test_readme_names_the_targets_year(tmp_path):
+    base, alt = make_result("base"), _alt()
+    for r in (base, alt):
+        r.manifest["targets"] = {"year": 2030}
+    write_compare([base, alt], tmp_path / "out")
+    ws = openpyxl.load_workbook(tmp_path / "out" / "compare.xlsx")["README"]
+    notes = dict(ws.iter_rows(min_row=2, values_only=True))
+    assert notes["Indicators"] == "Indicator values per scenario beside the plan's 2030 targets."

@@ -1,4 +1,5 @@
-"""Static and interactive catchment maps (capacity.report.maps)."""
+"""Catchments, static and interactive maps (capacity.report.catchment, .static_maps,
+.interactive_map) and the `capacity map` command (capacity.report.maps)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ import pytest
 from shapely.geometry import box
 
 from capacity.errors import InputError
-from capacity.report import maps
+from capacity.report import catchment, interactive_map, maps, static_maps
 from capacity.result import Result
 from synthetic_result import make_result
 
@@ -40,7 +41,7 @@ def result() -> Result:
 
 
 def test_static_maps_written(result: Result, tmp_path: Path) -> None:
-    paths = maps.write_static_maps(result, tmp_path, "primary", 2021, rings=True)
+    paths = static_maps.write_static_maps(result, tmp_path, "primary", 2021, rings=True)
     png, svg = paths
     assert png == tmp_path / "maps" / "primary_2021.png"
     assert svg == tmp_path / "maps" / "primary_2021.svg"
@@ -54,16 +55,16 @@ def test_static_maps_written(result: Result, tmp_path: Path) -> None:
 
 
 def test_static_map_every_stage_year_and_mode(result: Result) -> None:
-    for stage in maps.run_stages(result):
-        for year in maps.run_years(result):
+    for stage in catchment.run_stages(result):
+        for year in catchment.run_years(result):
             for mode in ("catchment", "optimal"):
-                fig = maps.static_map(result, stage, year, mode=mode)
+                fig = static_maps.static_map(result, stage, year, mode=mode)
                 assert fig.axes and fig.get_suptitle().startswith("synthetic")
                 assert str(year) in fig.get_suptitle()
 
 
 def test_shortfall_per_1000_children(result: Result) -> None:
-    stats = maps.zone_stats(result, "primary", 2020, "optimal").set_index("zone_id")
+    stats = catchment.zone_stats(result, "primary", 2020, "optimal").set_index("zone_id")
     # z3: 30 pupils short, children aged 6–11 = 6 ages × 2 sexes × 12
     assert stats.loc["z3", "children"] == pytest.approx(144)
     assert stats.loc["z3", "per_1000"] == pytest.approx(1000 * 30 / 144)
@@ -71,22 +72,22 @@ def test_shortfall_per_1000_children(result: Result) -> None:
 
 
 def test_catchments_from_assignment(result: Result) -> None:
-    catch = maps.catchments(result, "primary", 2020, "optimal").set_index("school_id")
+    catch = catchment.catchments(result, "primary", 2020, "optimal").set_index("school_id")
     assert set(catch.index) == {"p1", ""}  # z1, z2 served by p1; z3 not served
-    zones = result.zones.to_crs(maps.DEFAULT_CRS)
+    zones = result.zones.to_crs(catchment.DEFAULT_CRS)
     total = zones.union_all().area
     assert catch.area.sum() == pytest.approx(total, rel=1e-4)  # outline snapped to 1 m
     assert catch.loc["p1"].geometry.area == pytest.approx(2 / 3 * total, rel=0.02)
 
 
 def test_open_projects_by_year(result: Result) -> None:
-    assert maps.open_projects(result, "primary", 2020).empty
-    assert list(maps.open_projects(result, "primary", 2021)["project_id"]) == ["new-p"]
-    assert maps.open_projects(result, "junior", 2021).empty
+    assert catchment.open_projects(result, "primary", 2020).empty
+    assert list(catchment.open_projects(result, "primary", 2021)["project_id"]) == ["new-p"]
+    assert catchment.open_projects(result, "junior", 2021).empty
 
 
 def test_interactive_map_offline_with_data(result: Result, tmp_path: Path) -> None:
-    path = maps.write_interactive_map(result, tmp_path)
+    path = interactive_map.write_interactive_map(result, tmp_path)
     assert path == tmp_path / "maps" / "catchments.html"
     page = path.read_text(encoding="utf-8")
     assert not network_loads(page)
@@ -95,7 +96,7 @@ def test_interactive_map_offline_with_data(result: Result, tmp_path: Path) -> No
     assert data["zones"]["id"] == ["z1", "z2", "z3"]
     assert {"Primary one", "Junior one"} <= set(data["schools"]["name"])
     assert set(data["data"]) == {"primary", "junior"}
-    for year in maps.run_years(result):
+    for year in catchment.run_years(result):
         assert re.search(rf'<option value="{year}"[^>]*>{year}</option>', page)
     for stage in ("primary", "junior"):
         assert f'<option value="{stage}">' in page
@@ -108,14 +109,15 @@ def test_interactive_map_offline_with_data(result: Result, tmp_path: Path) -> No
     # every unit cell is a path; z3's unit is not served (code 1), z1's goes to p1
     codes = data["assign"][entry["m"]["optimal"]["a"]]
     width = data["codeWidth"]
-    decoded = [maps._B64.index(codes[i * width:(i + 1) * width][-1]) for i in range(3)]
+    decoded = [interactive_map.CODE_DIGITS.index(codes[i * width:(i + 1) * width][-1])
+               for i in range(3)]
     p1 = data["schools"]["id"].index("p1")
     assert decoded == [p1 + 2, p1 + 2, 1]
     assert all(c.startswith("M") for c in data["cells"])
 
 
 def test_svg_paths_compact_and_closed() -> None:
-    paths = maps.svg_paths([box(0, 0, 100, 50), None], origin=(0, 50), unit=5)
+    paths = interactive_map.svg_paths([box(0, 0, 100, 50), None], origin=(0, 50), unit=5)
     assert paths == ["M20 10 l0 -10 -20 0 0 10z", ""]  # box() starts at (maxx, miny)
 
 
@@ -135,13 +137,13 @@ def test_rings_follow_the_zones_radius_scale(tmp_path: Path) -> None:
     scaled = make_result("scaled")
     scaled.zones["radius_scale"] = [1.0, 2.0, 1.0]
     pts = gpd.GeoSeries(gpd.points_from_xy([116.625, 116.675], [39.875, 39.875]),
-                        crs="EPSG:4326").to_crs(maps._crs(scaled))
-    assert maps.radius_scale_at(scaled, pts).tolist() == [1.0, 2.0]
+                        crs="EPSG:4326").to_crs(catchment.map_crs(scaled))
+    radius = scaled.stages["junior"]["radius_m"]     # the radius rule is the Result's
+    assert (scaled.radius_at("junior", pts) / radius).tolist() == [1.0, 2.0]
     scaled.manifest["zone_radius_scale"] = False     # the run did not apply the scale
-    scaled.__dict__.pop("_map_geometry", None)
-    assert maps.radius_scale_at(scaled, pts).tolist() == [1.0, 1.0]
+    assert (scaled.radius_at("junior", pts) / radius).tolist() == [1.0, 1.0]
     scaled.manifest["zone_radius_scale"] = True
-    html = maps.write_interactive_map(scaled, tmp_path).read_text(encoding="utf-8")
+    html = interactive_map.write_interactive_map(scaled, tmp_path).read_text(encoding="utf-8")
     rs = json.loads("[" + html.split('"rs":[', 1)[1].split("]", 1)[0] + "]")
     assert 2 in rs and set(rs) <= {1, 2}
 
@@ -233,7 +235,7 @@ def make_large_result(n_zones: int = 36, n_units: int = 3000, n_schools: int = 3
 @pytest.mark.slow
 def test_interactive_map_size_for_a_district(tmp_path: Path) -> None:
     result = make_large_result()
-    path = maps.write_interactive_map(result, tmp_path)
+    path = interactive_map.write_interactive_map(result, tmp_path)
     size = path.stat().st_size
     assert size < 3_000_000, size
     data = embedded_data(path.read_text(encoding="utf-8"))
@@ -244,7 +246,7 @@ def test_chromium_renders_interactive_map(result: Result, tmp_path: Path) -> Non
     import browser_check
 
     browser_check.require_chromium()
-    page = maps.write_interactive_map(result, tmp_path)
+    page = interactive_map.write_interactive_map(result, tmp_path)
     stats = browser_check.check(page, tmp_path / "map.png")
     assert stats["nonwhite"] > 0.2  # zones, catchments and panels are drawn by the script
     seen = browser_check.exercise(page, tmp_path)  # controls, zoom and tooltips work

@@ -55,7 +55,8 @@ from pathlib import Path
 from IPython.display import IFrame
 
 import capacity
-from capacity.report.maps import static_map, write_interactive_map
+from capacity.report.interactive_map import write_interactive_map
+from capacity.report.static_maps import static_map
 
 result = capacity.run("../scenarios/baseline.toml", criticality=False)"""),
         ("md", "Primary schools in 2021 and in 2025, after the key projects open."),

@@ -26,7 +26,9 @@ import pandas as pd
 from ..errors import InputError, Problem
 from ..result import Result
 from . import labels as L
-from .budget import _in_mode, _sort, shortfall_by_zone_view, write_workbook
+from .budget import shortfall_by_zone_view, targets_year
+from .frames import in_mode, sort_by
+from .workbook import write_workbook
 
 #: Files written by :func:`write_compare`.
 COMPARE_FILES = ("compare_shortfall.csv", "compare_worst_year_zones.csv",
@@ -68,7 +70,7 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
     """``shortfall``, ``worst_year_zones`` and ``indicators`` side by side (module docstring)."""
     names = check_names(results)
     summaries = pd.concat(
-        [_in_mode(r.summary, r.mode)[["stage", "year", "shortfall"]]
+        [in_mode(r.summary, r.mode)[["stage", "year", "shortfall"]]
          .assign(scenario=r.name, mode=r.mode) for r in results], ignore_index=True)
     summaries["stage"] = summaries["stage"].astype("string")
     stages = _stages(results, summaries["stage"])
@@ -77,7 +79,7 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
             .pivot(index=["stage", "year"], columns="scenario", values="shortfall")
             .reindex(columns=names).reset_index())
     wide.columns.name = None
-    shortfall = _sort(wide.astype({"stage": "string"}), ["stage", "year"], {"stage": stages})
+    shortfall = sort_by(wide.astype({"stage": "string"}), ["stage", "year"], {"stage": stages})
 
     worst = (summaries.sort_values(["shortfall", "year"], ascending=[False, True], kind="stable")
              .drop_duplicates(["scenario", "stage"])
@@ -87,11 +89,11 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
     wz = zones.merge(worst, left_on=["scenario", "stage", "year"],
                      right_on=["scenario", "stage", "worst_year"])
     zone_order = list(dict.fromkeys(zones["zone_id"]))
-    wz = _sort(wz[["stage", "scenario", "mode", "worst_year", "district_shortfall", "zone_id",
-                   "zone_name", "demand", "served", "shortfall", "out_of_reach",
-                   "in_reach_unserved"]],
-               ["stage", "scenario", "zone_id"],
-               {"stage": stages, "scenario": names, "zone_id": zone_order})
+    wz = sort_by(wz[["stage", "scenario", "mode", "worst_year", "district_shortfall",
+                     "zone_id", "zone_name", "demand", "served", "shortfall", "out_of_reach",
+                     "in_reach_unserved"]],
+                 ["stage", "scenario", "zone_id"],
+                 {"stage": stages, "scenario": names, "zone_id": zone_order})
 
     frames = [r.tables["indicators"][["year", "indicator", "value", "target"]]
               .assign(scenario=r.name) for r in results if "indicators" in r.tables]
@@ -107,28 +109,19 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
         indicators = pd.concat([target, values], axis=1).reset_index()
         indicators.columns.name = None
         order = list(dict.fromkeys(ind["indicator"]))
-        indicators = _sort(indicators, ["indicator", "year"], {"indicator": order})
+        indicators = sort_by(indicators, ["indicator", "year"], {"indicator": order})
     else:
         indicators = pd.DataFrame(columns=["indicator", "year", "target", *names])
     return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators}
 
 
 def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
-    zh = lang == "zh"
     rows = [(r.name, f"{_where(r)} — {L.mode_label(r.mode, lang)} ({r.mode})") for r in results]
-    rows += [
-        (L.sheet_label("shortfall", lang),
-         "各情景按其自身分配方式的全区学位缺口（人），按学段、年份并列。" if zh else
-         "District shortfall (pupils) per stage and year, one column per scenario, each in "
-         "its own allocation mode."),
-        (L.sheet_label("worst_year_zones", lang),
-         "各情景、各学段全区缺口最大的年份（并列时取最早年份）中各区域的缺口。" if zh else
-         "Per scenario and stage, the zones in the worst year: the year of the largest "
-         "district shortfall of the stage in that scenario (the earliest on ties)."),
-        (L.sheet_label("indicators", lang),
-         "各情景指标值与2025年目标并列。" if zh else
-         "Indicator values per scenario beside the plan's 2025 targets."),
-    ]
+    years = sorted({y for r in results if (y := targets_year(r)) is not None})
+    targets = L.targets_phrase("/".join(map(str, years)) if years else None, lang, plan=True)
+    rows += [(L.sheet_label(key, lang), L.text("compare_notes", key, lang,
+                                               plan_targets=targets))
+             for key in ("shortfall", "worst_year_zones", "indicators")]
     return rows
 
 

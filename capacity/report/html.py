@@ -19,7 +19,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..result import Result
-from . import maps
+from .catchment import pick_mode, run_modes, run_stages, run_years, stage_label
+from .interactive_map import write_interactive_map
+from .static_maps import static_map, write_static_maps
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
@@ -132,7 +134,7 @@ def _headlines(result: Result, stages: list[str], mode: str, year: int | None) -
     cards = []
     for stage in stages:
         sub = summary[summary["stage"] == stage] if len(summary) else summary
-        label = maps.stage_label(result, stage)
+        label = stage_label(result, stage)
         if sub.empty:
             cards.append(f'<div class="card"><h3>{_e(label)}</h3><p>No allocation results.'
                          "</p></div>")
@@ -243,7 +245,7 @@ def demand_chart(result: Result, stage: str, mode: str, *, title: bool = True) -
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     if title:
-        ax.set_title(maps.stage_label(result, stage), fontsize=11, loc="left")
+        ax.set_title(stage_label(result, stage), fontsize=11, loc="left")
     return fig
 
 
@@ -251,7 +253,7 @@ def _summary_table(result: Result, stages: list[str], mode: str) -> str:
     summary = _summary(result, mode)
     if summary.empty:
         return '<p class="note">No summary table in this run.</p>'
-    other = [m for m in maps._modes(result) if m != mode]
+    other = [m for m in run_modes(result) if m != mode]
     full = result.tables["summary"]
     alt = {}
     for m in other:
@@ -309,9 +311,9 @@ def _stage_settings(result: Result, stages: list[str]) -> str:
 def report_html(result: Result, *, map_link: str = "maps/catchments.html",
                 map_dpi: int = 110) -> str:
     """The whole report as one HTML string (no external resources)."""
-    stages, years = maps.run_stages(result), maps.run_years(result)
-    mode = maps._mode(result, None)
-    year = maps._headline_year(result, years)
+    stages, years = run_stages(result), run_years(result)
+    mode = pick_mode(result, None)
+    year = result.report_year
     man = result.manifest
     scenario = man.get("scenario", result.name)
     span = f"{years[0]}–{years[-1]}" if years else "no years"
@@ -321,12 +323,12 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
     stage_blocks = []
     for stage in stages:
         chart = demand_chart(result, stage, mode, title=False)
-        block = [f"<h3 id='stage-{_e(stage)}'>{_e(maps.stage_label(result, stage))}</h3>",
+        block = [f"<h3 id='stage-{_e(stage)}'>{_e(stage_label(result, stage))}</h3>",
                  f"<figure>{_svg(chart)}<figcaption>Pupils seeking a place, places and pupils "
                  f"served per year ({_e(mode)} allocation); the shaded band is the shortfall."
                  "</figcaption></figure>"]
         if year is not None and len(result.tables.get("units", [])):
-            fig = maps.static_map(result, stage, year, mode=mode)
+            fig = static_map(result, stage, year, mode=mode)
             block.append(f"<figure><img alt='{_e(stage)} map {year}' src='{_png(fig, map_dpi)}'>"
                          f"<figcaption>{_e(stage)} in {year}: zones shaded by shortfall per "
                          "1,000 children of the stage's ages; schools sized by places and "
@@ -375,12 +377,11 @@ def write_report(result: Result, folder: str | Path) -> Path:
 def write_all(result: Result, folder: str | Path) -> list[Path]:
     """Writer for :meth:`Result.write`: static maps of every stage in the headline year,
     the interactive map and the report."""
-    years = maps.run_years(result)
-    year = maps._headline_year(result, years)
+    year = result.report_year
     paths: list[Path] = []
     if year is not None and len(result.tables.get("units", [])):
-        for stage in maps.run_stages(result):
-            paths += maps.write_static_maps(result, folder, stage, year)
-        paths.append(maps.write_interactive_map(result, folder))
+        for stage in run_stages(result):
+            paths += write_static_maps(result, folder, stage, year)
+        paths.append(write_interactive_map(result, folder))
     paths.append(write_report(result, folder))
     return paths

@@ -1,0 +1,34 @@
+"""Small table helpers the budget views, the comparison and the workbook writer share."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+
+def in_mode(frame: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Rows of ``frame`` for allocation ``mode``, without the mode column (all rows if it
+    has no mode column)."""
+    if "mode" not in frame.columns:
+        return frame.copy()
+    return frame.loc[frame["mode"].astype("string") == mode].drop(columns="mode")
+
+
+def sort_by(frame: pd.DataFrame, keys: list[str], orders: Mapping[str, list[str]]
+            ) -> pd.DataFrame:
+    """Sort by ``keys`` (stable), the ones in ``orders`` by their listed order."""
+    def key(col: pd.Series) -> pd.Series:
+        if col.name in orders:
+            pos = {v: i for i, v in enumerate(orders[col.name])}
+            return col.astype("string").map(pos).astype("float")
+        return col
+    return frame.sort_values(keys, key=key, kind="stable").reset_index(drop=True)
+
+
+def as_bool(values: pd.Series) -> pd.Series:
+    """True/False/empty (as bools, strings or 1/0) → pandas ``boolean`` with NA."""
+    text = values.astype("string").str.strip().str.lower()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out[text.isin(["true", "1", "1.0", "yes"]).fillna(False)] = True
+    out[text.isin(["false", "0", "0.0", "no"]).fillna(False)] = False
+    return out

@@ -1,0 +1,318 @@
+"""The interactive catchment map: one self-contained, offline HTML file.
+
+Inline SVG drawn by a small vanilla-JS script (``assets/catchments.js``) from embedded JSON
+(per stage-year aggregates, not per-unit flows) — no tiles, no CDN, no network. Geometry
+and figures come from :mod:`.catchment`; the run's rules from the ``Result`` (children,
+stage ages, service radius per zone, headline year).
+"""
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..result import Result
+from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, UTIL_LABELS, dominant_school,
+                        map_geometry, open_projects, pick_mode, run_modes, run_stages,
+                        run_table, run_years, school_stats, stage_label, to_points,
+                        zone_stats)
+
+#: Palette for catchments (neighbouring schools get different ones).
+CATCHMENT_PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
+                     "#b3de69", "#fccde5", "#bc80bd", "#ccebc5", "#e5c494"]
+#: Digits of the fixed-width base-64 codes of the unit → school assignments.
+CODE_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+_UNIT = 5.0  # metres per SVG unit in the interactive map (coordinates rounded to 5 m)
+
+
+def svg_paths(geoms: Iterable[Any], origin: tuple[float, float], unit: float = _UNIT
+              ) -> list[str]:
+    """Compact SVG path data ('M x y l dx dy … z') per polygonal geometry.
+
+    Coordinates are ``(x - x0) / unit`` and ``(y0 - y) / unit`` (y down), rounded to
+    integers; repeated points after rounding and degenerate rings are dropped.
+    """
+    geoms = np.asarray(list(geoms) if not isinstance(geoms, np.ndarray) else geoms,
+                       dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return []
+    geoms = np.where(pd.isna(geoms), shapely.Polygon(), geoms)
+    parts, part_geom = shapely.get_parts(geoms, return_index=True)
+    parts, sub = shapely.get_parts(parts, return_index=True)  # collections of multipolygons
+    part_geom = part_geom[sub]
+    keep = shapely.get_type_id(parts) == 3
+    parts, part_geom = parts[keep], part_geom[keep]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    if len(coords) == 0:
+        return [""] * n
+    closing = np.r_[ring[1:] != ring[:-1], True]  # rings repeat their first point
+    coords, ring = coords[~closing], ring[~closing]
+    x = np.rint((coords[:, 0] - origin[0]) / unit).astype(np.int64)
+    y = np.rint((origin[1] - coords[:, 1]) / unit).astype(np.int64)
+    first = np.r_[True, ring[1:] != ring[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(x)), 0))
+    same_prev = ~first & (x == np.r_[0, x[:-1]]) & (y == np.r_[0, y[:-1]])
+    same_start = ~first & (x == x[start]) & (y == y[start])
+    keep = ~(same_prev | same_start)
+    x, y, ring = x[keep], y[keep], ring[keep]
+    first = np.r_[True, ring[1:] != ring[:-1]] if len(ring) else first[:0]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(x)), 0))
+    pos = np.arange(len(x)) - start
+    dx = np.where(first, x, np.r_[0, np.diff(x)])
+    dy = np.where(first, y, np.r_[0, np.diff(y)])
+    counts = np.bincount(ring, minlength=len(rings))
+    ok = counts[ring] >= 3
+    tok = pd.Series(dx.astype(str)).str.cat(pd.Series(dy.astype(str)), sep=" ")
+    tok = tok.where(~first, "M" + tok).where(pos != 1, "l" + tok)
+    frame = pd.DataFrame({"ring": ring[ok], "tok": tok[ok].to_numpy()})
+    ring_str = frame.groupby("ring", sort=True)["tok"].agg(" ".join) + "z"
+    geom_of_ring = part_geom[ring_part[ring_str.index.to_numpy()]]
+    per_geom = pd.Series(ring_str.to_numpy()).groupby(geom_of_ring).agg("".join)
+    return per_geom.reindex(range(n), fill_value="").tolist()
+
+
+def _nums(values: Any, digits: int = 1) -> list[float | None]:
+    """Rounded floats for JSON, NaN as None (integral values as int to save bytes)."""
+    a = np.round(np.asarray(values, dtype=float), digits)
+    ints = np.isfinite(a) & (a == np.round(a))
+    out = np.where(np.isfinite(a), a, None).astype(object)
+    out[ints] = a[ints].astype(np.int64)
+    return out.tolist()
+
+
+def _encode(codes: np.ndarray, width: int) -> str:
+    """Fixed-width base-64 string of non-negative integer codes."""
+    if len(codes) == 0:
+        return ""
+    digits = (codes[:, None] // (64 ** np.arange(width - 1, -1, -1))[None, :]) % 64
+    return "".join(np.array(list(CODE_DIGITS))[digits].ravel().tolist())
+
+
+def _colour_schools(xy: np.ndarray) -> np.ndarray:
+    """Palette index per school so that Delaunay neighbours differ (greedy colouring)."""
+    n = len(xy)
+    if n < 3:
+        return np.arange(n) % len(CATCHMENT_PALETTE)
+    uniq, inverse = np.unique(np.round(xy, 0), axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    edges = shapely.get_coordinates(shapely.delaunay_triangles(
+        shapely.multipoints(uniq), only_edges=True)).reshape(-1, 2, 2)
+    lookup = {tuple(p): i for i, p in enumerate(uniq)}
+    pairs = [(lookup.get(tuple(a)), lookup.get(tuple(b))) for a, b in edges]
+    neigh: dict[int, set[int]] = {i: set() for i in range(len(uniq))}
+    for a, b in pairs:
+        if a is not None and b is not None:
+            neigh[a].add(b)
+            neigh[b].add(a)
+    ucol = np.full(len(uniq), -1)
+    count = np.zeros(len(CATCHMENT_PALETTE))
+    for i in sorted(neigh, key=lambda k: -len(neigh[k])):  # a few hundred schools
+        used = {ucol[j] for j in neigh[i]}
+        free = [c for c in range(len(CATCHMENT_PALETTE)) if c not in used] or \
+            list(range(len(CATCHMENT_PALETTE)))
+        ucol[i] = min(free, key=lambda c: count[c])  # least used: spread the palette
+        count[ucol[i]] += 1
+    colour = ucol[inverse]
+    # schools at the same point (rare) get consecutive colours
+    dup = pd.Series(inverse).groupby(inverse).cumcount().to_numpy()
+    return (colour + dup) % len(CATCHMENT_PALETTE)
+
+
+def _zone_scale(result: Result, stages: list[str], points: gpd.GeoSeries) -> np.ndarray:
+    """The zone's radius factor at each point: ``Result.radius_at`` of a stage with a
+    service radius ÷ that radius (the factor is the same for every stage; ones if none)."""
+    for stage in stages:
+        radius = result.stages.get(stage, {}).get("radius_m")
+        if radius:
+            return result.radius_at(stage, points) / float(radius)
+    return np.ones(len(points))
+
+
+def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, Any]:
+    """The interactive map's embedded JSON (per stage-year aggregates, not per-unit flows)."""
+    geo = map_geometry(result)
+    modes = run_modes(result)
+    x0, y0, x1, y1 = geo.bounds()
+    pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
+    origin = (x0 - pad, y1 + pad)
+    width = int(np.ceil((x1 - x0 + 2 * pad) / _UNIT))
+    height = int(np.ceil((y1 - y0 + 2 * pad) / _UNIT))
+
+    def xy(points: gpd.GeoSeries) -> tuple[list[int], list[int]]:
+        return (np.rint((points.x - origin[0]) / _UNIT).astype(int).tolist(),
+                np.rint((origin[1] - points.y) / _UNIT).astype(int).tolist())
+
+    zones = geo.zones
+    zone_index = pd.Series(np.arange(len(zones)), index=zones["zone_id"].to_numpy())
+    units = geo.units
+    unit_index = pd.Series(np.arange(len(units)), index=units["unit_id"].to_numpy())
+
+    cap = run_table(result, "capacity")
+    cap = cap[cap["stage"].isin(stages)] if len(cap) else cap
+    sch = (cap.assign(school_id=cap["school_id"].astype(str))
+           .sort_values("year").drop_duplicates("school_id", keep="last")
+           .reset_index(drop=True)) if len(cap) else \
+        pd.DataFrame(columns=["school_id", "name", "lon", "lat"])
+    proj_all = pd.concat([open_projects(result, s) for s in stages], ignore_index=True) \
+        if stages else pd.DataFrame()
+    # new schools that appear only in the projects table (no capacity row) still get a point
+    if len(proj_all):
+        extra = proj_all[~proj_all["school_id"].isin(sch["school_id"])]
+        extra = extra.drop_duplicates("school_id")[["school_id", "name", "lon", "lat"]]
+        sch = pd.concat([sch[["school_id", "name", "lon", "lat"]], extra], ignore_index=True)
+    sch = sch[["school_id", "name", "lon", "lat"]].reset_index(drop=True)
+    school_index = pd.Series(np.arange(len(sch)), index=sch["school_id"].to_numpy())
+    spts = to_points(sch, geo.crs) if len(sch) else gpd.GeoSeries([], crs=geo.crs)
+    sx, sy = xy(spts) if len(sch) else ([], [])
+    sxy = shapely.get_coordinates(spts.values) if len(sch) else np.zeros((0, 2))
+    scol: dict[str, list[int]] = {}
+    for stage in stages:  # neighbouring catchments of a stage get different colours
+        ids = set(cap.loc[cap["stage"] == stage, "school_id"].astype(str)) if len(cap) else set()
+        if len(proj_all):
+            ids |= set(proj_all.loc[proj_all["stage"] == stage, "school_id"])
+        idx = school_index.reindex(sorted(ids)).dropna().to_numpy(int)
+        col = np.zeros(len(sch), dtype=int)
+        col[idx] = _colour_schools(sxy[idx])
+        scol[stage] = col.tolist()
+    width_codes = max(1, int(np.ceil(np.log(len(sch) + 2) / np.log(64))))
+
+    data: dict[str, Any] = {}
+    assignments: dict[str, int] = {}
+    vmax: dict[str, float] = {}
+    zone_ids = zones["zone_id"].to_numpy()
+    for stage in stages:
+        kids = result.children(stage).set_index(["year", "zone_id"])["children"]
+        zs = {m: zone_stats(result, stage, None, m).set_index(["year", "zone_id"])
+              for m in modes}
+        ss = {m: school_stats(result, stage, None, m) for m in modes}
+        allv = pd.concat([z["per_1000"] for z in zs.values()])
+        vmax[stage] = float(np.nanmax(allv)) if allv.notna().any() else 0.0
+        # unit -> school codes of every (year, mode): 0 no demand, 1 not served, 2+ school
+        dom = dominant_school(result, stage, None, None)
+        dom = dom[dom["year"].isin(years) & dom["mode"].isin(modes)]
+        row = (pd.Index(years).get_indexer(dom["year"]) * len(modes)
+               + pd.Index(modes).get_indexer(dom["mode"]))
+        col = unit_index.reindex(dom["unit_id"].to_numpy()).to_numpy()
+        sidx = school_index.reindex(dom["school_id"].to_numpy()).to_numpy()
+        ok = ~pd.isna(col)
+        codes = np.zeros((len(years) * len(modes), len(units)), dtype=np.int64)
+        codes[row[ok], col[ok].astype(np.int64)] = np.where(
+            pd.isna(sidx[ok]), 1, np.nan_to_num(sidx[ok]) + 2).astype(np.int64)
+        per_stage: dict[str, Any] = {}
+        for yi, year in enumerate(years):
+            first = ss[modes[0]]
+            first = first[first["year"] == year]
+            entry: dict[str, Any] = {
+                "c": _nums(kids.reindex(pd.MultiIndex.from_product([[year], zone_ids]))),
+                "d": _nums(zs[modes[0]]["demand"].reindex(
+                    pd.MultiIndex.from_product([[year], zone_ids]))),
+                "s": [int(i) for i in school_index.reindex(first["school_id"].to_numpy())],
+                "p": _nums(first["places"]),
+                "m": {}}
+            for mi, mode in enumerate(modes):
+                st = zs[mode].reindex(pd.MultiIndex.from_product([[year], zone_ids]))
+                sm = ss[mode]
+                pupils = (sm[sm["year"] == year].set_index("school_id")["pupils"]
+                          .reindex(first["school_id"].to_numpy()))
+                enc = _encode(codes[yi * len(modes) + mi], width_codes)
+                entry["m"][mode] = {"f": _nums(st["shortfall"]), "o": _nums(st["out_of_reach"]),
+                                    "q": _nums(pupils),
+                                    "a": assignments.setdefault(enc, len(assignments))}
+            per_stage[str(year)] = entry
+        data[stage] = per_stage
+
+    projects = []
+    if len(proj_all):
+        for stage in stages:
+            pr = proj_all[proj_all["stage"] == stage]
+            for rec in pr.to_dict("records"):  # a handful of key projects per stage
+                projects.append({
+                    "id": str(rec["project_id"]), "name": str(rec["name"]),
+                    "kind": str(rec["kind"]), "stage": stage,
+                    "school": int(school_index.get(rec["school_id"], -1)),
+                    "places": None if pd.isna(rec["places"]) else float(rec["places"]),
+                    "open": None if pd.isna(rec["open_year"]) else int(rec["open_year"]),
+                    "cost": None if pd.isna(rec["cost"]) else float(rec["cost"])})
+    ages = {s: result.stage_ages(s) for s in stages}
+    return {
+        "scenario": str(result.manifest.get("scenario", result.name)),
+        "crs": geo.crs, "unit": _UNIT, "view": [0, 0, width, height],
+        "stages": [{"id": s, "label": stage_label(result, s),
+                    "ages": list(ages[s]) if ages[s] else None,
+                    "radius": result.stages.get(s, {}).get("radius_m"),
+                    "vmax": vmax[s]} for s in stages],
+        "years": years, "modes": modes, "mode": pick_mode(result, None),
+        "district": svg_paths([geo.district], origin)[0] if geo.district is not None else "",
+        "zones": {"id": zones["zone_id"].astype(str).tolist(),
+                  "name": zones["name"].astype(str).tolist(),
+                  "path": svg_paths(zones.geometry.values, origin)},
+        "cells": svg_paths(units["cell"].to_numpy(), origin),
+        "codeWidth": width_codes,
+        "assign": list(assignments),
+        "schools": {"id": sch["school_id"].astype(str).tolist(),
+                    "name": sch["name"].astype(str).tolist(), "x": sx, "y": sy,
+                    "rs": _nums(_zone_scale(result, stages, spts), 3), "colour": scol},
+        "palette": CATCHMENT_PALETTE, "utilBins": UTIL_BINS[1:-1],
+        "utilLabels": UTIL_LABELS, "utilColours": UTIL_COLOURS, "newColour": NEW_COLOUR,
+        "projects": projects, "data": data,
+    }
+
+
+def _asset(name: str) -> str:
+    return resources.files("capacity.report").joinpath("assets", name).read_text("utf-8")
+
+
+def _json_for_script(obj: Any) -> str:
+    """JSON safe to embed in a <script> element."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+def interactive_map(result: Result, *, stages: list[str] | None = None,
+                    years: list[int] | None = None) -> str:
+    """A self-contained, offline HTML catchment map (inline SVG + vanilla JS)."""
+    stages = list(stages or run_stages(result))
+    years = [int(y) for y in (years or run_years(result))]
+    data = _map_data(result, stages, years)
+    scenario = html.escape(data["scenario"])
+    default_year = result.report_year if result.report_year in years else \
+        (years[-1] if years else None)   # the run's headline year, if shown
+    stage_opts = "".join(f'<option value="{html.escape(s["id"])}">{html.escape(s["label"])}'
+                         "</option>" for s in data["stages"])
+    year_opts = "".join(f'<option value="{y}"{" selected" if y == default_year else ""}>'
+                        f"{y}</option>" for y in years)
+    mode_opts = "".join(f'<option value="{html.escape(m)}"'
+                        f'{" selected" if m == data["mode"] else ""}>{html.escape(m)}</option>'
+                        for m in data["modes"])
+    yi = years.index(default_year) if years else 0
+    page = _asset("catchments.html")
+    return (page.replace("{{TITLE}}", f"{scenario} — catchment map")
+            .replace("{{CSS}}", _asset("catchments.css"))
+            .replace("{{STAGE_OPTIONS}}", stage_opts)
+            .replace("{{YEAR_OPTIONS}}", year_opts)
+            .replace("{{MODE_OPTIONS}}", mode_opts)
+            .replace("{{YEAR_MAX}}", str(max(len(years) - 1, 0)))
+            .replace("{{YEAR_INDEX}}", str(yi))
+            .replace("{{SCENARIO}}", scenario)
+            .replace("{{JS}}", _asset("catchments.js"))
+            .replace("{{DATA}}", _json_for_script(data)))
+
+
+def write_interactive_map(result: Result, folder: str | Path, *,
+                          stages: list[str] | None = None,
+                          years: list[int] | None = None) -> Path:
+    """Write ``folder/maps/catchments.html``; return its path."""
+    out = Path(folder) / "maps"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "catchments.html"
+    path.write_text(interactive_map(result, stages=stages, years=years), encoding="utf-8")
+    return path

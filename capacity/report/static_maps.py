@@ -1,0 +1,257 @@
+"""Static catchment maps (matplotlib): PNG and SVG of one stage and year.
+
+Zones shaded by shortfall per 1,000 children of the stage's ages, schools sized by places
+and coloured by utilisation, key projects, catchment boundaries (:mod:`.catchment`) and,
+on request, each school's service radius (``Result.radius_at``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from ..result import Result
+from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, UTIL_LABELS, catchments,
+                        map_geometry, open_projects, pick_mode, school_stats, stage_label,
+                        to_points, zone_stats)
+
+#: Colour map of the shortfall per 1,000 children.
+SHORT_CMAP = "YlOrRd"
+
+
+def _nice_length(span_m: float) -> float:
+    """A round scale-bar length (m) near a fifth of the span."""
+    target = max(span_m / 5, 1.0)
+    base = 10 ** np.floor(np.log10(target))
+    return float(max(m * base for m in (1, 2, 5) if m * base <= target))
+
+
+def _scale_bar(ax: Any, bounds: tuple[float, float, float, float]) -> None:
+    x0, y0, x1, y1 = bounds
+    length = _nice_length(x1 - x0)
+    h = (y1 - y0) * 0.012
+    sx, sy = x0 + (x1 - x0) * 0.03, y0 + (y1 - y0) * 0.03
+    for i in range(2):
+        ax.add_patch(Rectangle((sx + i * length / 2, sy), length / 2, h,
+                               facecolor="black" if i == 0 else "white",
+                               edgecolor="black", lw=0.8, zorder=20))
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    km = length / 1000
+    fmt = (lambda v: f"{v:g}")
+    for frac in (0, 0.5, 1):
+        ax.text(sx + frac * length, sy + 1.8 * h, fmt(km * frac) + (" km" if frac == 1 else ""),
+                ha="center", va="bottom", fontsize=8, zorder=20, path_effects=halo)
+
+
+def _north_arrow(ax: Any) -> None:
+    ax.annotate("N", xy=(0.955, 0.115), xytext=(0.955, 0.03), xycoords="axes fraction",
+                ha="center", va="center", fontsize=11, fontweight="bold", zorder=20,
+                arrowprops=dict(facecolor="black", edgecolor="black", width=3.5,
+                                headwidth=11, headlength=10),
+                path_effects=[patheffects.withStroke(linewidth=3, foreground="white")])
+
+
+def _util_class(util: pd.Series) -> np.ndarray:
+    return np.clip(np.digitize(util.fillna(0).to_numpy(float), UTIL_BINS[1:-1]), 0, 3)
+
+
+def _shortfall_norm(result: Result, stage: str, mode: str) -> Normalize:
+    """Colour scale for shortfall per 1,000 children, shared by every year of a stage."""
+    allyears = zone_stats(result, stage, None, mode)["per_1000"]
+    vmax = float(np.nanmax(allyears)) if allyears.notna().any() else 0.0
+    return Normalize(vmin=0, vmax=max(vmax, 1.0))
+
+
+def static_map(result: Result, stage: str, year: int, *, mode: str | None = None,
+               rings: bool = False, figsize: tuple[float, float] | None = None,
+               labels: bool = True) -> Figure:
+    """One stage and year: shortfall per 1,000 children, schools, projects, catchments.
+
+    Zones are shaded by the shortfall (of ``mode``, default the scenario's) per 1,000
+    children of the stage's ages; schools are circles sized by places and coloured by
+    utilisation; key projects open by ``year`` are stars (new) and diamonds (expansion);
+    catchment boundaries come from the assignment; ``rings`` adds service-radius circles.
+    """
+    mode = pick_mode(result, mode)
+    geo = map_geometry(result)
+    x0, y0, x1, y1 = geo.bounds()
+    pad = 0.04 * max(x1 - x0, y1 - y0, 1.0)
+    bounds = (x0 - pad, y0 - 0.1 * max(x1 - x0, y1 - y0, 1.0), x1 + pad, y1 + pad)
+    if figsize is None:  # fit the page to the district's shape, legend on the right
+        aspect = (bounds[3] - bounds[1]) / (bounds[2] - bounds[0])
+        w = min(8.5, 8.0 / aspect)
+        figsize = (w + 2.8, w * aspect + 1.7)
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_linewidth(0.6)
+
+    # zones: shortfall per 1,000 children
+    stats = zone_stats(result, stage, year, mode)
+    zones = geo.zones.merge(stats, on="zone_id", how="left")
+    norm, cmap = _shortfall_norm(result, stage, mode), SHORT_CMAP
+    has = zones["per_1000"].notna()
+    if has.any():
+        zones[has].plot(ax=ax, column="per_1000", cmap=cmap, norm=norm, edgecolor="none",
+                        zorder=1)
+    if (~has).any():
+        zones[~has].plot(ax=ax, facecolor="#eeeeee", edgecolor="none", zorder=1)
+    geo.zones.boundary.plot(ax=ax, color="#555555", lw=0.7, linestyle=(0, (3, 2)), zorder=3)
+
+    # catchments
+    catch = catchments(result, stage, year, mode)
+    unserved = catch[catch["school_id"] == ""]
+    served = catch[catch["school_id"] != ""]
+    if len(unserved):
+        unserved.plot(ax=ax, facecolor="none", edgecolor="#555555", hatch="////", lw=0,
+                      zorder=2)
+    if len(served):
+        served.boundary.plot(ax=ax, color="#1b1b1b", lw=1.1, zorder=4)
+    if geo.district is not None:
+        gpd.GeoSeries([geo.district], crs=geo.crs).boundary.plot(ax=ax, color="black",
+                                                                 lw=1.8, zorder=5)
+
+    # schools
+    schools = school_stats(result, stage, year, mode)
+    pmax = float(schools["places"].max()) if len(schools) else 1.0
+    size = (lambda p: 25 + 275 * np.asarray(p, float) / max(pmax, 1.0))
+    if len(schools):
+        pts = to_points(schools, geo.crs)
+        if rings and result.stages.get(stage, {}).get("radius_m"):
+            # the radius of the school's own zone (units elsewhere may have another)
+            pts.buffer(result.radius_at(stage, pts), quad_segs=16).boundary.plot(
+                ax=ax, color="#2c5aa0", lw=0.7, linestyle="--", zorder=6)
+        colours = np.array(UTIL_COLOURS)[_util_class(schools["utilisation"])]
+        ax.scatter(pts.x, pts.y, s=size(schools["places"]), c=colours, edgecolors="black",
+                   linewidths=0.7, zorder=8)
+
+    # key projects open by this year
+    project_labels: list[Any] = []
+    proj = open_projects(result, stage, year)
+    if len(proj):
+        ppts = to_points(proj, geo.crs)
+        new = (proj["kind"] == "new").to_numpy()
+        ax.scatter(ppts.x[~new], ppts.y[~new], s=size(proj["places"][~new]) * 2.2 + 60,
+                   marker="D", facecolors="none", edgecolors=NEW_COLOUR, linewidths=2.0,
+                   zorder=9)
+        ax.scatter(ppts.x[new], ppts.y[new], s=230, marker="*", c=NEW_COLOUR,
+                   edgecolors="black", linewidths=0.7, zorder=10)
+        if labels and len(proj) <= 20:
+            halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+            for x, y, name, yr in zip(ppts.x, ppts.y, proj["name"], proj["open_year"]):
+                name = name if len(name) <= 40 else name[:39].rstrip() + "…"
+                project_labels.append(ax.annotate(
+                    f"{name} ({int(yr)})", (x, y), xytext=(6, 6), textcoords="offset points",
+                    fontsize=7, zorder=11, path_effects=halo))
+
+    # extent, furniture
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.set_xlim(bounds[0], bounds[2])
+    ax.set_ylim(bounds[1], bounds[3])
+    _scale_bar(ax, bounds)
+    _north_arrow(ax)
+
+    ages = result.stage_ages(stage)
+    agetext = f"aged {ages[0]}–{ages[1]}" if ages else "of the stage's ages"
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal",
+                 fraction=0.035, pad=0.01, shrink=0.6, aspect=40,
+                 label=f"Shortfall per 1,000 children {agetext} ({mode} allocation)")
+    handles: list[Any] = [Patch(facecolor="white", edgecolor="none", label="School utilisation")]
+    handles += [Line2D([], [], marker="o", ls="", markerfacecolor=c, markeredgecolor="black",
+                       markersize=8, label=lab) for c, lab in zip(UTIL_COLOURS, UTIL_LABELS)]
+    handles.append(Patch(facecolor="white", edgecolor="none", label="School places"))
+    for p in sorted({round(pmax / 4), round(pmax)}):
+        if p > 0:
+            handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="white",
+                                  markeredgecolor="black", label=f"{p:,.0f}",
+                                  markersize=float(np.sqrt(size(p)))))
+    handles.append(Patch(facecolor="white", edgecolor="none", label="Key projects open"))
+    handles.append(Line2D([], [], marker="*", ls="", markerfacecolor=NEW_COLOUR,
+                          markeredgecolor="black", markersize=14, label="new school"))
+    handles.append(Line2D([], [], marker="D", ls="", markerfacecolor="none",
+                          markeredgecolor=NEW_COLOUR, markeredgewidth=2, markersize=11,
+                          label="expansion"))
+    handles.append(Patch(facecolor="white", edgecolor="none", label="Areas"))
+    handles.append(Line2D([], [], color="#1b1b1b", lw=1.1, label="catchment boundary"))
+    handles.append(Patch(facecolor="none", edgecolor="#555555", hatch="////", lw=0,
+                         label="not served"))
+    handles.append(Line2D([], [], color="#555555", lw=0.7, ls=(0, (3, 2)),
+                          label="zone boundary"))
+    handles.append(Line2D([], [], color="black", lw=1.8, label="district"))
+    if rings:
+        handles.append(Line2D([], [], color="#2c5aa0", lw=0.7, ls="--",
+                              label="service radius"))
+    leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                    frameon=False, fontsize=8, handletextpad=0.6, borderaxespad=0)
+    for text in leg.get_texts():
+        if text.get_text() in {"School utilisation", "School places", "Key projects open",
+                               "Areas"}:
+            text.set_fontweight("bold")
+            text.set_x(-20)
+
+    scenario = result.manifest.get("scenario", result.name)
+    fig.suptitle(f"{scenario}: {stage_label(result, stage)}, {year}", fontsize=14,
+                 fontweight="bold")
+    served_total = schools["pupils"].sum() if len(schools) else 0
+    ax.set_title(f"{len(schools)} schools, {schools['places'].sum():,.0f} places, "
+                 f"{served_total:,.0f} pupils served; shortfall "
+                 f"{stats['shortfall'].sum():,.0f} ({mode} allocation)", fontsize=9)
+    ax.text(0.91, 0.01, f"{geo.crs} · catchments: Voronoi cells of demand units, by the "
+            "school serving most of each unit's pupils", transform=ax.transAxes, ha="right",
+            va="bottom", fontsize=6, color="#444444", zorder=20,
+            path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
+    _declutter(fig, ax, project_labels)
+    return fig
+
+
+def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
+    """Move project labels so that none overlaps another or leaves the map frame.
+
+    Top to bottom, a label that would overlap one already placed steps down 8 points (up
+    to 12 times); one that would cross the frame's right edge goes left of its symbol.
+    """
+    if not labels:
+        return
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()        # run the constrained layout, then keep it fixed
+    fig.set_layout_engine("none")
+    frame = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    for ann in sorted(labels, key=lambda a: -a.xy[1]):
+        for _ in range(12):
+            box = ann.get_window_extent(renderer)
+            if box.x1 > frame.x1:
+                ann.set_horizontalalignment("right")
+                ann.xyann = (-6, ann.xyann[1])
+                box = ann.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in placed):
+                break
+            ann.xyann = (ann.xyann[0], ann.xyann[1] - 8)
+        placed.append(ann.get_window_extent(renderer))
+
+
+def write_static_maps(result: Result, folder: str | Path, stage: str, year: int, *,
+                      mode: str | None = None, rings: bool = False, dpi: int = 200
+                      ) -> list[Path]:
+    """Write ``folder/maps/<stage>_<year>.png`` (``dpi``) and ``.svg``; return the paths."""
+    out = Path(folder) / "maps"
+    out.mkdir(parents=True, exist_ok=True)
+    fig = static_map(result, stage, year, mode=mode, rings=rings)
+    png, svg = out / f"{stage}_{year}.png", out / f"{stage}_{year}.svg"
+    fig.savefig(png, dpi=dpi, metadata={"Software": None})
+    fig.savefig(svg, metadata={"Date": None})
+    return [png, svg]
