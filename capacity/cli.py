@@ -173,16 +173,9 @@ def writers_for(result, lang: str | None = None, maps: bool = True) -> list:
     out = [lambda r, folder: write_budget(r, folder, lang=chosen,
                                           criticality=r.tables.get("criticality"))]
     if maps:
-        from .report.html import write_report
-        from .report.interactive_map import write_interactive_map
-        from .report.static_maps import write_static_maps
+        from .report.html import write_all
 
-        def _maps(r, folder):
-            for stage in r.stages:
-                write_static_maps(r, folder, stage, r.report_year)
-            write_interactive_map(r, folder)
-            write_report(r, folder)
-        out.append(_maps)
+        out.append(write_all)
     return out
 
 

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from ..result import Result
 from .catchment import pick_mode, run_modes, run_stages, run_years, stage_label
 from .interactive_map import write_interactive_map
-from .static_maps import static_map, write_static_maps
+from .static_maps import save_static_map, static_map
 
 _CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
@@ -309,8 +309,9 @@ def _stage_settings(result: Result, stages: list[str]) -> str:
 
 # ------------------------------------------------------------------------------- report
 def report_html(result: Result, *, map_link: str = "maps/catchments.html",
-                map_dpi: int = 110) -> str:
-    """The whole report as one HTML string (no external resources)."""
+                map_dpi: int = 110, figures: dict[str, Figure] | None = None) -> str:
+    """The whole report as one HTML string (no external resources). ``figures`` are
+    static maps already drawn for the headline year, by stage (others are drawn here)."""
     stages, years = run_stages(result), run_years(result)
     mode = pick_mode(result, None)
     year = result.report_year
@@ -328,7 +329,7 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
                  f"served per year ({_e(mode)} allocation); the shaded band is the shortfall."
                  "</figcaption></figure>"]
         if year is not None and len(result.tables.get("units", [])):
-            fig = static_map(result, stage, year, mode=mode)
+            fig = (figures or {}).get(stage) or static_map(result, stage, year, mode=mode)
             block.append(f"<figure><img alt='{_e(stage)} map {year}' src='{_png(fig, map_dpi)}'>"
                          f"<figcaption>{_e(stage)} in {year}: zones shaded by shortfall per "
                          "1,000 children of the stage's ages; schools sized by places and "
@@ -365,12 +366,13 @@ Shortfall = pupils without a place at a school within the service radius.</p>
             f"</head>\n<body>{body}\n</body>\n</html>\n")
 
 
-def write_report(result: Result, folder: str | Path) -> Path:
+def write_report(result: Result, folder: str | Path, *,
+                 figures: dict[str, Figure] | None = None) -> Path:
     """Write ``folder/report.html`` (self-contained, offline); return its path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "report.html"
-    path.write_text(report_html(result), encoding="utf-8")
+    path.write_text(report_html(result, figures=figures), encoding="utf-8")
     return path
 
 
@@ -379,9 +381,11 @@ def write_all(result: Result, folder: str | Path) -> list[Path]:
     the interactive map and the report."""
     year = result.report_year
     paths: list[Path] = []
+    figures: dict[str, Figure] = {}
     if year is not None and len(result.tables.get("units", [])):
-        for stage in run_stages(result):
-            paths += write_static_maps(result, folder, stage, year)
+        for stage in run_stages(result):   # each map is drawn once: files and report
+            figures[stage] = static_map(result, stage, year, mode=pick_mode(result, None))
+            paths += save_static_map(figures[stage], folder, stage, year)
         paths.append(write_interactive_map(result, folder))
-    paths.append(write_report(result, folder))
+    paths.append(write_report(result, folder, figures=figures))
     return paths

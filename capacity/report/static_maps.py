@@ -248,9 +248,15 @@ def write_static_maps(result: Result, folder: str | Path, stage: str, year: int,
                       mode: str | None = None, rings: bool = False, dpi: int = 200
                       ) -> list[Path]:
     """Write ``folder/maps/<stage>_<year>.png`` (``dpi``) and ``.svg``; return the paths."""
+    fig = static_map(result, stage, year, mode=mode, rings=rings)
+    return save_static_map(fig, folder, stage, year, dpi=dpi)
+
+
+def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,
+                    dpi: int = 200) -> list[Path]:
+    """Save a drawn map as ``folder/maps/<stage>_<year>.png`` and ``.svg``."""
     out = Path(folder) / "maps"
     out.mkdir(parents=True, exist_ok=True)
-    fig = static_map(result, stage, year, mode=mode, rings=rings)
     png, svg = out / f"{stage}_{year}.png", out / f"{stage}_{year}.svg"
     fig.savefig(png, dpi=dpi, metadata={"Software": None})
     fig.savefig(svg, metadata={"Date": None})
