@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import ROOT, Sources
-from .fertility import FERT_AGES, build_fertility, write_fertility
+from .common import OPEN_AGE, ROOT, Sources
+from .fertility import FERT_AGES, build_fertility, write_fertility, written_asfr
 from .housing import build_housing, write_housing
 from .migration import build_migration, write_migration
 from .model_toml import model_toml, write_model_toml
-from .mortality import build_life_tables, srb_2020, write_mortality
+from .mortality import build_life_tables, srb_2020, write_mortality, written_sx
 from .population import build_population, write_population
 from .projects import build_projects, write_projects
 from .readme import readme, write_readme
@@ -31,7 +31,9 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     pop, _, _, zinfo = build_population(s, zones, lts)
     fert, asfr, finfo = build_fertility(s, pop, lts, srb)
     housing = build_housing(s, zones)
-    mig, minfo = build_migration(s, pop, lts, asfr, housing, srb)
+    # calibrated with the engine on the rates exactly as written to the model's files
+    mig, minfo = build_migration(s, pop, written_sx(lts), written_asfr(fert, OPEN_AGE),
+                                 housing, srb)
     units = build_units(s, zones)
     rates, rinfo = stage_rates(s, lts)
     schools, _ = build_schools(s, zones, pop, units, rates, rinfo)
@@ -48,5 +50,5 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     write_projects(projects, out)
     write_model_toml(model_toml(s, rates, rinfo, finfo, srb), out)
     write_readme(readme(s, zones, pop, zinfo, lts, minfo, housing, units, schools, rates, rinfo,
-                        asfr, FERT_AGES, finfo), out)
+                        asfr, FERT_AGES, finfo, srb), out)
     return out

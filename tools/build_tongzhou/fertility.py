@@ -55,3 +55,10 @@ def build_fertility(s: Sources, pop: pd.DataFrame, lts: dict, srb: float):
 
 def write_fertility(df: pd.DataFrame, out: Path) -> None:
     write_csv(df, out / "fertility.csv")
+
+
+def written_asfr(df: pd.DataFrame, open_age: int) -> np.ndarray:
+    """(A,) ASFR by single age exactly as fertility.csv holds them (0 outside 15-49)."""
+    out = np.zeros(open_age + 1)
+    out[df.age.to_numpy(int)] = df.asfr.astype(float).to_numpy()
+    return out

@@ -1,4 +1,20 @@
-"""migration.csv: background net migration, calibrated to the reported 2024 district total."""
+"""migration.csv: background net migration, calibrated with the engine's projection.
+
+housing.csv holds the occupants of new dwellings; migration.csv all other net migration
+("background").  The background total N is one constant annual number, spread over zones
+by 2020 population and over sex x age by a Rogers-Castro profile
+(:func:`capacity.demography.rogers_castro`, parameters in assumptions.csv, constant term
+only up to ``migration_rc_last_age``; sexes by the census male share at ages 15-39).
+
+N is calibrated so that the engine's own projection of the model — exactly what
+``capacity`` runs for a scenario without changes: :func:`capacity.demography.project`
+over the 22 zones with the model's SRB, even timing, the sx and ASFR as written to
+mortality.csv and fertility.csv, and the housing in-movers of
+:func:`capacity.demography.housing_inflow` with the engine's
+:func:`capacity.demography.young_family_profile` — reaches the reported district total
+in the target year.  The projection is linear in N (no count is floored; checked), so two
+runs give N exactly.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,10 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from capacity.demography import (housing_inflow, project, rogers_castro, spread_total,
+                                 young_family_profile)
+
 from .common import AGES, BASE_YEAR, OPEN_AGE, SEXES, Sources, fmt, write_csv
-from .fertility import FERT_AGES
 
 RC_KEYS = ("a1", "alpha1", "a2", "mu2", "alpha2", "lambda2", "c")
+HOUSING_REPORT_YEARS = range(2021, 2031)
+DEFAULT_RAMP = 3  # the engine's default when housing.csv gives no ramp_years (pipeline)
 
 
 def rc_params(s: Sources) -> dict:
@@ -25,82 +45,77 @@ def target(s: Sources) -> tuple[int, float]:
     return year, before + (10.0 / 12.0) * (after - before)
 
 
-def rogers_castro(s: Sources):
-    RC = rc_params(s)
+def background_profile(s: Sources, pop: pd.DataFrame) -> tuple[np.ndarray, float]:
+    """(2, A) sex x age shares of background migration (sum 1) and the male share used."""
+    rc = rc_params(s)
     last = s.param("migration_rc_last_age")
-    x = AGES.astype(float)
-    m = (RC["a1"] * np.exp(-RC["alpha1"] * x)
-         + RC["a2"] * np.exp(-RC["alpha2"] * (x - RC["mu2"]) - np.exp(-RC["lambda2"] * (x - RC["mu2"])))
-         + RC["c"] * (x <= last))
-    return m / m.sum()
+    ages = AGES.astype(float)
+    m = rogers_castro(ages, **{**rc, "c": 0.0}) + rc["c"] * (ages <= last)
+    young = pop[(pop.age >= 15) & (pop.age < 40)].groupby("sex")["count"].sum()
+    male_share = float(young["M"] / young.sum())
+    shape = np.vstack([(1.0 - male_share) * m, male_share * m])
+    return shape / shape.sum(), male_share
 
 
-def project_district(P0, sx, asfr, fert_ages, srb, net_fn, years):
-    """UN-style cohort-component step (even migration timing), district level."""
-    P = P0.copy()
-    out = {years[0] - 1: P.sum()}
-    bd = {}
-    for y in years:
-        net = net_fn(y)
-        Ps = P + net / 2.0
-        Pn = np.zeros_like(P)
-        Pn[:, 1:OPEN_AGE] = Ps[:, 0:OPEN_AGE - 1] * sx[:, 1:OPEN_AGE]
-        Pn[:, OPEN_AGE] = (Ps[:, OPEN_AGE - 1] + Ps[:, OPEN_AGE]) * sx[:, OPEN_AGE]
-        Fend = Pn[0] + net[0] / 2.0
-        births = float(np.sum(asfr * (Ps[0, fert_ages] + Fend[fert_ages]) / 2.0))
-        bsex = np.array([births / (1.0 + srb), births * srb / (1.0 + srb)])
-        Pn[:, 0] = bsex * sx[:, 0]
-        deaths = Ps.sum() + births - Pn.sum()
-        Pn += net / 2.0
-        bd[y] = (births, deaths, net.sum())
-        P = Pn
-        out[y] = P.sum()
-    return out, bd
+def housing_in_movers(housing: pd.DataFrame, zone_ids: list[str], years) -> np.ndarray:
+    """(T, Z, 2, A) housing in-movers, as the engine computes them for the model."""
+    ramp = housing["ramp_years"].fillna(DEFAULT_RAMP) if "ramp_years" in housing else DEFAULT_RAMP
+    return housing_inflow(pd.Index(zone_ids).get_indexer(housing["zone_id"]),
+                          housing["units"].to_numpy(float),
+                          housing["completion_year"].to_numpy(float),
+                          housing["persons_per_unit"].to_numpy(float),
+                          np.asarray(ramp, float), np.asarray(years), len(zone_ids),
+                          young_family_profile(OPEN_AGE))
 
 
-def housing_arrivals(housing, year):
-    tot = 0.0
-    for h in housing.itertuples():
-        k = year - h.completion_year
-        if 0 <= k < h.ramp_years:
-            tot += h.units * h.persons_per_unit / h.ramp_years
-    return tot
-
-
-def build_migration(s: Sources, pop, lts, asfr, housing, srb):
+def build_migration(s: Sources, pop: pd.DataFrame, sx: np.ndarray, asfr_by_age: np.ndarray,
+                    housing: pd.DataFrame, srb: float):
+    """``sx`` (2, A) and ``asfr_by_age`` (A,) as written to the model's files."""
     target_year, target_pop = target(s)
     zone_ids = sorted(pop.zone_id.unique())
-    P0 = np.zeros((2, OPEN_AGE + 1))
-    for i, sex in enumerate(SEXES):
-        P0[i] = pop[pop.sex == sex].groupby("age")["count"].sum().to_numpy()
-    sx = np.vstack([lts["F"]["sx"], lts["M"]["sx"]])
-    rc = rogers_castro(s)
-    male_share = P0[1, 15:40].sum() / P0[:, 15:40].sum()
-    shape = np.vstack([(1 - male_share) * rc, male_share * rc])
-    years = list(range(BASE_YEAR + 1, target_year + 1))
+    Z, A = len(zone_ids), OPEN_AGE + 1
+    pop0 = np.zeros((Z, 2, A))
+    zi = pd.Index(zone_ids).get_indexer(pop.zone_id)
+    np.add.at(pop0, (zi, (pop.sex == "M").to_numpy(int), pop.age.to_numpy(int)),
+              pop["count"].to_numpy(float))
+    years = np.arange(BASE_YEAR + 1, target_year + 1)
+    asfr = np.broadcast_to(asfr_by_age, (len(years), 1, A))
+    shape, male_share = background_profile(s, pop)
+    zshare = pop0.sum(axis=(1, 2)) / pop0.sum()
+    housing_net = housing_in_movers(housing, zone_ids, years)
 
-    def run(N):
-        return project_district(P0, sx, asfr, FERT_AGES, srb,
-                                lambda y: shape * (N + housing_arrivals(housing, y)), years)
+    def background(N: float) -> np.ndarray:
+        return spread_total(N * zshare, shape)                    # (Z, 2, A)
 
-    p0, _ = run(0.0)
-    p1, _ = run(1000.0)
-    slope = (p1[target_year] - p0[target_year]) / 1000.0
-    N = (target_pop - p0[target_year]) / slope
-    path, bd = run(N)
-    zshare = pop.groupby("zone_id")["count"].sum()
-    zshare = zshare / zshare.sum()
-    rows = []
-    for z in zone_ids:
-        for i, sex in enumerate(SEXES):
-            for a in AGES:
-                rows.append((z, sex, int(a), fmt(N * zshare[z] * shape[i, a], 6)))
+    def run(N: float):
+        proj = project(pop0, sx, asfr, housing_net + background(N)[None], srb=srb,
+                       timing="even")
+        assert not proj.floored, proj.floored[:5]
+        return proj
+
+    t = len(years)
+    p0 = run(0.0).population[t].sum()
+    p1 = run(1000.0).population[t].sum()
+    N = (target_pop - p0) / ((p1 - p0) / 1000.0)
+    proj = run(N)
+    reached = proj.population[t].sum()
+    assert abs(reached - target_pop) < 1e-3, (reached, target_pop)
+
+    net = background(N)
+    rows = [(z, sex, int(a), fmt(net[k, i, a], 6))
+            for k, z in enumerate(zone_ids) for i, sex in enumerate(SEXES) for a in AGES]
     mig = pd.DataFrame(rows, columns=["zone_id", "sex", "age", "net"])
     mig["flag"] = "estimate"
-    info = {"N": N, "male_share": male_share, "path": path, "bd": bd,
-            "target_year": target_year, "target_pop": target_pop, "rc": rc_params(s),
+    all_years = np.array(list(HOUSING_REPORT_YEARS))
+    arrivals = housing_in_movers(housing, zone_ids, all_years).sum(axis=(1, 2, 3))
+    info = {"N": N, "male_share": male_share, "target_year": target_year,
+            "target_pop": target_pop, "rc": rc_params(s),
             "rc_last_age": int(s.param("migration_rc_last_age")),
-            "housing": {y: housing_arrivals(housing, y) for y in range(2021, 2031)}}
+            "path": {int(y): float(proj.population[k].sum())
+                     for k, y in enumerate(np.arange(BASE_YEAR, target_year + 1))},
+            "bd": {int(y): (float(proj.births[k].sum()), float(proj.deaths[k].sum()),
+                            float(proj.migration[k].sum())) for k, y in enumerate(years)},
+            "housing": dict(zip(all_years.tolist(), arrivals.tolist()))}
     return mig, info
 
 

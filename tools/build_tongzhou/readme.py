@@ -10,7 +10,7 @@ from .zones import rural_radius_scale
 
 
 def readme(s: Sources, zones, pop, zinfo, lts, minfo, housing, units, schools, rates, rinfo,
-           asfr, fert_ages, finfo) -> str:
+           asfr, fert_ages, finfo, srb) -> str:
     stages = s.stages()
     LT = {sex: lts[sex]["params"] for sex in lts}
     RC = minfo["rc"]
@@ -40,7 +40,8 @@ repository root) from the copies of the shared facts in `sources/` (`sources/SOU
 lists the sources S1..S79 and the build's own parameter tables; `PLAN` = the district's
 2021-2025 education plan, excerpt in `sources/plan_2021_2025_excerpt.txt`). Re-run it to
 rebuild every file byte for byte: `python -m tools.build_tongzhou [--out models/tongzhou]`.
-The product never reads anything outside this folder.
+Its life tables, migration schedules and calibration projection are computed with the
+engine itself (`capacity.demography`). The product never reads anything outside this folder.
 
 **Read this first.** Only the district totals are census facts. The township zones are
 approximations, 14 of 22 zone populations are estimates, the school inventory is synthetic
@@ -70,7 +71,7 @@ about orders of magnitude and about the plan's projects, not as a school registe
 | model.toml | class_size, cost_per_place | S56, S57; S62 (kindergarten estimate) | reported / derived / estimate |
 | model.toml | radius_m | planning choice (see below) | **estimate** |
 | zones.geojson | radius_scale | 2 in the rural towns, 1 elsewhere (see below) | **estimate** |
-| model.toml | srb 1.0722 | Tongzhou census sex ratio at age 0 (S13) | derived |
+| model.toml | srb {srb:.4f} | Tongzhou census sex ratio at age 0 (S13) | derived |
 
 ## Zones (approximate)
 
@@ -142,14 +143,16 @@ population share); a test keeps the model within that range. Scenario TFR paths 
 No 2020 age-specific death rates were found. For each sex a continuous hazard for ages >= 1,
 mu(t) = c + a1 exp(-b1 (t-1)) + a2 exp(b2 t) (a Siler-type model: declining child term, Makeham
 constant, Gompertz senescence) with c = {LT['M']['c']} / {LT['F']['c']} (M/F),
-a1 = {LT['M']['a1']} / {LT['F']['a1']}, b1 = 0.8, b2 = {LT['M']['b2']} /
-{LT['F']['b2']} (estimates); a2 is solved so that e0 = 80.3 (M) and 84.5 (F) (estimates,
-life_table.csv). Infant mortality: q0 = {lts['M']['q0'] * 1000:.3f} (M) and {lts['F']['q0'] * 1000:.3f}
-(F) per 1000, i.e. 1.98 per 1000 both sexes (S28) with a male/female ratio of 1.15 (estimate).
-a0 from Andreev & Kingkade (2015) ({lts['M']['a0']:.3f} M, {lts['F']['a0']:.3f} F); L0 = l1 + a0 q0.
-Lx for ages 1..99 by 24-point Gauss-Legendre integration of l(t); the open group 100+ has
-L100 = T100 = the integral of l(t) beyond 100, i.e. l100 / m100 with m100 the mean hazard above
-100. sx follows the UN convention: sx[0] = L0 / l0, sx[a] = La / La-1, sx[100] = T100 / T99.
+a1 = {LT['M']['a1']} / {LT['F']['a1']}, b1 = {LT['M']['b1']}, b2 = {LT['M']['b2']} /
+{LT['F']['b2']} (estimates, sources/mortality_model.csv); a2 is solved so that e0 = {LT['M']['e0']} (M)
+and {LT['F']['e0']} (F) (estimates, life_table.csv): a2 = {lts['M']['a2']:.4g} (M), {lts['F']['a2']:.4g} (F).
+Infant mortality: q0 = {lts['M']['q0'] * 1000:.3f} (M) and {lts['F']['q0'] * 1000:.3f} (F) per 1000, i.e. 1.98 per 1000 both
+sexes (S28) with a male/female ratio of {s.param('infant_mortality_sex_ratio')} (estimate) at the model's sex ratio at birth.
+The table is the engine's `capacity.demography.life_table_from_hazard`: a0 by the
+Andreev & Kingkade (2015) rule from q0 ({lts['M']['a0']:.4f} M, {lts['F']['a0']:.4f} F), L0 = l1 + a0 q0;
+Lx for ages 1..99 by 24-point Gauss-Legendre integration of l(t) over each year; the open
+group 100+ has L100 = T100 = the integral of l(t) from 100 to 130. sx follows the UN
+convention (`sx_from_life_table`): sx[0] = L0 / l0, sx[a] = La / La-1, sx[100] = T100 / T99.
 The file holds only sx.
 
 ## Migration (migration.csv) and housing (housing.csv)
@@ -158,21 +161,25 @@ The two files are **additive and not double counted**: housing.csv holds the occ
 new dwellings (an illustrative pipeline of {len(housing)} developments, {hu:,} units, 2021-2030,
 2.34 persons per unit (S13), arriving over 3 years from completion; estimate), and
 migration.csv holds all other net migration ("background": turnover of the existing stock,
-departures). The background total N is one constant annual number, calibrated so that a
-district projection with the model's own fertility, mortality, housing arrivals (assumed
-even over ramp_years from the completion year, Rogers-Castro age profile) and even timing
-reaches {minfo['target_pop']:,.0f} in model year 2024 (end-2023 1,845,000, S17, and end-2024 1,846,000, S16,
-interpolated to 1 November 2024): N = {minfo['N']:,.0f} persons per year (estimate). The path is
+departures). The background total N is one constant annual number, calibrated with the
+engine's own projection of this model — what `capacity` computes for a scenario that
+changes nothing: `capacity.demography.project` over the 22 zones with the model's
+fertility, mortality (as written to the files) and SRB {srb:.4f}, even timing, and the housing
+in-movers of `capacity.demography.housing_inflow` (linear ramp over ramp_years from the
+completion year) with the engine's age-sex profile of new-dwelling movers
+(`young_family_profile`: adults 25-40 and their children 0-10). That projection reaches
+{minfo['target_pop']:,.0f} in model year {minfo['target_year']} (end-2023 1,845,000, S17, and end-2024 1,846,000, S16,
+interpolated to 1 November 2024) with N = {minfo['N']:,.0f} persons per year (estimate). The path is
 {', '.join(f'{y}: {v:,.0f}' for y, v in minfo['path'].items())}.
 Housing arrivals by year: {', '.join(f'{y}: {v:,.0f}' for y, v in minfo['housing'].items())}.
 Births / deaths in the calibration run: {', '.join(f'{y}: {births[y]:,.0f} / {deaths[y]:,.0f}' for y in births)}.
 
-Age profile (constant term only up to age {minfo['rc_last_age']}): Rogers-Castro schedule a1 = {RC['a1']}, alpha1 = {RC['alpha1']}, a2 = {RC['a2']},
-mu2 = {RC['mu2']}, alpha2 = {RC['alpha2']}, lambda2 = {RC['lambda2']}, c = {RC['c']} (estimate, of the
-order of Rogers & Castro's 1981 average schedule), normalised over ages 0..100; sexes by the
-census male share at ages 15-39 ({minfo['male_share']:.3f}, derived S13); zones by 2020 population
-share. If the engine's housing ramp or age profile differ from these assumptions the 2024
-total moves by a few thousand; re-calibrate N if that matters.
+Background age profile (constant term only up to age {minfo['rc_last_age']}): the engine's
+`rogers_castro` schedule with a1 = {RC['a1']}, alpha1 = {RC['alpha1']}, a2 = {RC['a2']}, mu2 = {RC['mu2']},
+alpha2 = {RC['alpha2']}, lambda2 = {RC['lambda2']}, c = {RC['c']} (estimate, of the order of Rogers & Castro's
+1981 average schedule, labour peak moved from 20 to 22; sources/assumptions.csv),
+normalised over ages 0..100; sexes by the census male share at ages 15-39
+({minfo['male_share']:.3f}, derived S13); zones by 2020 population share.
 
 ## Demand units (units.csv)
 
