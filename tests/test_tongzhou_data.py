@@ -203,3 +203,26 @@ def test_build_reproduces_bytes(tmp_path):
     assert built == sorted(p.name for p in M.iterdir() if p.is_file())
     for name in built:
         assert (tmp_path / name).read_bytes() == (M / name).read_bytes(), name
+
+
+BUILD_TABLES = ["assumptions.csv", "stage_parameters.csv", "mortality_model.csv",
+                "zone_estimates.csv", "housing_pipeline.csv", "real_schools.csv",
+                "plan_projects.csv"]
+
+
+@pytest.mark.parametrize("name", BUILD_TABLES)
+def test_build_parameter_tables_carry_their_provenance(name):
+    # every number the build uses that is not in the source tables sits in one of these
+    # files, each row with its source ids (or a flag saying it is an estimate) and a basis
+    t = pd.read_csv(SRC / name, dtype=str, keep_default_na=False)
+    assert "source_id" in t.columns
+    assert ("basis" in t.columns) or ("source" in t.columns)
+    ids = set(pd.Series(";".join(t.source_id).split(";")).str.strip()) - {""}
+    listed = (SRC / "SOURCES.md").read_text(encoding="utf-8")
+    for i in ids:
+        assert i == "PLAN" or f"| {i} |" in listed, (name, i)
+    assert name in listed
+    if "flag" in t.columns:
+        assert set(t.flag) <= {"reported", "derived", "estimate", ""}, set(t.flag)
+        # an estimate may lack a source, a reported or derived value may not
+        assert (t.source_id[t.flag.isin(["reported", "derived"])] != "").all(), name

@@ -29,7 +29,6 @@ from .common import AGES, BASE_YEAR, OPEN_AGE, SEXES, Sources, fmt, write_csv
 
 RC_KEYS = ("a1", "alpha1", "a2", "mu2", "alpha2", "lambda2", "c")
 HOUSING_REPORT_YEARS = range(2021, 2031)
-DEFAULT_RAMP = 3  # the engine's default when housing.csv gives no ramp_years (pipeline)
 
 
 def rc_params(s: Sources) -> dict:
@@ -59,12 +58,11 @@ def background_profile(s: Sources, pop: pd.DataFrame) -> tuple[np.ndarray, float
 
 def housing_in_movers(housing: pd.DataFrame, zone_ids: list[str], years) -> np.ndarray:
     """(T, Z, 2, A) housing in-movers, as the engine computes them for the model."""
-    ramp = housing["ramp_years"].fillna(DEFAULT_RAMP) if "ramp_years" in housing else DEFAULT_RAMP
     return housing_inflow(pd.Index(zone_ids).get_indexer(housing["zone_id"]),
                           housing["units"].to_numpy(float),
                           housing["completion_year"].to_numpy(float),
                           housing["persons_per_unit"].to_numpy(float),
-                          np.asarray(ramp, float), np.asarray(years), len(zone_ids),
+                          housing["ramp_years"].to_numpy(float), np.asarray(years), len(zone_ids),
                           young_family_profile(OPEN_AGE))
 
 
