@@ -35,10 +35,12 @@ def test_base_year_matches_the_census(baseline):
 
 
 def test_projection_meets_reported_later_totals(baseline):
-    # end-2023 1,845,000 (S17) and end-2024 1,846,000 (S16), at the census date of 2024
+    # end-2023 1,845,000 (S17) and end-2024 1,846,000 (S16), at the census date of 2024.
+    # The build calibrates migration.csv with the engine's own projection of the model, so
+    # the run meets the total to rounding (migration.csv holds 6 decimals).
     total = baseline.population.groupby("year")["population"].sum()
     reported_2024 = 1_845_000 + 10 / 12 * 1_000
-    assert total[2024] == pytest.approx(reported_2024, rel=0.005)
+    assert total[2024] == pytest.approx(reported_2024, abs=1.0)
 
 
 def test_primary_pupils_2020_match_the_statistics(baseline):

@@ -4,6 +4,7 @@ from capacity.demography.lifetable import (
     LifeTable,
     life_expectancy,
     life_table,
+    life_table_from_hazard,
     sx_from_life_table,
     sx_from_Lx,
     sx_from_mx,
@@ -19,7 +20,8 @@ from capacity.demography.schedules import (
 )
 
 __all__ = [
-    "Projection", "project", "LifeTable", "life_table", "life_expectancy",
+    "Projection", "project", "LifeTable", "life_table", "life_table_from_hazard",
+    "life_expectancy",
     "sx_from_life_table", "sx_from_Lx", "sx_from_mx", "sx_from_qx",
     "ROGERS_CASTRO_STANDARD", "housing_inflow", "rogers_castro", "spread_total",
     "tfr_factors", "young_family_profile",

@@ -38,6 +38,7 @@ through ``Tω``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,7 +47,7 @@ import pandas as pd
 
 __all__ = [
     "LifeTable", "life_table", "sx_from_life_table", "sx_from_mx", "sx_from_qx",
-    "sx_from_Lx", "life_expectancy", "a0_from_m0", "a0_from_q0",
+    "sx_from_Lx", "life_expectancy", "a0_from_m0", "a0_from_q0", "life_table_from_hazard",
 ]
 
 A0Rule = Literal["ak", "cd"]
@@ -237,3 +238,75 @@ def life_expectancy(sx: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         t_open = sx[..., -1] * L[..., -1] / (1.0 - sx[..., -1])
     return L.sum(axis=-1) + t_open
+
+
+def life_table_from_hazard(q0: np.ndarray | float,
+                           cumulative_hazard: Callable[[np.ndarray], np.ndarray], *,
+                           open_age: int = 100, sex_index_male: int = 1,
+                           a0_rule: A0Rule = "ak", nodes: int = 24,
+                           tail_years: int = 30) -> LifeTable:
+    r"""Single-year life table from the infant mortality ``q0`` and a continuous hazard
+    for ages ≥ 1 (a parametric model table: Gompertz, Makeham, Siler, ...).
+
+    ``q0``: probabilities of dying before age 1, shape (..., 2) (the sex axis last, row
+    ``sex_index_male`` male); ``cumulative_hazard(t)``: for a 1-D array ``t`` of ages ≥ 1,
+    the integrated hazard ``H(t)`` (any antiderivative: only ``H(t) − H(1)`` is used), an
+    array of shape (..., 2, len(t)) broadcastable against ``q0[..., None]``.  Radix l0 = 1.
+
+    * survivors: ``l(t) = (1 − q0) · exp(−(H(t) − H(1)))`` for t ≥ 1; ``lx = l(x)``.
+    * age 0: ``a0`` from q0 by :func:`a0_from_q0` (``a0_rule``, Andreev–Kingkade by
+      default, as :func:`life_table` does for qx input); ``L0 = l1 + a0 · q0``.
+    * ``Lx = ∫_x^{x+1} l(t) dt`` for 1 ≤ x < ω by ``nodes``-point Gauss–Legendre
+      quadrature on each year; the open group ω = ``open_age`` holds
+      ``Lω = Tω = ∫_ω^{ω+tail_years} l(t) dt`` (same quadrature year by year; choose
+      ``tail_years`` so that l is negligible beyond).
+    * ``qx = 1 − lx+1 / lx`` (qω = 1), ``dx = lx · qx``, ``mx = dx / Lx`` (mω = lω / Tω),
+      ``ax = (Lx − lx+1) / dx`` (aω = Tω / lω, a0 as above); Tx, ex as in
+      :func:`life_table`.
+
+    :func:`sx_from_life_table` turns the result into UN-convention ``sx``; with it
+    ``sx[ω] = Tω / (Lω−1 + Tω)``.
+    """
+    q0 = np.asarray(q0, dtype=float)
+    assert q0.ndim >= 1 and q0.shape[-1] == 2, f"q0 must be (..., 2), got {q0.shape}"
+    assert open_age >= 2 and nodes >= 1 and tail_years >= 1
+    male = np.arange(2) == sex_index_male
+    A = open_age + 1
+    xg, wg = np.polynomial.legendre.leggauss(nodes)
+    half = 0.5 * (xg + 1.0)                                     # nodes on [0, 1]
+    l1 = (1.0 - q0)[..., None]                                  # (..., 2, 1)
+    h1 = np.asarray(cumulative_hazard(np.array([1.0])), dtype=float)
+
+    def survivors(t: np.ndarray) -> np.ndarray:
+        h = np.asarray(cumulative_hazard(t), dtype=float)
+        return l1 * np.exp(-(h - h1))
+
+    def integrals(starts: np.ndarray) -> np.ndarray:
+        t = (starts[:, None] + half[None, :]).ravel()
+        lt = survivors(t)
+        lt = lt.reshape(lt.shape[:-1] + (starts.size, nodes))
+        return 0.5 * (lt @ wg)                                  # (..., 2, len(starts))
+
+    shape = np.broadcast_shapes(q0.shape + (1,), h1.shape)[:-1] + (A,)
+    lx = np.empty(shape)
+    lx[..., 0] = 1.0
+    lx[..., 1:] = survivors(np.arange(1, A, dtype=float))
+    a0 = a0_from_q0(q0, male, a0_rule)
+    Lx = np.empty(shape)
+    Lx[..., 0] = lx[..., 1] + a0 * q0
+    Lx[..., 1:open_age] = integrals(np.arange(1, open_age, dtype=float))
+    Lx[..., open_age] = integrals(open_age + np.arange(tail_years, dtype=float)).sum(axis=-1)
+    qx = np.empty(shape)
+    qx[..., :-1] = 1.0 - lx[..., 1:] / lx[..., :-1]
+    qx[..., -1] = 1.0
+    dx = lx * qx
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mx = dx / Lx
+        ax = np.empty(shape)
+        ax[..., :-1] = np.where(dx[..., :-1] > 0, (Lx[..., :-1] - lx[..., 1:]) / dx[..., :-1],
+                                0.5)
+        ax[..., -1] = Lx[..., -1] / lx[..., -1]
+        Tx = np.cumsum(Lx[..., ::-1], axis=-1)[..., ::-1]
+        ex = Tx / lx
+    ax[..., 0] = a0
+    return LifeTable(mx, qx, ax, lx, dx, Lx, Tx, ex)

@@ -1,0 +1,54 @@
+"""The build's flow: sources -> zones -> life tables -> population -> ... -> README."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import OPEN_AGE, ROOT, Sources
+from .fertility import FERT_AGES, build_fertility, write_fertility, written_asfr
+from .housing import build_housing, write_housing
+from .migration import build_migration, write_migration
+from .model_toml import model_toml, write_model_toml
+from .mortality import build_life_tables, srb_2020, write_mortality, written_sx
+from .population import build_population, write_population
+from .projects import build_projects, write_projects
+from .readme import readme, write_readme
+from .schools import build_schools, write_schools
+from .stages import stage_rates
+from .units import build_units, write_units
+from .zones import build_zones, write_zones
+
+DEFAULT_OUT = ROOT / "models" / "tongzhou"
+
+
+def build(out: str | Path = DEFAULT_OUT) -> Path:
+    """Build every file of the model into ``out`` (created if needed); returns ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    s = Sources()
+    srb = srb_2020(s)
+    zones, _ = build_zones(s)
+    lts = build_life_tables(s)
+    pop, _, _, zinfo = build_population(s, zones, lts)
+    fert, asfr, finfo = build_fertility(s, pop, lts, srb)
+    housing = build_housing(s, zones)
+    # calibrated with the engine on the rates exactly as written to the model's files
+    mig, minfo = build_migration(s, pop, written_sx(lts), written_asfr(fert, OPEN_AGE),
+                                 housing, srb)
+    units = build_units(s, zones)
+    rates, rinfo = stage_rates(s, lts)
+    schools, _ = build_schools(s, zones, pop, units, rates, rinfo)
+    projects = build_projects(s, zones, schools)
+
+    write_zones(s, zones, out)
+    write_population(pop, out)
+    write_fertility(fert, out)
+    write_mortality(lts, out)
+    write_migration(mig, out)
+    write_housing(housing, out)
+    write_units(units, out)
+    write_schools(schools, out)
+    write_projects(projects, out)
+    write_model_toml(model_toml(s, rates, rinfo, finfo, srb), out)
+    write_readme(readme(s, zones, pop, zinfo, lts, minfo, housing, units, schools, rates, rinfo,
+                        asfr, FERT_AGES, finfo, srb), out)
+    return out

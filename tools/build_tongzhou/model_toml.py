@@ -1,0 +1,77 @@
+"""model.toml: the model's parameters, each with its source in a comment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import Sources
+
+_ENROLMENT_NOTE = {
+    "kindergarten": "PLAN target (>90 % by 2025; >90 % already reported for 2020)",
+    "primary": "derived: 2020-21 pupils 74,881 (S71) / census ages 6-11 {pop:,.0f} (S13, graduated)",
+    "junior": "derived estimate: Beijing 2022 junior enrolled (S40) / Beijing census cohort "
+              "({r_bj_j:.3f}) x Tongzhou/Beijing primary ratio ({adj:.3f})",
+    "senior": "derived estimate: general senior high only; Beijing 2022 (S40) / census cohort "
+              "({r_bj_s:.3f}) x {adj:.3f}",
+}
+
+
+def _stage_block(st: str, p: dict, rate: float, rinfo: dict) -> str:
+    note = _ENROLMENT_NOTE[st].format(**{**rinfo, "pop": rinfo["pop"][st]})
+    enrol = f"{rate:.2f}" if st == "kindergarten" else f"{rate:.3f}"
+    return (f"[stages.{st}]\n"
+            f"ages = [{p['age_from']}, {p['age_to']}]\n"
+            f"{'enrolment = ' + enrol:<29} # {note}\n"
+            f"class_size = {p['class_size']}\n"
+            f"radius_m = {p['radius_m']}\n"
+            f"cost_per_place = {p['cost_per_place']}\n")
+
+
+def model_toml(s: Sources, rates: dict, rinfo: dict, finfo: dict, srb: float) -> str:
+    stages = "\n".join(_stage_block(st, p, rates[st], rinfo) for st, p in s.stages().items())
+    return f'''# Tongzhou District (Beijing city sub-centre) - embedded default model.
+# Built by `python -m tools.build_tongzhou` from models/tongzhou/sources/; see README.md for
+# the provenance of every table (reported / derived / estimate) and the methods.
+name = "Tongzhou District, Beijing"
+base_year = 2020              # 7th census, reference date 2020-11-01 (S12, S13)
+crs = "EPSG:32650"            # WGS 84 / UTM zone 50N, metres
+
+[demography]
+open_age = 100
+srb = {srb:.4f}                  # Tongzhou 2020 census sex ratio at age 0, {srb * 100:.2f} (derived, S13)
+migration_timing = "even"
+
+[files]
+zones = "zones.geojson"       # 22 township-level units: APPROXIMATE Voronoi cells (estimate)
+population = "population.csv" # 2020 census by sex x 5-year group, exact; zone split partly estimated
+fertility = "fertility.csv"   # TFR {finfo['tfr']:.3f} (derived from S19, S13) with an estimated gamma age pattern
+mortality = "mortality.csv"   # sx from estimated 2020 life tables (e0 80.3 M / 84.5 F, IMR 1.98 per 1000)
+migration = "migration.csv"   # estimate: background net migration, calibrated to S17/S16 totals
+housing = "housing.csv"       # estimate: illustrative new-housing pipeline 2021-2030
+units = "units.csv"           # estimate: 500 m grid, weights decaying from the zone seat
+schools = "schools.csv"       # mostly SYNTHETIC inventory calibrated to district totals
+projects = "projects.csv"     # every key project named in the 2021-2025 plan (sizes mostly estimates)
+
+# Service radii: the national walking norms (300 / 500 / 1000 m, GB 50180-93, S58) are for
+# dense urban residential districts; most of Tongzhou's 906 km2 are towns and villages
+# served by bus and car, and the zones are coarse.  The defaults below are planning choices
+# (estimate) for the urban subdistricts; zones.geojson's radius_scale doubles them in the
+# nine rural towns (estimate: village pupils are bussed or board), see README.md.
+# Class sizes are the national standards (GB 50099-2011, S56; kindergarten 幼儿园工作规程, S57).
+# cost_per_place: total investment per place, Beijing EDA 2024 approvals (derived, S62);
+# kindergarten: estimate (S62 cost per m2, about CNY 9,810, x about 15 m2 of floor per child).
+# Every stage parameter and its source: sources/stage_parameters.csv.
+
+{stages}
+# The plan's 2025 targets (district 2021-2025 education plan, 专栏 table; sources/
+# plan_2021_2025_excerpt.txt): kindergarten enrolment > 90 %, inclusive (普惠) kindergarten
+# coverage 90 %, nearby enrolment in compulsory education > 99 %.
+[targets]
+year = 2025
+kindergarten_enrolment_rate = 0.90
+inclusive_kindergarten_coverage = 0.90
+nearby_enrolment_rate = 0.99
+'''
+
+
+def write_model_toml(text: str, out: Path) -> None:
+    (out / "model.toml").write_text(text, encoding="utf-8")
