@@ -67,7 +67,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     data, text = read_toml(path)
     problems = Problems()
     check(data, schema.toml_spec("scenario"), path.name, text, problems)
-    _check_rows(data, text, path.name, problems)
+    _check_rows(data, path.name, problems)
     if isinstance(data.get("model"), str):
         data["model"] = str((path.parent / data["model"]).resolve())
     if isinstance(data.get("extends"), str):
@@ -85,7 +85,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     return data, problems
 
 
-def _check_rows(data: dict[str, Any], text: str, label: str, problems: Problems) -> None:
+def _check_rows(data: dict[str, Any], label: str, problems: Problems) -> None:
     """Required keys of each table of an array of tables ([[projects.add]], [[repurposed]],
     [[cross_boundary]]); their types are checked with the file's key specification."""
     for key in KEYS.values():

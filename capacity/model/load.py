@@ -162,21 +162,23 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
 
 def _derive(model: Model) -> None:
     """Add the columns computed from the checked input: declared defaults, ``places`` from
-    classes × the model's class size, and ``x``, ``y`` in the model CRS."""
-    for name in ("housing", "units", "schools", "projects"):
-        frame = getattr(model, name)
-        if frame is None:
+    classes × the model's class size (tables sized in places or classes), and ``x``, ``y``
+    in the model CRS (tables with lon/lat; of projects, the new sites)."""
+    for name in schema.file_keys():
+        frame, table = getattr(model, name), schema.table(name)
+        if frame is None or name == "zones":  # zones: typed and reprojected when read
             continue
-        frame = _with_defaults(frame, schema.table(name))
-        if name in ("schools", "projects"):
+        frame = _with_defaults(frame, table)
+        if "places" in table.any_of:
             frame = _with_places(frame, model.base_class_size)
-        rows = new_sites(frame) if name == "projects" else None
-        frame["x"], frame["y"] = geo.points_xy(frame, model.crs, rows)
+        if table.col("lon") is not None:
+            rows = new_sites(frame) if "kind" in frame.columns else None
+            frame["x"], frame["y"] = geo.points_xy(frame, model.crs, rows)
         setattr(model, name, frame)
 
 
 def _with_defaults(frame: pd.DataFrame, table: schema.Schema) -> pd.DataFrame:
-    """Empty cells and absent columns that declare a default take it."""
+    """A copy in which empty cells and absent columns that declare a default take it."""
     frame = frame.copy()
     for col in table.cols:
         if col.default is not None:
