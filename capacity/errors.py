@@ -6,6 +6,7 @@ a whole row has no column.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ class Problem:
     row: int | None = None
     column: str | None = None
     expected: str | None = None
+    level: str = "error"          # or "warning": reported, but the input is usable
 
     def __str__(self) -> str:
         where = f"{self.file}:{'' if self.row is None else self.row}:{self.column or ''}"
@@ -49,8 +51,13 @@ class Problems:
             column: str | None = None, expected: str | None = None) -> None:
         self.items.append(Problem(str(file), message, row, column, expected))
 
-    def extend(self, other: "Problems | InputError") -> None:
-        self.items.extend(other.items if isinstance(other, Problems) else other.problems)
+    def extend(self, other: "Problems | InputError | Iterable[Problem]") -> None:
+        if isinstance(other, Problems):
+            self.items.extend(other.items)
+        elif isinstance(other, InputError):
+            self.items.extend(other.problems)
+        else:
+            self.items.extend(other)
 
     def __bool__(self) -> bool:
         return bool(self.items)

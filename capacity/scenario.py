@@ -1,8 +1,9 @@
-"""Scenario files (DESIGN §6): what to change in a model, and for how many years.
+"""Scenario files (docs/scenarios.md): what to change in a model, and for how many years.
 
 A scenario may ``extends`` another; tables merge key by key (the child wins, arrays are
 replaced), cycles are an error. Unknown keys and wrong types are errors naming the key's path,
-its line and the closest valid key. Paths are relative to the file that names them.
+its line and the closest valid key. Paths are relative to the file that names them. Every key,
+its type, default and bounds is declared in ``capacity/schema/scenario_toml.csv``.
 """
 from __future__ import annotations
 
@@ -10,32 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import schema
 from .errors import InputError, Problems
-from .model.load import STAGE_KEYS
 from .tomlspec import check, key_line, read_toml
 
-PROJECT_COLUMNS = {"project_id": str, "name": str, "kind": ("new", "expansion"), "stage": str,
-                   "school_id": str, "lon": float, "lat": float, "places": float,
-                   "classes": float, "open_year": int, "cost": float, "basis": str,
-                   "crs": str}
-SCENARIO_SPEC: dict[str, Any] = {
-    "name": str, "description": str, "extends": str, "model": str, "horizon": int,
-    "fertility": {"tfr": dict},
-    "migration": {"scale": float, "timing": ("even", "end")},
-    "housing": {"delay_years": int, "scale": float, "ramp_years": int},
-    "projects": {"delay_years": object, "drop": list, "add": list},
-    "stages": {"*": STAGE_KEYS},
-    "allocation": {"mode": ("optimal", "catchment"), "zone_radius_scale": bool},
-    # extensions (see docs/scenarios.md)
-    "repurposed": list,        # [[repurposed]] site_id, name, stage, lon, lat, places, from_year
-    "cross_boundary": list,    # [[cross_boundary]] zone_id|unit_id, stage, pupils, from/to_year
-    "report": {"year": int, "lang": ("en", "zh")},
-}
-REPURPOSED_KEYS = {"site_id": str, "name": str, "stage": str, "lon": float, "lat": float,
-                   "places": float, "from_year": int, "to_year": int, "cost": float,
-                   "crs": str}
-CROSS_KEYS = {"zone_id": str, "unit_id": str, "stage": str, "pupils": float,
-              "from_year": int, "to_year": int, "note": str}
+KEYS = schema.keys("scenario")
 
 
 @dataclass
@@ -86,8 +66,8 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
                                 column="extends", expected="a chain of scenarios without loops")
     data, text = read_toml(path)
     problems = Problems()
-    check(data, SCENARIO_SPEC, path.name, text, problems)
-    _check_rows(data, text, path.name, problems)
+    check(data, schema.toml_spec("scenario"), path.name, text, problems)
+    _check_rows(data, path.name, problems)
     if isinstance(data.get("model"), str):
         data["model"] = str((path.parent / data["model"]).resolve())
     if isinstance(data.get("extends"), str):
@@ -105,21 +85,41 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     return data, problems
 
 
-def _check_rows(data: dict[str, Any], text: str, label: str, problems: Problems) -> None:
-    """Check typed arrays of tables ([[projects.add]], [[repurposed]], [[cross_boundary]])."""
-    groups = [("projects.add", data.get("projects", {}).get("add", []) if isinstance(
-        data.get("projects"), dict) else [], PROJECT_COLUMNS),
-              ("repurposed", data.get("repurposed", []), REPURPOSED_KEYS),
-              ("cross_boundary", data.get("cross_boundary", []), CROSS_KEYS)]
-    for where, rows, spec in groups:
-        if not isinstance(rows, list):
+def _check_rows(data: dict[str, Any], label: str, problems: Problems) -> None:
+    """Required keys of each table of an array of tables ([[projects.add]], [[repurposed]],
+    [[cross_boundary]]); their types are checked with the file's key specification."""
+    for key in KEYS.values():
+        if key.kind != "rows":
             continue
-        for i, row in enumerate(rows):
+        table = data
+        for part in key.path.split("."):
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        if not isinstance(table, list):
+            continue
+        cols = schema.row_columns("scenario", key.path)
+        required = [c.name for c in cols if c.required]
+        any_of = [c.name for c in cols if getattr(c, "group", "") == "any_of"]
+        for i, row in enumerate(table):
             if not isinstance(row, dict):
-                problems.add(label, f"{where}[{i}] must be a table", column=where,
-                             expected=f"[[{where}]] blocks")
-                continue
-            check(row, spec, label, text, problems, prefix=f"{where}[{i}].")
+                continue  # reported by the spec check
+            where = f"{key.path}[{i}]"
+            for name in required:
+                if name not in row:
+                    problems.add(label, f"{where} has no {name!r}", column=f"{where}.{name}",
+                                 expected=", ".join(required))
+            if any_of and not any(name in row for name in any_of):
+                problems.add(label, f"{where} needs at least one of {', '.join(any_of)}",
+                             column=where, expected="one of " + ", ".join(any_of))
+
+
+def _get(data: dict[str, Any], path: str) -> Any:
+    """The value of a dotted key, or its declared default."""
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return KEYS[path].default
+        value = value[part]
+    return value
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -131,66 +131,62 @@ def load_scenario(path: str | Path) -> Scenario:
     data, problems = _read_chain(path)
     label = path.name
     text = path.read_text(encoding="utf-8")
-    for key in ("name", "model", "horizon"):
-        if key not in data:
-            problems.add(label, f"missing key {key!r}", column=key,
-                         expected={"name": 'name = "my-scenario"',
-                                   "model": 'model = "../models/tongzhou" (relative to this file)',
-                                   "horizon": "horizon = 2035 (last year projected)"}[key])
+    for key in schema.children("scenario", ""):
+        if key.required and key.path not in data:
+            problems.add(label, f"missing key {key.path!r}", column=key.path,
+                         expected=key.expected)
     tfr: dict[int, float] = {}
-    fert = data.get("fertility", {})
-    for year, value in (fert.get("tfr", {}) if isinstance(fert, dict) else {}).items():
-        if not str(year).isdigit() or not isinstance(value, (int, float)) or value <= 0 \
-                or value > 10:
+    tfr_key = KEYS["fertility.tfr"]
+    tfr_raw = _get(data, "fertility.tfr")
+    for year, value in (tfr_raw if isinstance(tfr_raw, dict) else {}).items():
+        if not str(year).isdigit() or not isinstance(value, (int, float)) \
+                or isinstance(value, bool) or not tfr_key.in_range(value):
             problems.add(label, f"fertility.tfr entry {year!r} = {value!r} is not valid",
                          row=key_line(text, "fertility.tfr"), column=f"fertility.tfr.{year}",
-                         expected='year = positive TFR, e.g. tfr = { 2020 = 0.87, 2035 = 1.0 }')
+                         expected=tfr_key.expected)
         else:
             tfr[int(year)] = float(value)
-    proj = data.get("projects", {}) if isinstance(data.get("projects"), dict) else {}
-    delays, delay_all = proj.get("delay_years", {}), 0
+    delays, delay_all = _get(data, "projects.delay_years"), 0
     if isinstance(delays, int) and not isinstance(delays, bool):
         delay_all, delays = delays, {}
     elif not isinstance(delays, dict) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in delays.values()):
         problems.add(label, f"projects.delay_years {delays!r} is not valid",
                      row=key_line(text, "projects.delay_years"), column="projects.delay_years",
-                     expected='whole years for all projects (2), or per project: '
-                              '{ "jingshan-tongzhou" = 2 }')
+                     expected=KEYS["projects.delay_years"].expected)
         delays = {}
-    drop = proj.get("drop", [])
-    if not all(isinstance(d, str) for d in drop):
+    drop = _get(data, "projects.drop") or []
+    if not isinstance(drop, list) or not all(isinstance(d, str) for d in drop):
         problems.add(label, "projects.drop must list project ids", column="projects.drop",
-                     row=key_line(text, "projects.drop"), expected='drop = ["id-1", "id-2"]')
+                     row=key_line(text, "projects.drop"),
+                     expected=KEYS["projects.drop"].expected)
         drop = []
     horizon = data.get("horizon")
-    if isinstance(horizon, int) and not 1900 < horizon < 2200:
+    if isinstance(horizon, int) and not KEYS["horizon"].in_range(horizon):
         problems.add(label, f"horizon {horizon} is not a plausible year",
                      row=key_line(text, "horizon"), column="horizon",
-                     expected="a year after the model's base year, e.g. 2035")
+                     expected=KEYS["horizon"].expected)
     problems.raise_if_any()
     model = Path(data["model"])
     if not (model / "model.toml").is_file() and not (model.is_file() and model.suffix == ".toml"):
         raise InputError.single(label, f"model folder {data['model']} has no model.toml",
                                 row=key_line(text, "model"), column="model",
                                 expected="a path to a model folder, relative to the scenario")
-    mig = data.get("migration", {})
-    housing = data.get("housing", {})
     return Scenario(
         name=data["name"], path=path.resolve(), model=model, horizon=horizon, tfr=tfr,
-        migration_scale=float(mig.get("scale", 1.0)), migration_timing=mig.get("timing"),
-        housing_delay=int(housing.get("delay_years", 0)),
-        housing_scale=float(housing.get("scale", 1.0)),
-        housing_ramp_years=housing.get("ramp_years"),
+        migration_scale=float(_get(data, "migration.scale")),
+        migration_timing=_get(data, "migration.timing"),
+        housing_delay=int(_get(data, "housing.delay_years")),
+        housing_scale=float(_get(data, "housing.scale")),
+        housing_ramp_years=_get(data, "housing.ramp_years"),
         project_delays=dict(delays), project_delay_all=delay_all, drop=list(drop),
-        add=list(proj.get("add", [])), stages=dict(data.get("stages", {})),
-        mode=data.get("allocation", {}).get("mode", "optimal"),
-        zone_radius_scale=data.get("allocation", {}).get("zone_radius_scale", True),
-        repurposed=list(data.get("repurposed", [])),
-        cross_boundary=list(data.get("cross_boundary", [])),
-        report_year=data.get("report", {}).get("year"),
-        lang=data.get("report", {}).get("lang", "en"),
-        description=data.get("description", ""), raw=data)
+        add=list(_get(data, "projects.add") or []), stages=dict(data.get("stages", {})),
+        mode=_get(data, "allocation.mode"),
+        zone_radius_scale=_get(data, "allocation.zone_radius_scale"),
+        repurposed=list(_get(data, "repurposed") or []),
+        cross_boundary=list(_get(data, "cross_boundary") or []),
+        report_year=_get(data, "report.year"), lang=_get(data, "report.lang"),
+        description=_get(data, "description") or "", raw=data)
 
 
 def default_scenario(model: str | Path, horizon: int | None = None, name: str = "baseline"

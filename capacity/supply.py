@@ -103,11 +103,13 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
         added["places"] = added["places"].astype(float).fillna(
             added["classes"].astype(float) * added["stage"].map(model.base_class_size))
         added["x"], added["y"] = np.nan, np.nan
-        from .model.validate import _points
+        from .geo import points_xy
+        from .model.validate import point_problems
 
         label_add = f"{label} [[projects.add]]"
         new = added["kind"] == "new"
-        _points(model, added, label_add, problems, rows=new)
+        problems.extend(point_problems(added, label_add, model.zones, model.crs, rows=new))
+        added["x"], added["y"] = points_xy(added, model.crs, rows=new)
         p = pd.concat([p, added], ignore_index=True)
     return p
 
@@ -147,9 +149,11 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
         r["name"] = r["name"] if "name" in r else r["site_id"]
         r["x"], r["y"] = np.nan, np.nan
         r.index = pd.RangeIndex(len(r))
-        from .model.validate import _points
+        from .geo import points_xy
+        from .model.validate import point_problems
 
-        _points(model, r, f"{label} [[repurposed]]", problems)
+        problems.extend(point_problems(r, f"{label} [[repurposed]]", model.zones, model.crs))
+        r["x"], r["y"] = points_xy(r, model.crs)
         problems.raise_if_any()
         frames.append(pd.DataFrame({
             "school_id": r["site_id"], "name": r["name"], "stage": r["stage"], "x": r["x"],

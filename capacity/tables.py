@@ -114,7 +114,7 @@ def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray:
         key = s.set_index(["school_id", "stage"])["inclusive"].fillna(False).astype(bool)
         pairs = list(zip(sites["school_id"], sites["stage"]))
         flag = pd.Series([bool(key.get(pr, False)) for pr in pairs], index=sites.index)
-    p = model.projects
+    p = supply.projects  # projects.csv after the scenario's edits, [[projects.add]] included
     new_kg = (sites["kind"] != "existing") & (sites["stage"] == "kindergarten")
     if "inclusive" in p.columns:
         own = p.set_index("project_id")["inclusive"]

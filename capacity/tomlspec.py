@@ -10,8 +10,10 @@ from typing import Any
 
 from .errors import InputError, Problems
 
-# A spec is a dict: key -> type (int, float, str, bool, list, dict), a tuple of allowed
-# strings, or a nested spec dict. The key "*" matches any name (e.g. stage names).
+# A spec is a dict: key -> type (int, float, str, bool, list, dict, object = anything), a
+# tuple of allowed strings, a nested spec dict, or a list holding one spec dict (an array of
+# tables, each checked against it). The key "*" matches any name (e.g. stage names).
+# capacity.schema builds the specs of model.toml and scenario files from their CSV files.
 Spec = dict[str, Any]
 
 
@@ -60,6 +62,8 @@ def key_line(text: str, dotted: str) -> int | None:
 
 
 def _type_ok(value: Any, kind: Any) -> bool:
+    if isinstance(kind, list):
+        return isinstance(value, list)
     if isinstance(kind, tuple):
         return isinstance(value, str) and value in kind
     if kind is float:
@@ -74,6 +78,8 @@ def _kind_name(kind: Any) -> str:
         return "one of " + ", ".join(f'"{k}"' for k in kind)
     if isinstance(kind, dict):
         return "a table"
+    if isinstance(kind, list):
+        return "an array"
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false",
             list: "an array", dict: "a table"}.get(kind, str(kind))
 
@@ -96,6 +102,13 @@ def check(data: dict[str, Any], spec: Spec, file: str, text: str, problems: Prob
             else:
                 problems.add(file, f"{path!r} must be a table", row=key_line(text, path),
                              column=path, expected=f"[{path}] with keys " + ", ".join(kind))
+        elif isinstance(kind, list) and isinstance(value, list):
+            for i, row in enumerate(value):
+                if isinstance(row, dict):
+                    check(row, kind[0], file, text, problems, prefix=f"{path}[{i}].")
+                else:
+                    problems.add(file, f"{path}[{i}] must be a table", column=path,
+                                 expected=f"[[{path}]] blocks")
         elif not _type_ok(value, kind):
             problems.add(file, f"{path!r} has the wrong type: {value!r}",
                          row=key_line(text, path), column=path, expected=_kind_name(kind))

@@ -1,4 +1,4 @@
-"""Model folders: loading, typed tables and validation (DESIGN §3)."""
+"""Model folders (docs/model-format.md): loading, typed tables and validation."""
 from .load import Model, Stage, load_model
 
 __all__ = ["Model", "Stage", "load_model"]

@@ -1,53 +1,25 @@
-"""Read CSV tables against a small schema, collecting every problem with its file, row, column.
+"""Read model tables against their schema (``capacity/schema/``), collecting every problem
+with its file, row and column.
 
-Rows are reported as the line numbers a text editor shows (header = line 1).
+Rows are reported as the line numbers a text editor shows (header = line 1). Reading only
+types the cells; the rules between rows and tables are the checks of ``validate.py``.
 """
 from __future__ import annotations
 
 import csv
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import Problems
+from ..errors import Problem, Problems
+from ..schema import Col, Schema, in_bounds
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
-
-
-@dataclass(frozen=True)
-class Col:
-    """One column of a table schema."""
-
-    name: str
-    kind: str = "str"            # str | int | float | bool | choice
-    required: bool = True
-    min: float | None = None      # inclusive lower bound
-    max: float | None = None      # inclusive upper bound
-    gt: float | None = None       # exclusive lower bound
-    lt: float | None = None       # exclusive upper bound
-    choices: tuple[str, ...] = ()
-    allow_empty: bool = False     # empty cells become NA
-    expected: str = ""            # wording for messages
-
-
-@dataclass
-class Schema:
-    columns: list[Col]
-    one_of: tuple[str, ...] = ()          # exactly one of these columns must be present
-    any_of: tuple[str, ...] = ()          # at least one of these (first wins if several)
-    unique: tuple[str, ...] = ()          # key columns that must be unique together
-    extra: dict[str, Col] = field(default_factory=dict)   # optional typed columns
-
-    def col(self, name: str) -> Col | None:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        return self.extra.get(name)
 
 
 def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
@@ -196,14 +168,76 @@ def read_table(path: Path, label: str, schema: Schema, problems: Problems) -> pd
     return typed
 
 
-def report_rows(problems: Problems, label: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray,
-                column: str, message: Callable[[pd.Series], str], expected: str,
-                limit: int = 10) -> None:
-    """Add one problem per flagged row (first ``limit``), then a count of the rest."""
+def flag_rows(label: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray, column: str,
+              message: Callable[[pd.Series], str], expected: str, limit: int = 10
+              ) -> list[Problem]:
+    """One problem per flagged row (first ``limit``), then a count of the rest."""
     mask = np.asarray(mask, dtype=bool)
     idx = frame.index[mask]
-    for line in idx[:limit]:
-        problems.add(label, message(frame.loc[line]), row=int(line), column=column,
-                     expected=expected)
+    out = [Problem(label, message(frame.loc[line]), int(line), column, expected)
+           for line in idx[:limit]]
     if len(idx) > limit:
-        problems.add(label, f"... and {len(idx) - limit} more rows like this", column=column)
+        out.append(Problem(label, f"... and {len(idx) - limit} more rows like this",
+                           column=column))
+    return out
+
+
+def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
+               ) -> gpd.GeoDataFrame | None:
+    """Read the zone polygons (any OGR format), reproject them to ``crs`` and type their
+    declared properties; None when unusable (problems are recorded)."""
+    label = path.name
+    try:
+        zones = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        problems.add(label, f"cannot read zones: {str(exc).splitlines()[0]}",
+                     expected="a GeoJSON/GeoPackage of polygons with zone_id and name")
+        return None
+    before = len(problems.items)
+    if zones.empty:
+        problems.add(label, "no zones in file", expected="at least one polygon")
+        return None
+    props = [c.name for c in schema.columns if c.kind != "geometry"]
+    for col in props:
+        if col not in zones.columns:
+            problems.add(label, f"missing property {col!r}", column=col,
+                         expected="every feature has " + " and ".join(props))
+    if zones.crs is None:
+        problems.add(label, "coordinate reference system not declared",
+                     expected="a CRS in the file (GeoJSON is WGS84 by definition; "
+                              "set it when writing)")
+    if len(problems.items) > before:
+        return None
+    optional = [c for c in schema.cols if not c.required]
+    given = {c.name: zones[c.name] for c in optional if c.name in zones.columns}
+    zones = zones[props + ["geometry"]].copy()
+    zones["zone_id"] = zones["zone_id"].astype("string")
+    rows = pd.Series(range(1, len(zones) + 1), index=zones.index)
+    for col in optional:  # numeric properties (radius_scale): empty = the default
+        zones[col.name] = col.default
+        raw = given.get(col.name)
+        if raw is None:
+            continue
+        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = raw.notna() & ~(np.isfinite(num) & num.map(lambda v: in_bounds(v, col)))
+        what = "a positive number" if (col.gt, col.min, col.max, col.lt) == (0, None, None, None) \
+            else _describe(col)
+        for i in rows[bad]:
+            problems.add(label, f"{col.name} {raw.iloc[i - 1]!r} is not {what}",
+                         row=int(i), column=col.name, expected=col.expected or _describe(col))
+        zones[col.name] = num.where(raw.notna() & ~bad, col.default)
+    for i in rows[zones["zone_id"].isna()]:
+        problems.add(label, "feature has no zone_id", row=int(i), column="zone_id",
+                     expected="a unique zone id")
+    for i in rows[zones["zone_id"].duplicated()]:
+        problems.add(label, f"duplicate zone_id {zones['zone_id'].iloc[i - 1]!r}", row=int(i),
+                     column="zone_id", expected="unique zone ids")
+    kinds = zones.geometry.geom_type
+    for i in rows[~kinds.isin(["Polygon", "MultiPolygon"])]:
+        problems.add(label, f"zone geometry is {kinds.iloc[i - 1]}", row=int(i),
+                     column="geometry", expected="Polygon or MultiPolygon")
+    zones = zones.to_crs(crs)
+    invalid = ~zones.geometry.is_valid
+    zones.loc[invalid, "geometry"] = zones.geometry[invalid].make_valid()
+    zones.index = pd.RangeIndex(len(zones))
+    return zones

@@ -1,164 +1,67 @@
-"""Cross-table checks of a loaded model: ids, age coverage, places, points inside zones.
+"""Consistency checks of a loaded model, each a small named function.
 
-Each check adds located problems; nothing here raises. Coordinates are projected to the
-model CRS here (adding ``x``, ``y`` columns) because the inside-zone checks need them.
+A check reads the typed tables of a :class:`~capacity.model.Model` and returns the problems
+it finds (warnings have ``level="warning"``); none changes the model. :data:`CHECKS` lists
+them in the order they run; :func:`run_checks` runs them all. The rules are those of
+docs/model-format.md; the rules of single cells (types, bounds, required columns) are in
+``capacity/schema/`` and are applied when the tables are read.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import pandas as pd
-import pyproj
-from pyproj.exceptions import CRSError
 
-from ..errors import Problems
-from .tables import report_rows
-
-POINT_TOL = 1000.0  # metres a point may lie outside its zone (boundaries are approximate)
+from .. import geo
+from ..errors import Problem
+from .tables import flag_rows
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from .load import Model
 
-YEAR_SPAN = 60  # opening/completion years must lie within base_year ± this
+POINT_TOL = 1000.0  # metres a point may lie outside its zone (boundaries are approximate)
+YEAR_SPAN = 60      # opening/completion years must lie within base_year ± this
+
+Check = Callable[["Model"], list[Problem]]
 
 
-def validate_tables(model: "Model", problems: Problems) -> None:
-    """Check every table against the others; add ``x``/``y`` to point tables."""
-    zones = set(model.zones["zone_id"])
-    ages = np.arange(model.open_age + 1)
-    label = _labels(model)
-
-    pop = model.population
-    _known_zones(pop, zones, label["population"], problems)
-    _ages_in_range(pop, model.open_age, label["population"], problems)
-    _complete_ages(pop, ["zone_id", "sex"], ages, label["population"], problems,
-                   expect_keys=pd.MultiIndex.from_product([sorted(zones), ["F", "M"]],
-                                                          names=["zone_id", "sex"]))
-
-    fert = model.fertility
-    if "zone_id" in fert.columns:
-        fz = fert[fert["zone_id"].notna() & (fert["zone_id"] != "")]
-        _known_zones(fz, zones, label["fertility"], problems)
-        key = fert["zone_id"].fillna("")
-    else:
-        key = pd.Series("", index=fert.index)
-    dup = pd.DataFrame({"z": key, "a": fert["age"]}).duplicated()
-    report_rows(problems, label["fertility"], fert, dup, "age",
-                lambda r: f"duplicate age {int(r['age'])} for the same schedule",
-                "one row per age (and zone_id)")
-    _ages_in_range(fert, model.open_age, label["fertility"], problems)
-
-    mort = model.mortality
-    _ages_in_range(mort, model.open_age, label["mortality"], problems)
-    _complete_ages(mort, ["sex"], ages, label["mortality"], problems,
-                   expect_keys=pd.Index(["F", "M"], name="sex"))
-
-    mig = model.migration
-    if len(mig):
-        _known_zones(mig, zones, label["migration"], problems)
-        _ages_in_range(mig, model.open_age, label["migration"], problems)
-
-    lo, hi = model.base_year - YEAR_SPAN, model.base_year + YEAR_SPAN
-    if len(model.housing):
-        h = model.housing
-        _known_zones(h, zones, label["housing"], problems)
-        _years(h, "completion_year", lo, hi, label["housing"], problems)
-        _points(model, h, label["housing"], problems, zone_col="zone_id")
-
-    if model.units is not None:
-        u = model.units
-        _known_zones(u, zones, label["units"], problems)
-        total = u.groupby("zone_id")["weight"].sum()
-        for z, w in total.items():
-            if abs(w - 1) > 1e-6:
-                line = int(u.index[u["zone_id"] == z][0])
-                problems.add(label["units"], f"weights of zone {z!r} sum to {w:.6g}",
-                             row=line, column="weight", expected="weights summing to 1 per zone")
-        populated = set(pop.loc[pop["count"] > 0, "zone_id"])
-        for z in sorted(populated - set(u["zone_id"])):
-            problems.add(label["units"], f"zone {z!r} has people but no demand units",
-                         column="zone_id", expected="at least one unit per populated zone")
-        _points(model, u, label["units"], problems, zone_col="zone_id")
-
-    stages = set(model.stages)
-    s = model.schools
-    if len(s):
-        _stage_known(s, stages, label["schools"], problems)
-        _places(s, model, label["schools"], problems)
-        _points(model, s, label["schools"], problems)
-        inc = s.get("inclusive")
-        if inc is not None:
-            wrong = inc.fillna(False).astype(bool) & (s["stage"] != "kindergarten")
-            report_rows(problems, label["schools"], s, wrong, "inclusive",
-                        lambda r: f"inclusive is set for a {r['stage']} school",
-                        "inclusive only on kindergarten rows", limit=3)
-    p = model.projects
-    if len(p):
-        lp = label["projects"]
-        _stage_known(p, stages, lp, problems)
-        _places(p, model, lp, problems)
-        _years(p, "open_year", lo, hi, lp, problems)
-        sid = p["school_id"] if "school_id" in p.columns else pd.Series(pd.NA, index=p.index)
-        exp = p["kind"] == "expansion"
-        report_rows(problems, lp, p, exp & (sid.isna() | (sid == "")), "school_id",
-                    lambda r: f"expansion {r['project_id']!r} names no school",
-                    "the school_id of an existing school in schools.csv")
-        existing = set(zip(s["school_id"], s["stage"])) if len(s) else set()
-        missing = exp & sid.notna() & (sid != "") & ~pd.Series(
-            [(a, b) in existing for a, b in zip(sid, p["stage"])], index=p.index)
-        report_rows(problems, lp, p, missing, "school_id",
-                    lambda r: f"expansion {r['project_id']!r} points at school "
-                              f"{r['school_id']!r} with stage {r['stage']!r}, not in schools.csv",
-                    "an existing school_id with a row of the same stage")
-        new = p["kind"] == "new"
-        has_xy = "lon" in p.columns and "lat" in p.columns
-        no_xy = new & (p["lon"].isna() | p["lat"].isna()) if has_xy else new
-        report_rows(problems, lp, p, no_xy, "lon",
-                    lambda r: f"new school {r['project_id']!r} has no location",
-                    "lon and lat of the site")
-        clash = new & p["project_id"].isin(set(s["school_id"]) if len(s) else set())
-        report_rows(problems, lp, p, clash, "project_id",
-                    lambda r: f"new project id {r['project_id']!r} is already a school_id",
-                    "a project_id distinct from every school_id")
-        if has_xy:
-            _points(model, p, lp, problems, rows=new & ~no_xy)
-        else:
-            p["x"], p["y"] = np.nan, np.nan
+def label(model: "Model", table: str) -> str:
+    """The file name a table's problems are reported under."""
+    return model.files[table].name if table in model.files else f"{table}.csv"
 
 
-def _labels(model: "Model") -> dict[str, str]:
-    return {k: model.files[k].name if k in model.files else f"{k}.csv"
-            for k in ("population", "fertility", "mortality", "migration", "housing", "units",
-                      "schools", "projects")}
+# ---- shared rules ----------------------------------------------------------------------
+
+def _known_zones(model: "Model", table: str, frame: pd.DataFrame) -> list[Problem]:
+    unknown = ~frame["zone_id"].isin(set(model.zones["zone_id"]))
+    return flag_rows(label(model, table), frame, unknown, "zone_id",
+                     lambda r: f"unknown zone_id {r['zone_id']!r}", "a zone_id from the zones file")
 
 
-def _known_zones(frame: pd.DataFrame, zones: set[str], label: str, problems: Problems) -> None:
-    unknown = ~frame["zone_id"].isin(zones)
-    report_rows(problems, label, frame, unknown, "zone_id",
-                lambda r: f"unknown zone_id {r['zone_id']!r}", "a zone_id from the zones file")
+def _ages_in_range(model: "Model", table: str, frame: pd.DataFrame) -> list[Problem]:
+    top = model.open_age
+    return flag_rows(label(model, table), frame, frame["age"] > top, "age",
+                     lambda r: f"age {int(r['age'])} is above the open age group {top}",
+                     f"ages 0..{top} ({top} = open group, set by [demography] open_age)")
 
 
-def _ages_in_range(frame: pd.DataFrame, open_age: int, label: str, problems: Problems) -> None:
-    report_rows(problems, label, frame, frame["age"] > open_age, "age",
-                lambda r: f"age {int(r['age'])} is above the open age group {open_age}",
-                f"ages 0..{open_age} ({open_age} = open group, set by [demography] open_age)")
-
-
-def _complete_ages(frame: pd.DataFrame, keys: list[str], ages: np.ndarray, label: str,
-                   problems: Problems, expect_keys: pd.Index) -> None:
+def _complete_ages(model: "Model", table: str, frame: pd.DataFrame, keys: list[str],
+                   expect_keys: pd.Index) -> list[Problem]:
+    ages = set(range(model.open_age + 1))
     have = frame.groupby(keys)["age"].agg(lambda a: set(a.astype(int)))
-    shown = 0
+    out: list[Problem] = []
     for key in expect_keys:
-        got = have.get(key, set())
-        gaps = sorted(set(ages.tolist()) - got)
-        if gaps and shown < 10:
+        gaps = sorted(ages - have.get(key, set()))
+        if gaps and len(out) < 10:
             keytxt = ", ".join(f"{k}={v}" for k, v in zip(keys, key if isinstance(key, tuple)
                                                           else (key,)))
-            span = _spans(gaps)
-            problems.add(label, f"ages {span} missing for {keytxt}", column="age",
-                         expected=f"one row for every age 0..{ages[-1]}")
-            shown += 1
+            out.append(Problem(label(model, table), f"ages {_spans(gaps)} missing for {keytxt}",
+                               column="age",
+                               expected=f"one row for every age 0..{model.open_age}"))
+    return out
 
 
 def _spans(values: list[int]) -> str:
@@ -170,81 +73,305 @@ def _spans(values: list[int]) -> str:
     return ", ".join(out[:5]) + (" …" if len(out) > 5 else "")
 
 
-def _years(frame: pd.DataFrame, col: str, lo: int, hi: int, label: str,
-           problems: Problems) -> None:
-    report_rows(problems, label, frame, (frame[col] < lo) | (frame[col] > hi), col,
-                lambda r: f"year {int(r[col])} is implausible", f"a year between {lo} and {hi}")
+def _years(model: "Model", table: str, frame: pd.DataFrame, col: str) -> list[Problem]:
+    lo, hi = model.base_year - YEAR_SPAN, model.base_year + YEAR_SPAN
+    return flag_rows(label(model, table), frame, (frame[col] < lo) | (frame[col] > hi), col,
+                     lambda r: f"year {int(r[col])} is implausible",
+                     f"a year between {lo} and {hi}")
 
 
-def _stage_known(frame: pd.DataFrame, stages: set[str], label: str, problems: Problems) -> None:
-    report_rows(problems, label, frame, ~frame["stage"].isin(stages), "stage",
-                lambda r: f"unknown stage {r['stage']!r}",
-                "a stage of model.toml: " + ", ".join(sorted(stages)))
+def _stage_known(model: "Model", table: str, frame: pd.DataFrame) -> list[Problem]:
+    stages = set(model.stages)
+    return flag_rows(label(model, table), frame, ~frame["stage"].isin(stages), "stage",
+                     lambda r: f"unknown stage {r['stage']!r}",
+                     "a stage of model.toml: " + ", ".join(sorted(stages)))
 
 
-def _places(frame: pd.DataFrame, model: "Model", label: str, problems: Problems) -> None:
-    """Fill ``places`` from ``classes`` × class size; report rows with neither."""
-    places = frame["places"] if "places" in frame.columns else pd.Series(np.nan, index=frame.index)
-    classes = frame["classes"] if "classes" in frame.columns else pd.Series(np.nan,
-                                                                            index=frame.index)
-    size = frame["stage"].map(model.base_class_size).astype(float)
-    neither = places.isna() & classes.isna()
-    report_rows(problems, label, frame, neither, "places",
-                lambda r: "neither places nor classes given", "places or classes")
-    frame["places"] = places.fillna(classes * size).fillna(0).astype(float)
+def places_classes_size(frame: pd.DataFrame, class_size: dict[str, int]
+                        ) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """A school or project table's places and classes (NaN where absent) and the class size
+    of each row's stage."""
+    nan = pd.Series(np.nan, index=frame.index)
+    places = frame["places"] if "places" in frame.columns else nan
+    classes = frame["classes"] if "classes" in frame.columns else nan
+    return places, classes, frame["stage"].map(class_size).astype(float)
+
+
+def _places(model: "Model", table: str, frame: pd.DataFrame) -> list[Problem]:
+    """Rows with neither places nor classes (error); places ≠ classes × size (warning)."""
+    lab = label(model, table)
+    places, classes, size = places_classes_size(frame, model.base_class_size)
+    out = flag_rows(lab, frame, places.isna() & classes.isna(), "places",
+                    lambda r: "neither places nor classes given", "places or classes")
     mismatch = places.notna() & classes.notna() & (places != classes * size)
-    model.warnings.extend(
-        f"{label}:{line}:places: places {places[line]:g} differ from classes × class size "
-        f"({classes[line]:g} × {size[line]:g}); places used"
-        for line in frame.index[mismatch.fillna(False).to_numpy(bool)][:10])
+    out += [Problem(lab, f"places {places[line]:g} differ from classes × class size "
+                         f"({classes[line]:g} × {size[line]:g}); places used", int(line),
+                    "places", level="warning")
+            for line in frame.index[mismatch.fillna(False).to_numpy(bool)][:10]]
+    return out
 
 
-def _points(model: "Model", frame: pd.DataFrame, label: str, problems: Problems,
-            zone_col: str | None = None, rows: pd.Series | None = None) -> None:
-    """Project lon/lat (or a per-row ``crs``) to the model CRS; check inside the zones."""
-    rows = pd.Series(True, index=frame.index) if rows is None else rows.fillna(False)
-    frame["x"], frame["y"] = np.nan, np.nan
-    crs_col = frame["crs"].fillna("EPSG:4326").replace("", "EPSG:4326") if "crs" in frame \
-        else pd.Series("EPSG:4326", index=frame.index)
-    for src in crs_col[rows].unique():
-        sel = rows & (crs_col == src)
-        try:
-            t = pyproj.Transformer.from_crs(src, model.crs, always_xy=True)
-        except CRSError:
-            report_rows(problems, label, frame, sel, "crs",
-                        lambda r: f"unknown CRS {r['crs']!r}", 'a CRS such as "EPSG:4326"',
-                        limit=1)
-            continue
-        if src == "EPSG:4326":
-            bad = sel & ((frame["lon"].abs() > 180) | (frame["lat"].abs() > 90))
-            report_rows(problems, label, frame, bad, "lon",
-                        lambda r: f"({r['lon']}, {r['lat']}) is not a longitude/latitude",
-                        "WGS84 longitude, latitude (or a crs column)")
-            sel = sel & ~bad
-        x, y = t.transform(frame.loc[sel, "lon"].to_numpy(float),
-                           frame.loc[sel, "lat"].to_numpy(float))
-        frame.loc[sel, "x"], frame.loc[sel, "y"] = x, y
-    ok = rows & frame["x"].notna()
+def point_problems(frame: pd.DataFrame, lab: str, zones: "gpd.GeoDataFrame", crs: str,
+                   zone_col: str | None = None, rows: pd.Series | None = None
+                   ) -> list[Problem]:
+    """Unknown CRSs, lon/lat out of range, and points farther than :data:`POINT_TOL` from
+    their zone (``zone_col``) or from every zone."""
+    pts = geo.project_points(frame, crs, rows)
+    out: list[Problem] = []
+    for src in pts.crs[pts.unknown_crs].unique():
+        out += flag_rows(lab, frame, pts.unknown_crs & (pts.crs == src), "crs",
+                         lambda r: f"unknown CRS {r['crs']!r}", 'a CRS such as "EPSG:4326"',
+                         limit=1)
+    out += flag_rows(lab, frame, pts.not_lonlat, "lon",
+                     lambda r: f"({r['lon']}, {r['lat']}) is not a longitude/latitude",
+                     "WGS84 longitude, latitude (or a crs column)")
+    ok = pts.ok.to_numpy()
     if not ok.any():
-        return
-    import geopandas as gpd
-
-    pts = gpd.GeoSeries(gpd.points_from_xy(frame.loc[ok, "x"], frame.loc[ok, "y"]),
-                        index=frame.index[ok], crs=model.crs)
-    if zone_col:
-        geom = model.zones.set_index("zone_id").geometry
-        known = frame.loc[ok, zone_col].isin(geom.index)
-        pts = pts[known.to_numpy()]
-        dist = pts.distance(gpd.GeoSeries(geom.loc[frame.loc[pts.index, zone_col]].to_numpy(),
-                                          index=pts.index, crs=model.crs), align=False)
-        what = "its zone"
-    else:
-        dist = pts.distance(model.zones.geometry.union_all())
-        what = "every zone"
+        return out
+    zone_ids = frame.loc[ok, zone_col].to_numpy() if zone_col else None
+    dist = pd.Series(geo.distance_to_zones(pts.x[ok], pts.y[ok], zones, zone_ids),
+                     index=frame.index[ok])
+    what = "its zone" if zone_col else "every zone"
     far = pd.Series(False, index=frame.index)
     far[dist.index[dist > POINT_TOL]] = True
-    report_rows(problems, label, frame, far, "lon",
-                lambda r: f"point ({r['lon']:.5f}, {r['lat']:.5f}) is "
-                          f"{dist[r.name] / 1000:.1f} km outside {what}",
-                f"a location within {POINT_TOL:g} m of {what} (check lon/lat order and CRS)")
+    out += flag_rows(lab, frame, far, "lon",
+                     lambda r: f"point ({r['lon']:.5f}, {r['lat']:.5f}) is "
+                               f"{dist[r.name] / 1000:.1f} km outside {what}",
+                     f"a location within {POINT_TOL:g} m of {what} (check lon/lat order and CRS)")
+    return out
 
+
+def new_sites(projects: pd.DataFrame) -> pd.Series:
+    """New-school projects that give a location (lon and lat)."""
+    new = projects["kind"] == "new"
+    if "lon" not in projects.columns or "lat" not in projects.columns:
+        return pd.Series(False, index=projects.index)
+    return new & projects["lon"].notna() & projects["lat"].notna()
+
+
+# ---- the checks ------------------------------------------------------------------------
+
+def population_zones(m: "Model") -> list[Problem]:
+    return _known_zones(m, "population", m.population)
+
+
+def population_ages(m: "Model") -> list[Problem]:
+    return _ages_in_range(m, "population", m.population)
+
+
+def population_complete(m: "Model") -> list[Problem]:
+    """Every age for every zone and sex."""
+    expect = pd.MultiIndex.from_product([sorted(set(m.zones["zone_id"])), ["F", "M"]],
+                                        names=["zone_id", "sex"])
+    return _complete_ages(m, "population", m.population, ["zone_id", "sex"], expect)
+
+
+def fertility_zones(m: "Model") -> list[Problem]:
+    f = m.fertility
+    if "zone_id" not in f.columns:
+        return []
+    return _known_zones(m, "fertility", f[f["zone_id"].notna() & (f["zone_id"] != "")])
+
+
+def fertility_unique(m: "Model") -> list[Problem]:
+    """One row per age of each schedule (the district's, or a zone's)."""
+    f = m.fertility
+    key = f["zone_id"].fillna("") if "zone_id" in f.columns else pd.Series("", index=f.index)
+    dup = pd.DataFrame({"z": key, "a": f["age"]}).duplicated()
+    return flag_rows(label(m, "fertility"), f, dup, "age",
+                     lambda r: f"duplicate age {int(r['age'])} for the same schedule",
+                     "one row per age (and zone_id)")
+
+
+def fertility_ages(m: "Model") -> list[Problem]:
+    return _ages_in_range(m, "fertility", m.fertility)
+
+
+def mortality_ages(m: "Model") -> list[Problem]:
+    return _ages_in_range(m, "mortality", m.mortality)
+
+
+def mortality_complete(m: "Model") -> list[Problem]:
+    return _complete_ages(m, "mortality", m.mortality, ["sex"], pd.Index(["F", "M"], name="sex"))
+
+
+def migration_zones(m: "Model") -> list[Problem]:
+    return _known_zones(m, "migration", m.migration) if len(m.migration) else []
+
+
+def migration_ages(m: "Model") -> list[Problem]:
+    return _ages_in_range(m, "migration", m.migration) if len(m.migration) else []
+
+
+def housing_zones(m: "Model") -> list[Problem]:
+    return _known_zones(m, "housing", m.housing) if len(m.housing) else []
+
+
+def housing_years(m: "Model") -> list[Problem]:
+    return _years(m, "housing", m.housing, "completion_year") if len(m.housing) else []
+
+
+def housing_points(m: "Model") -> list[Problem]:
+    if not len(m.housing):
+        return []
+    return point_problems(m.housing, label(m, "housing"), m.zones, m.crs, zone_col="zone_id")
+
+
+def unit_zones(m: "Model") -> list[Problem]:
+    return _known_zones(m, "units", m.units) if m.units is not None else []
+
+
+def unit_weights(m: "Model") -> list[Problem]:
+    """Weights sum to 1 in every zone."""
+    u = m.units
+    if u is None:
+        return []
+    return [Problem(label(m, "units"), f"weights of zone {z!r} sum to {w:.6g}",
+                    int(u.index[u["zone_id"] == z][0]), "weight",
+                    "weights summing to 1 per zone")
+            for z, w in u.groupby("zone_id")["weight"].sum().items() if abs(w - 1) > 1e-6]
+
+
+def unit_coverage(m: "Model") -> list[Problem]:
+    """Every zone with people has demand units."""
+    if m.units is None:
+        return []
+    pop = m.population
+    populated = set(pop.loc[pop["count"] > 0, "zone_id"])
+    return [Problem(label(m, "units"), f"zone {z!r} has people but no demand units",
+                    column="zone_id", expected="at least one unit per populated zone")
+            for z in sorted(populated - set(m.units["zone_id"]))]
+
+
+def unit_points(m: "Model") -> list[Problem]:
+    if m.units is None:
+        return []
+    return point_problems(m.units, label(m, "units"), m.zones, m.crs, zone_col="zone_id")
+
+
+def school_stages(m: "Model") -> list[Problem]:
+    return _stage_known(m, "schools", m.schools) if len(m.schools) else []
+
+
+def school_places(m: "Model") -> list[Problem]:
+    return _places(m, "schools", m.schools) if len(m.schools) else []
+
+
+def school_points(m: "Model") -> list[Problem]:
+    if not len(m.schools):
+        return []
+    return point_problems(m.schools, label(m, "schools"), m.zones, m.crs)
+
+
+def _inclusive_on_kindergarten(m: "Model", table: str, frame: pd.DataFrame,
+                               what: str) -> list[Problem]:
+    if not len(frame) or "inclusive" not in frame.columns:
+        return []
+    wrong = frame["inclusive"].fillna(False).astype(bool) & (frame["stage"] != "kindergarten")
+    return flag_rows(label(m, table), frame, wrong, "inclusive",
+                     lambda r: f"inclusive is set for a {r['stage']} {what}",
+                     "inclusive only on kindergarten rows", limit=3)
+
+
+def school_inclusive(m: "Model") -> list[Problem]:
+    """``inclusive`` is true only on kindergarten rows."""
+    return _inclusive_on_kindergarten(m, "schools", m.schools, "school")
+
+
+def project_stages(m: "Model") -> list[Problem]:
+    return _stage_known(m, "projects", m.projects) if len(m.projects) else []
+
+
+def project_places(m: "Model") -> list[Problem]:
+    return _places(m, "projects", m.projects) if len(m.projects) else []
+
+
+def project_years(m: "Model") -> list[Problem]:
+    return _years(m, "projects", m.projects, "open_year") if len(m.projects) else []
+
+
+def expansion_school(m: "Model") -> list[Problem]:
+    """An expansion names an existing school that has a row of the project's stage."""
+    p, s = m.projects, m.schools
+    if not len(p):
+        return []
+    lab = label(m, "projects")
+    sid = p["school_id"] if "school_id" in p.columns else pd.Series(pd.NA, index=p.index)
+    exp = p["kind"] == "expansion"
+    out = flag_rows(lab, p, exp & (sid.isna() | (sid == "")), "school_id",
+                    lambda r: f"expansion {r['project_id']!r} names no school",
+                    "the school_id of an existing school in schools.csv")
+    existing = set(zip(s["school_id"], s["stage"])) if len(s) else set()
+    missing = exp & sid.notna() & (sid != "") & ~pd.Series(
+        [(a, b) in existing for a, b in zip(sid, p["stage"])], index=p.index)
+    return out + flag_rows(lab, p, missing, "school_id",
+                           lambda r: f"expansion {r['project_id']!r} points at school "
+                                     f"{r['school_id']!r} with stage {r['stage']!r}, "
+                                     "not in schools.csv",
+                           "an existing school_id with a row of the same stage")
+
+
+def new_project_site(m: "Model") -> list[Problem]:
+    """A new school gives its site's lon and lat."""
+    p = m.projects
+    if not len(p):
+        return []
+    no_xy = (p["kind"] == "new") & ~new_sites(p)
+    return flag_rows(label(m, "projects"), p, no_xy, "lon",
+                     lambda r: f"new school {r['project_id']!r} has no location",
+                     "lon and lat of the site")
+
+
+def new_project_id(m: "Model") -> list[Problem]:
+    """A new school's project_id (its school_id in the outputs) is not already a school_id."""
+    p, s = m.projects, m.schools
+    if not len(p):
+        return []
+    clash = (p["kind"] == "new") & p["project_id"].isin(set(s["school_id"]) if len(s) else set())
+    return flag_rows(label(m, "projects"), p, clash, "project_id",
+                     lambda r: f"new project id {r['project_id']!r} is already a school_id",
+                     "a project_id distinct from every school_id")
+
+
+def project_points(m: "Model") -> list[Problem]:
+    p = m.projects
+    if not len(p):
+        return []
+    return point_problems(p, label(m, "projects"), m.zones, m.crs, rows=new_sites(p))
+
+
+def project_inclusive(m: "Model") -> list[Problem]:
+    """``inclusive`` is true only on kindergarten rows."""
+    return _inclusive_on_kindergarten(m, "projects", m.projects, "project")
+
+
+CHECKS: list[Check] = [
+    population_zones, population_ages, population_complete,
+    fertility_zones, fertility_unique, fertility_ages,
+    mortality_ages, mortality_complete,
+    migration_zones, migration_ages,
+    housing_zones, housing_years, housing_points,
+    unit_zones, unit_weights, unit_coverage, unit_points,
+    school_stages, school_places, school_points, school_inclusive,
+    project_stages, project_places, project_years, expansion_school, new_project_site,
+    new_project_id, project_points, project_inclusive,
+]
+
+
+def run_checks(model: "Model", best_effort: bool = False,
+               checks: list[Check] | None = None) -> tuple[list[Problem], list[Problem]]:
+    """Run every check; return (errors, warnings). With ``best_effort`` (some cells could not
+    be read), a check that fails on the damaged values is skipped."""
+    found: list[Problem] = []
+    for check in CHECKS if checks is None else checks:
+        try:
+            found += check(model)
+        except (ValueError, TypeError, KeyError):
+            if not best_effort:
+                raise
+    return ([p for p in found if p.level != "warning"],
+            [p for p in found if p.level == "warning"])
+
+
+__all__ = ["CHECKS", "POINT_TOL", "YEAR_SPAN", "label", "new_sites", "places_classes_size",
+           "point_problems", "run_checks"]
