@@ -1,4 +1,4 @@
-"""Allocation of pupils to school places (DESIGN §5): ``catchment`` and ``optimal`` modes.
+"""Allocation of pupils to school places (docs/allocation.md): ``catchment`` and ``optimal``.
 
 Array level: units and schools are integer positions; the run maps them to ids. One
 :class:`Arcs` is built per stage (unit and school coordinates fixed) and reused for every

@@ -183,7 +183,7 @@ def dense(uxy, sxy):
 
 
 def reference_catchment(uxy, sxy, demand, places, radius, open_mask):
-    """Loop-by-loop reading of DESIGN §5 catchment mode, with exact fractions."""
+    """Loop-by-loop reading of the catchment mode (docs/allocation.md), with exact fractions."""
     d = dense(uxy, sxy)
     r = per_unit(radius, len(uxy))
     out: dict[tuple[int, int], int] = {}

@@ -1,4 +1,4 @@
-"""Cohort-component projection (capacity.demography.ccm) against DESIGN §4."""
+"""Cohort-component projection (capacity.demography.ccm) against the UN one-year step (docs/projection.md)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Demography engine: cohort-component projection, life tables, age schedules (DESIGN §4)."""
+"""Demography engine: cohort-component projection, life tables, age schedules (docs/projection.md)."""
 from capacity.demography.ccm import Projection, project
 from capacity.demography.lifetable import (
     LifeTable,

@@ -31,7 +31,7 @@ rate is not identified by ``qω = 1``; we use ``mω = −ln(1 − qω)`` when th
 (a one-year probability read as a constant hazard) and otherwise ``mω = mω−1`` (the last
 closed age's rate carried on), then ``Lω = lω / mω``.
 
-Survival ratios (DESIGN §4): ``sx[0] = L0/l0``, ``sx[a] = La/La−1`` (0 < a < ω),
+Survival ratios (docs/projection.md): ``sx[0] = L0/l0``, ``sx[a] = La/La−1`` (0 < a < ω),
 ``sx[ω] = Tω/Tω−1``; a ratio 0/0 (nobody left alive) is 0.  With ``open_age`` below
 the table's last age, the table is built on all its ages and closed at ``open_age``
 through ``Tω``.
