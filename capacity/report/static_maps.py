@@ -12,7 +12,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib import patheffects
+from matplotlib import patheffects, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
@@ -259,5 +259,6 @@ def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stage}_{year}.png", out / f"{stage}_{year}.svg"
     fig.savefig(png, dpi=dpi, metadata={"Software": None})
-    fig.savefig(svg, metadata={"Date": None})
+    with rc_context({"svg.hashsalt": "capacity"}):   # the same ids on every run
+        fig.savefig(svg, metadata={"Date": None})
     return [png, svg]

@@ -154,7 +154,27 @@ def write_workbook(path: str | Path, views: Mapping[str, pd.DataFrame], *, lang:
                 shown.to_excel(xw, sheet_name=name, index=False)
                 _format_sheet(xw.sheets[name], frame, shown, formats.get(view, {}),
                               bold_rows.get(view))
+        reproducible_zip(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def reproducible_zip(path: Path) -> None:
+    """Make an Office file byte-identical for identical content: fixed entry times, and no
+    creation/modification timestamps in ``docProps/core.xml`` (openpyxl stamps "now")."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        entries = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>", b"",
+                              data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            z.writestr(fixed, data)
