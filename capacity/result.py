@@ -203,9 +203,37 @@ class Result:
 FORMATS = ("csv", "parquet")
 
 
+#: Decimals kept for float columns in CSV (others: :data:`DEFAULT_DECIMALS`); values are
+#: written positionally (never in scientific notation), trailing zeros trimmed, and a
+#: column of whole numbers is written as integers.
+DECIMALS = {"lon": 7, "lat": 7, "distance_m": 2}
+DEFAULT_DECIMALS = 6
+
+
+def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns as lossless text: see :data:`DECIMALS`."""
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if values.dtype.kind != "f":
+            continue
+        v = values.to_numpy(float)
+        finite = np.isfinite(v)
+        if finite.any() and (v[finite] == np.round(v[finite])).all() and \
+                np.abs(v[finite]).max() < 2**53:
+            out[col] = values.astype("Int64")
+            continue
+        d = DECIMALS.get(col, DEFAULT_DECIMALS)
+        text = np.char.mod(f"%.{d}f", np.where(finite, v, 0.0))
+        text = np.char.rstrip(np.char.rstrip(text, "0"), ".")
+        text = np.where(text == "-0", "0", text)
+        out[col] = pd.Series(np.where(finite, text, ""), index=out.index, dtype=object)
+    return out
+
+
 def _write_table(frame: pd.DataFrame, path: Path, format: str) -> None:
     if format == "csv":
-        frame.to_csv(path, index=False, float_format="%.6g")
+        csv_ready(frame).to_csv(path, index=False)
         return
     frame = frame.copy()
     for col in frame.columns.intersection(sorted(_ID_COLUMNS)):

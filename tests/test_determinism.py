@@ -3,6 +3,8 @@ timings."""
 from __future__ import annotations
 
 import json
+
+import numpy as np
 from pathlib import Path
 
 from capacity.cli import main
@@ -28,3 +30,43 @@ def test_reruns_are_byte_identical(tiny_scenario, tmp_path):
     ma, mb = (json.loads(x["manifest.json"]) for x in outs)
     ma.pop("timings"), mb.pop("timings")
     assert ma == mb
+
+
+def test_csv_round_trip_is_lossless(tiny_result, tmp_path):
+    """Every table written and read back equals the result: coordinates to 1e-7 degrees,
+    distances to 0.005 m, other numbers to 5e-7; no scientific notation; whole numbers as
+    integers."""
+    from capacity.result import DECIMALS, DEFAULT_DECIMALS, read_result
+
+    folder = tiny_result.write(tmp_path)
+    again = read_result(folder)
+    for name, frame in tiny_result.tables.items():
+        text = (folder / f"{name}.csv").read_text()
+        assert "e+" not in text and "e-0" not in text, name
+        back = again.tables[name]
+        assert list(back.columns) == list(frame.columns), name
+        for col in frame.columns:
+            a, b = frame[col], back[col]
+            if a.dtype.kind in "if" and a.notna().any():
+                tol = 0.5 * 10.0 ** -DECIMALS.get(col, DEFAULT_DECIMALS) * 1.0001
+                np.testing.assert_allclose(b.astype(float), a.astype(float), rtol=0,
+                                           atol=tol, err_msg=f"{name}.{col}")
+                if a.dtype.kind == "i":
+                    assert b.dtype.kind == "i", f"{name}.{col}"
+
+
+def test_big_numbers_and_costs_are_positional(tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+
+    from capacity.result import Result, read_result
+
+    projects = pd.DataFrame({"project_id": ["a", "b"], "cost": [459_600_000.0, 123_456_789.5],
+                             "lon": [116.123456789, 116.5], "lat": [39.87654321, 39.5]})
+    r = Result.from_tables("x", {"projects": projects}, gpd.GeoDataFrame(
+        {"zone_id": []}, geometry=[], crs="EPSG:4326"))
+    text = (r.write(tmp_path) / "projects.csv").read_text()
+    assert "459600000," in text and "123456789.5," in text
+    assert "116.1234568" in text and "39.8765432" in text
+    back = read_result(tmp_path / "x").projects
+    assert back["cost"].tolist() == [459_600_000.0, 123_456_789.5]
