@@ -193,6 +193,20 @@ def test_graduation_keeps_groups_and_is_non_negative():
     assert wide.conform(A).counts[0, -1] == 11
 
 
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.sets(st.integers(1, 99), max_size=25), seed=st.integers(0, 2**32 - 1),
+       zeros=st.floats(0, 0.5))
+def test_graduation_property(cuts, seed, zeros):
+    """Any grouping, any non-negative counts (some zero): single ages ≥ 0, groups kept."""
+    rng = np.random.default_rng(seed)
+    groups = AgeGroups(tuple(sorted({0} | cuts)))
+    counts = rng.uniform(0, 1e5, (2, groups.n)) * (rng.uniform(size=(2, groups.n)) > zeros)
+    c = Census(groups, counts)
+    single = c.to_single(world()[0])
+    assert single.shape == (2, A) and (single >= 0).all()
+    np.testing.assert_allclose(c.aggregate(single), counts, rtol=1e-10, atol=1e-6)
+
+
 # --------------------------------------------------------------------------------------
 # bad input
 # --------------------------------------------------------------------------------------
