@@ -5,7 +5,7 @@ groups from annual migrants ``m`` by sex × single age) as smoothly as possible.
 the two sexes).  ``σ_g = √max(|obs_g|, 1)`` weights the census groups (Poisson-like).
 
 * :func:`smoothest` — min ‖D m‖ subject to ``CK m = r`` (null-space method).
-* :func:`penalised` — min Σ ((CK m − r)/σ)² + λ ‖D m‖², optionally with ``m ≥ lb`` (BVLS).
+* :func:`penalised` — min Σ ((CK m − r)/σ)² + λ ‖D m‖², optionally ``m ≥ lb`` (BVLS).
 * :func:`gcv_lambda` — λ by generalised cross-validation.
 * :func:`bounded_exact` — min ‖D m‖² subject to ``CK m = r`` and ``m ≥ lb`` (active set).
 """
