@@ -1,5 +1,9 @@
-"""Demography engine: cohort-component projection, life tables, age schedules (docs/projection.md)."""
+"""Demography engine: cohort-component projection, life tables, age schedules,
+census cohort-residual migration, level calibration and backtests (docs/projection.md)."""
+from capacity.demography.backtest import backtest, population_array
+from capacity.demography.calibrate import LevelFit, calibrate_level, total_at
 from capacity.demography.ccm import Projection, project
+from capacity.demography.census import AgeGroups, Census, census_frame, read_census
 from capacity.demography.lifetable import (
     LifeTable,
     life_expectancy,
@@ -9,6 +13,12 @@ from capacity.demography.lifetable import (
     sx_from_Lx,
     sx_from_mx,
     sx_from_qx,
+)
+from capacity.demography.residual import (
+    ResidualFit,
+    cohort_residual,
+    residual_migration,
+    spread_to_zones,
 )
 from capacity.demography.schedules import (
     ROGERS_CASTRO_STANDARD,
@@ -25,4 +35,7 @@ __all__ = [
     "sx_from_life_table", "sx_from_Lx", "sx_from_mx", "sx_from_qx",
     "ROGERS_CASTRO_STANDARD", "housing_inflow", "rogers_castro", "spread_total",
     "tfr_factors", "young_family_profile",
+    "AgeGroups", "Census", "census_frame", "read_census",
+    "ResidualFit", "cohort_residual", "residual_migration", "spread_to_zones",
+    "LevelFit", "calibrate_level", "total_at", "backtest", "population_array",
 ]

@@ -1,4 +1,4 @@
-"""Cohort-component projection: the UN Population Division WPP one-year step (DESIGN §4).
+"""Cohort-component projection: the UN Population Division WPP one-year step (docs/projection.md).
 
 Every zone, both sexes and all single-year ages 0..ω (ω = A-1, the open group) are
 projected at once; the only Python loop is over years.
@@ -18,7 +18,7 @@ following ``project_z_by_z`` of the UN's ``ccmppWPP`` R package operation by ope
 * timing ``end``: ``E += m``.
 * negative ``E`` are set to 0 and recorded in :attr:`Projection.floored`.
 
-Differences from the UN code (DESIGN §4 wins): negatives are floored to 0 (the R
+Differences from the UN code (docs/projection.md wins): negatives are floored to 0 (the R
 ``project_z_by_z`` sets them to 0.0005, the package's C++ version sets values < 0.0005 to 0)
 and every floored cell is reported.  Survivors are computed as ``p − (1−sx)·p`` as the UN
 code does (algebraically ``sx·p``), so results agree with it to rounding; only the order of
@@ -26,6 +26,23 @@ the births sum over ages differs.  ``migration`` reports both halves of the year
 migrants (the full ``Σ_a m``); floored amounts are on top of it, so per zone, sex and step
 ``ΣP(t+1) = ΣP(t) + births − deaths + migration + Σ(−value) over floored cells``
 (:meth:`Projection.floor_amounts`).
+
+Optional rate-based outflow (``out_rates`` = o, per year; an extension, not in the UN
+code): ``net_migration`` is then the inflow ``I`` in counts and out-migrants are a share of
+the resident population, so that a shrinking cohort loses proportionally fewer people.
+
+* timing ``even``: half the year's exits leave at the start from the start-of-year
+  population ``P`` and half at the end from the survivors ``E*`` (after survival, before
+  the end half), both of the same age a:  ``p = P + I/2 − (o/2)·P`` and
+  ``E = E* + I/2 − (o/2)·E*``, so the year's net migrants at age a are
+  ``I[a] − o[a]·(P[a] + E*[a])/2`` (exposure = mean of start and end population at age a,
+  as for births).  Newborns: ``E*[0] = B_sex − D[0]``.
+* timing ``end``: ``E = E* + I − o·E*`` (exits are a share of the survivors; births use the
+  population before migration, as in the UN ``end`` step).
+
+With ``I ≥ 0`` and ``0 ≤ o ≤ 1`` nothing is ever floored.  ``migration`` then reports the
+realised net migration ``Σ_a (I − exits)`` of each step.  Without ``out_rates`` the
+computation is operation for operation the UN step above.
 """
 from __future__ import annotations
 
@@ -69,13 +86,17 @@ def project(
     *,
     srb: float = 1.06,
     timing: Literal["even", "end"] = "even",
+    out_rates: np.ndarray | None = None,
 ) -> Projection:
     """Project ``pop0`` (Z, 2, A) for T one-year steps.
 
     ``sx``: survival ratios (UN convention), shape (2, A), (Z, 2, A) or (T, Z, 2, A), any
     shape broadcastable to those; ``asfr``: (T, Z, A) births per woman per year (Z may be
     1); ``net_migration``: (T, Z, 2, A) annual net migrants (Z may be 1), may be negative;
-    ``timing``: ``"even"`` (half at start, half at end) or ``"end"``.
+    ``timing``: ``"even"`` (half at start, half at end) or ``"end"``;
+    ``out_rates``: optional annual out-migration rates, shaped like ``sx`` ((2, A),
+    (Z, 2, A) or (T, Z, 2, A), Z and T may be 1): ``net_migration`` is then the inflow in
+    counts and exits are ``out_rates`` × the resident population (see module doc).
     """
     if timing not in ("even", "end"):
         raise ValueError(f"timing must be 'even' or 'end', not {timing!r}")
@@ -95,6 +116,12 @@ def project(
     if sx_by_step:
         assert sx.shape[0] in (1, T), sx.shape
     np.broadcast_shapes(sx.shape[-3:] if sx.ndim >= 3 else sx.shape, (Z, 2, A))
+    rates = None if out_rates is None else np.asarray(out_rates, dtype=float)
+    if rates is not None:
+        assert 1 <= rates.ndim <= 4 and rates.shape[-1] == A, rates.shape
+        assert rates.ndim < 4 or rates.shape[0] in (1, T), rates.shape
+        np.broadcast_shapes(rates.shape[-3:] if rates.ndim >= 3 else rates.shape, (Z, 2, A))
+        assert np.isfinite(rates).all(), "out_rates must be finite"
     w = A - 1  # ω
     f_share = 1.0 / (1.0 + srb)
     even = timing == "even"
@@ -103,7 +130,12 @@ def project(
     population[0] = pop0
     births = np.empty((T, Z, 2))
     deaths = np.empty((T, Z, 2))
-    migration = np.ascontiguousarray(np.broadcast_to(mig.sum(axis=-1), (T, Z, 2)))
+    if rates is None:
+        migration = np.ascontiguousarray(np.broadcast_to(mig.sum(axis=-1), (T, Z, 2)))
+    else:
+        migration = np.empty((T, Z, 2))
+        oh = np.empty((Z, 2, A))  # o/2 (even) or o (end) in the current step
+        net = np.empty((Z, 2, A))  # start half of net migrants (even) / all of them (end)
     floored: list[FloorRecord] = []
 
     # Work on flat contiguous buffers: "age a-1 -> age a" is a shift by one along the
@@ -125,9 +157,16 @@ def project(
         start = population[t]
         end = population[t + 1]
         ef = end.reshape(-1)
+        if rates is not None:
+            r = rates[t if rates.shape[0] > 1 else 0] if rates.ndim == 4 else rates
+            np.multiply(r, 0.5 if even else 1.0, out=oh)
         if even:
             np.multiply(m, 0.5, out=half)  # NMx/2: start half and end half
-            np.add(start, half, out=p)
+            if rates is None:
+                np.add(start, half, out=p)
+            else:  # start half of net migrants: I/2 − (o/2)·P
+                np.subtract(half, oh * start, out=net)
+                np.add(start, net, out=p)
         else:
             p[...] = start
         # deaths and survivors at ages 1..ω-1 (D = (1-sx)·p[a-1], E = p[a-1] - D) ...
@@ -137,8 +176,12 @@ def project(
         top = p[..., w - 1] + p[..., w]
         d[..., w] = q[..., w] * top
         end[..., w] = top - d[..., w]
-        if even:
+        if even and rates is None:
             ef += half.reshape(-1)  # end half (age 0 is overwritten below)
+        elif even:  # end half I/2 − (o/2)·E* (age 0 is overwritten below)
+            end_half = half - oh * end
+            end += end_half
+            migration[t] = net.sum(axis=-1) + end_half[..., 1:].sum(axis=-1)
         # births from the mean of start and (unfloored) end female population
         np.add(p[:, 0, 1:w], end[:, 0, 1:w], out=f_sum)
         np.multiply(f_sum, asfr[t, :, 1:w], out=f_sum)
@@ -149,10 +192,18 @@ def project(
         b[:, 1] = b_tot - b_f
         d[..., 0] = q[..., 0] * b
         end[..., 0] = b - d[..., 0]
-        if even:
+        if even and rates is None:
             end[..., 0] += half[..., 0]
-        else:
+        elif even:
+            h0 = half[..., 0] - oh[..., 0] * end[..., 0]
+            end[..., 0] += h0
+            migration[t] += h0
+        elif rates is None:
             end += m
+        else:  # all at the end: I − o·E*
+            np.subtract(m, oh * end, out=net)
+            end += net
+            net.sum(axis=-1, out=migration[t])
         d.sum(axis=-1, out=deaths[t])
         neg = ef < 0.0
         if neg.any():
