@@ -203,7 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         folder = result.write(args.out, writers=writers_for(result, args.lang,
                                                              maps=not args.no_maps),
                               format=args.format,
-                              modes=[result.mode] if args.scenario_mode_only else None)
+                              modes=[result.mode] if args.scenario_mode_only else None,
+                              workers=result.manifest.get("workers", 1))
         progress.done()
         _print_warnings(result.manifest.get("warnings", []))
         sys.stderr.flush()

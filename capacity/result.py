@@ -160,8 +160,22 @@ class Result:
         return radius * zone_scale_at(self.zones, points)
 
     # -- writing -------------------------------------------------------------------------
+    def _write_tables(self, folder: Path, format: str, modes: list[str] | None) -> None:
+        """Every table, zones.geojson and manifest.json into ``folder``."""
+        for key, frame in self.tables.items():
+            cols = ALL_TABLES.get(key, list(frame.columns))
+            frame = frame[[c for c in cols if c in frame.columns]]
+            if modes is not None and "mode" in frame.columns:
+                frame = frame[frame["mode"].isin(modes)]
+            _write_table(frame, folder / f"{key}.{format}", format)
+        self.zones.to_crs("EPSG:4326").to_file(folder / "zones.geojson", driver="GeoJSON")
+        (folder / "manifest.json").write_text(
+            json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
+            encoding="utf-8")
+
     def write(self, out_dir: str | Path, *, writers: list[Writer] | None = None,
-              format: str = "csv", modes: list[str] | None = None) -> Path:
+              format: str = "csv", modes: list[str] | None = None,
+              workers: int = 1) -> Path:
         """Write the run to ``out_dir/<name>/`` atomically; return that folder.
 
         Everything is written into a temporary sibling folder first and renamed into place
@@ -169,7 +183,8 @@ class Result:
         ``writers`` are extra callables ``f(result, folder)`` (workbook, maps, report).
         ``format`` "parquet" writes the tables as Parquet (zstd, ids as categories: several
         times faster and smaller than CSV); ``modes`` keeps only those allocation modes
-        in the tables that have a ``mode`` column.
+        in the tables that have a ``mode`` column. With ``workers`` > 1 the tables and
+        each writer run side by side in forked processes (they write different files).
         """
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
@@ -178,20 +193,13 @@ class Result:
         out_dir = Path(out_dir)
         try:
             with atomic_folder(out_dir, self.name) as tmp:
-                for key, frame in self.tables.items():
-                    cols = ALL_TABLES.get(key, list(frame.columns))
-                    frame = frame[[c for c in cols if c in frame.columns]]
-                    if modes is not None and "mode" in frame.columns:
-                        frame = frame[frame["mode"].isin(modes)]
-                    _write_table(frame, tmp / f"{key}.{format}", format)
-                self.zones.to_crs("EPSG:4326").to_file(tmp / "zones.geojson",
-                                                       driver="GeoJSON")
-                (tmp / "manifest.json").write_text(
-                    json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
-                    encoding="utf-8")
+                from .parallel import pmap
+
                 self.path = tmp
-                for writer in writers or []:
-                    writer(self, tmp)
+                jobs: list[Writer] = [lambda r, f: r._write_tables(f, format, modes),
+                                      *(writers or [])]
+                pmap(_run_writer, (self, tmp, jobs), list(range(len(jobs))),
+                     workers if len(self.tables.get("allocation", ())) else 1)
         except BaseException:
             self.path = None
             raise
@@ -229,6 +237,11 @@ def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
         text = np.where(text == "-0", "0", text)
         out[col] = pd.Series(np.where(finite, text, ""), index=out.index, dtype=object)
     return out
+
+
+def _run_writer(shared: tuple["Result", Path, list[Writer]], i: int) -> None:
+    result, folder, jobs = shared
+    jobs[i](result, folder)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, format: str) -> None:
