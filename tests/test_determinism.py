@@ -70,3 +70,18 @@ def test_big_numbers_and_costs_are_positional(tmp_path):
     assert "116.1234568" in text and "39.8765432" in text
     back = read_result(tmp_path / "x").projects
     assert back["cost"].tolist() == [459_600_000.0, 123_456_789.5]
+
+
+def test_parallel_writers_write_what_serial_writers_write(tiny_scenario, tmp_path):
+    outs = []
+    for workers in (1, 2):
+        assert main(["run", str(tiny_scenario), "-o", str(tmp_path / f"w{workers}"),
+                     "--workers", str(workers)]) == 0
+        outs.append(_files(tmp_path / f"w{workers}" / "base"))
+    a, b = outs
+    assert a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == ["manifest.json"]
+    ma, mb = (json.loads(x["manifest.json"]) for x in outs)
+    for m in (ma, mb):
+        m.pop("timings"), m.pop("workers")
+    assert ma == mb
