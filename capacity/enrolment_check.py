@@ -38,7 +38,7 @@ def calibration_table(state: "RunState") -> pd.DataFrame:
             if not len(r):
                 rows.append({"stage": stage, "year": year, "modelled": modelled,
                              "reported": np.nan, "difference": np.nan,
-                             "pct_difference": np.nan, "label": "unchecked", "source": ""})
+                             "pct_difference": np.nan, "label": "unchecked", "source": None})
                 continue
             r = r.iloc[0]
             reported = float(r["pupils"])

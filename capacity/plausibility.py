@@ -211,7 +211,7 @@ def plausibility_table(wide: pd.DataFrame, anchors: pd.DataFrame | None,
                         (av * (1 - tol), av * (1 + tol))
                 hits.append((area, str(s.at[year, "source"]), av, lo_, hi_))
             if not hits:
-                hits = [("", "", np.nan, low, high)]
+                hits = [(None, None, np.nan, low, high)]
             for area, source, av, lo_, hi_ in hits:
                 rows.append({"year": year, "indicator": indicator, "value": float(value),
                              "unit": unit, "anchor": area, "anchor_source": source,
@@ -235,14 +235,15 @@ def plausibility_warnings(table: pd.DataFrame, worst: dict[int, tuple[int, int] 
     anchors' figures named, see docs/plausibility.md."""
     out: list[str] = []
     bad = table[table["status"].isin(["below", "above"])]
-    for (ind, area, status), g in bad.groupby(["indicator", "anchor", "status"], sort=False):
+    for (ind, area, status), g in bad.groupby(["indicator", "anchor", "status"], sort=False,
+                                              dropna=False):
         yrs = _years(g["year"].astype(int).tolist())
         pick = g.loc[g["value"].idxmin() if status == "below" else g["value"].idxmax()]
         y = int(pick["year"])
         if ind == "crude_birth_rate":
             limit = th["cbr_min"] if status == "below" else th["cbr_max"]
-            anchor_rows = table[(table["indicator"] == ind) & (table["anchor"] != "")]
-            ranges = "; ".join(f"{a} {r['anchor_value'].min():.1f}–{r['anchor_value'].max():.1f}"
+            anchor_rows = table[(table["indicator"] == ind) & table["anchor"].notna()]
+            ranges = "; ".join(f"{a} {r['anchor_value'].min():.2f}–{r['anchor_value'].max():.2f}"
                                for a, r in anchor_rows.groupby("anchor", sort=False))
             out.append(f"crude birth rate {status} {limit:g} per 1000 in {yrs} "
                        f"({pick['value']:.1f} in {y})"

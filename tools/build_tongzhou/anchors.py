@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .common import SRC, Sources, write_csv
+from .common import BASE_YEAR, SRC, Sources, write_csv
 
 ANCHOR_COLUMNS = ["area", "indicator", "variant", "year", "value", "unit", "source", "note"]
 #: education_stats.csv stage → model stage (the model's senior stage is general senior high)
@@ -62,9 +62,11 @@ def write_anchors(anchors: pd.DataFrame, enrolment: pd.DataFrame, out: Path) -> 
 def readme_section(anchors: pd.DataFrame, enrolment: pd.DataFrame) -> str:
     """The model README's section on the plausibility inputs."""
     n_wpp = int((anchors.area == "China").sum())
+    kind = {"true": "calibration (the rate was fitted to it)", "false": "validation"}
+    early = "not compared (before the base year)"
     rows = "\n".join(f"| {r.stage} | {r.year} | {r.pupils:,} | "
-                     f"{'calibration (the rate was fitted to it)' if r.fitted == 'true' else 'validation'}"
-                     f" | {r.source} |" for r in enrolment.itertuples())
+                     f"{kind[r.fitted] if r.year >= BASE_YEAR else early} | {r.source} |"
+                     for r in enrolment.itertuples())
     return f"""## Plausibility inputs: anchors.csv and reported_enrolment.csv
 
 Every run writes `plausibility.csv` and `calibration.csv` and warns when the projection leaves
@@ -72,12 +74,12 @@ the ranges these published figures support (docs/plausibility.md). Both files ar
 `sources/` by `tools/build_tongzhou/anchors.py`; they are model inputs, not code.
 
 - `anchors.csv` ({len(anchors)} rows): {n_wpp} rows of UN World Population Prospects 2024 for
-  China (`sources/wpp2024_china.csv`: births, crude birth rate, TFR, estimates to 2023 and the
+  China (S80, `sources/wpp2024_china.csv`: births, crude birth rate, TFR, estimates to 2023 and the
   medium variant with the probabilistic 80 % and 95 % TFR intervals from 2024; taken from the
   R package `wpp2024`, data licence CC BY 3.0 IGO, United Nations, Department of Economic and
   Social Affairs, Population Division (2024)) and {len(anchors) - n_wpp} rows of Beijing
   resident births and crude birth rates and China's 2023-2024 births
-  (`sources/beijing_births.csv`: re-posts of official statistics, each row names its page;
+  (S81, `sources/beijing_births.csv`: re-posts of official statistics, each row names its page;
   reported but not verified against the original bulletins). They describe China and Beijing,
   not Tongzhou: runs use them as trends (births indexed to the first projected year) and
   ranges (crude birth rate), never as Tongzhou values.
