@@ -167,9 +167,9 @@ def tfr_interval(anchors: pd.DataFrame | None, area: str, percent: int
             and mid.at[y, "value"] > 0}
 
 
-def _status(value: float, low: float, high: float) -> str:
+def _status(value: float, low: float, high: float) -> str | None:
     if np.isnan(low) and np.isnan(high) or np.isnan(value):
-        return ""
+        return None
     return "below" if value < low else "above" if value > high else "ok"
 
 
@@ -179,6 +179,8 @@ def plausibility_table(wide: pd.DataFrame, anchors: pd.DataFrame | None,
     rows: list[dict] = []
     base = int(wide["year"].iloc[1]) if len(wide) > 1 else None
     anchored = {k: central(anchors, k) for k in ("births", "crude_birth_rate", "tfr")}
+    intervals = {area: tfr_interval(anchors, area, int(th["births_index_interval"]))
+                 for area in anchored["births"]}
     for col in wide.columns.drop("year"):
         indicator = col
         unit = UNITS.get(col, "persons")
@@ -200,12 +202,11 @@ def plausibility_table(wide: pd.DataFrame, anchors: pd.DataFrame | None,
                     continue
                 av = float(s.at[year, "value"])
                 lo_, hi_ = low, high
-                if col == "births_index":
-                    if base not in s.index or s.at[base, "value"] <= 0:
+                if col == "births_index":   # 1 by definition in the base year itself
+                    if year == base or base not in s.index or s.at[base, "value"] <= 0:
                         continue
                     av = av / float(s.at[base, "value"])
-                    ratio = tfr_interval(anchors, area, int(th["births_index_interval"])) \
-                        .get(year)
+                    ratio = intervals[area].get(year)
                     tol = th["births_index_tolerance"]
                     lo_, hi_ = (av * ratio[0], av * ratio[1]) if ratio else \
                         (av * (1 - tol), av * (1 + tol))

@@ -139,7 +139,7 @@ def calibration_section(result: Result) -> str:
             f"<tr><td>{html.escape(stage_label(str(r.stage), lang))}</td>"
             f"<td class='n'>{int(r.year)}</td><td class='n'>{_fmt('births', r.modelled)}</td>"
             f"<td class='n'>{_fmt('births', r.reported)}</td>"
-            f"<td class='n'>{'–' if pd.isna(pct) else f'{float(pct):+.1f}'}</td>"
+            f"<td class='n'>{'–' if pd.isna(pct) else f'{float(pct):+.2f}'}</td>"
             f"<td><span class='badge {badge}'>{_t(str(r.label), lang)}</span></td>"
             f"<td>{html.escape('' if pd.isna(r.source) else str(r.source))}</td></tr>")
     return head + ("<table><tr>" + "".join(
