@@ -125,16 +125,12 @@ def measures(proj: "Projection", years: np.ndarray, sx: np.ndarray, shape: np.nd
     inner = (slice(None), slice(None), slice(1, A - 1))
     ok = cohort[inner] >= min_cohort
     rate[inner] = np.where(ok, resid[inner] / np.where(ok, cohort[inner], 1), np.inf)
-    worst: list[tuple[int, int] | None] = [None]
-    lowest = [np.nan]
-    for t in range(rate.shape[0]):
-        if np.isfinite(rate[t]).any():
-            s, a = np.unravel_index(np.argmin(rate[t]), rate[t].shape)
-            worst.append((int(s), int(a)))
-            lowest.append(float(rate[t, s, a]))
-        else:
-            worst.append(None)
-            lowest.append(np.nan)
+    flat = rate.reshape(len(rate), -1)
+    at = flat.argmin(axis=1)
+    found = np.isfinite(flat[np.arange(len(flat)), at])
+    lowest = np.r_[nan, np.where(found, flat[np.arange(len(flat)), at], np.nan)]
+    worst: list[tuple[int, int] | None] = [None] + [
+        (int(i // A), int(i % A)) if f else None for i, f in zip(at, found)]
     out["cohort_migration_min"] = lowest
     return out, worst
 

@@ -182,6 +182,18 @@ def test_warnings_summarise_each_check_once():
     assert plausibility_warnings(table.assign(status="ok"), {}, TH) == []
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 30, allow_nan=False), min_size=1, max_size=15))
+def test_a_birth_rate_warning_exactly_when_a_year_leaves_the_range(rates):
+    wide = pd.DataFrame({"year": range(2020, 2021 + len(rates)),
+                         "crude_birth_rate": [np.nan, *rates]})
+    notes = plausibility_warnings(plausibility_table(wide, None, TH), {}, TH)
+    below = any(r < TH["cbr_min"] for r in rates)
+    above = any(r > TH["cbr_max"] for r in rates)
+    assert len(notes) == below + above
+    assert below == any("below 4 per 1000" in n for n in notes)
+
+
 def test_table_has_no_anchor_rows_without_anchors():
     wide = pd.DataFrame({"year": [2020, 2021], "crude_birth_rate": [np.nan, 5.0]})
     t = plausibility_table(wide, None, TH)
