@@ -268,6 +268,7 @@ def plausibility(state: "RunState") -> None:
     """``state.tables["plausibility"]`` and ``["calibration"]``; failed checks are added to
     ``state.warnings`` (prefixed ``plausibility:``)."""
     th = thresholds()
+    state.say("plausibility checks and base-year calibration")
     wide, worst = measures(state.projection, state.years, survival(state.model),
                            fertility_shape(state.model), th["cohort_min_population"])
     table = plausibility_table(wide, state.model.anchors, th)
