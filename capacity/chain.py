@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__
 from . import allocate, criticality, demand, distances, projection, supply, tables  # noqa: F401
+from . import plausibility  # noqa: F401  (registers the plausibility post-step)
 from .errors import InputError
 from .model import load_model
 from .parallel import default_workers
@@ -70,7 +71,7 @@ class Chain:
     scenario: Scenario | str | Path
     distance: str | Callable = "euclidean"
     modes: tuple[str | Callable, ...] | None = None     # None: every registered mode
-    post: tuple[str | Step, ...] = ("criticality",)
+    post: tuple[str | Step, ...] = ("criticality", "plausibility")
     steps: dict[str, Step] = field(default_factory=dict)  # replacements by step name
     progress: Progress | None = None
     workers: int | None = None                           # None: every core
@@ -135,7 +136,7 @@ def to_result(state: RunState) -> Result:
 def run(scenario: Scenario | str | Path, progress: Progress | None = None,
         criticality: bool = True, workers: int | None = None) -> Result:
     """Run the whole chain for one scenario and return every table (nothing written)."""
-    return Chain(scenario, post=("criticality",) if criticality else (),
+    return Chain(scenario, post=(("criticality",) if criticality else ()) + ("plausibility",),
                  progress=progress, workers=workers).run()
 
 

@@ -73,6 +73,8 @@ class Model:
     targets: dict[str, float] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    anchors: pd.DataFrame | None = None            # area, indicator, variant, year, value, ...
+    reported_enrolment: pd.DataFrame | None = None  # stage, year, pupils, fitted, source
 
     @property
     def zone_ids(self) -> list[str]:
@@ -151,7 +153,8 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         schools=_or_empty(tables.get("schools"), "schools"),
         projects=_or_empty(tables.get("projects"), "projects"),
         grid_m=float(grid_m), base_class_size=base_sizes,
-        targets=dict(_table(conf, "targets")), files=files)
+        targets=dict(_table(conf, "targets")), files=files,
+        anchors=tables.get("anchors"), reported_enrolment=tables.get("reported_enrolment"))
     errors, warnings = run_checks(model, best_effort=damaged)
     problems.extend(errors)
     problems.raise_if_any()

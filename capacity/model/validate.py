@@ -345,6 +345,12 @@ def project_inclusive(m: "Model") -> list[Problem]:
     return _inclusive_on_kindergarten(m, "projects", m.projects, "project")
 
 
+def enrolment_stages(m: "Model") -> list[Problem]:
+    """reported_enrolment.csv names stages of model.toml."""
+    frame = m.reported_enrolment
+    return [] if frame is None else _stage_known(m, "reported_enrolment", frame)
+
+
 CHECKS: list[Check] = [
     population_zones, population_ages, population_complete,
     fertility_zones, fertility_unique, fertility_ages,
@@ -354,7 +360,7 @@ CHECKS: list[Check] = [
     unit_zones, unit_weights, unit_coverage, unit_points,
     school_stages, school_places, school_points, school_inclusive,
     project_stages, project_places, project_years, expansion_school, new_project_site,
-    new_project_id, project_points, project_inclusive,
+    new_project_id, project_points, project_inclusive, enrolment_stages,
 ]
 
 

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from ..result import Result
 from .catchment import pick_mode, run_modes, run_stages, run_years, stage_label
 from .interactive_map import write_interactive_map
+from .plausibility_html import calibration_section, plausibility_section
 from .static_maps import save_static_map, static_map
 
 _CSS = """
@@ -339,6 +340,7 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
 
     nav = ("<nav><a href='#headlines'>Headlines</a><a href='#indicators'>Indicators</a>"
            "<a href='#stages'>Stages</a><a href='#summary'>Summary table</a>"
+           "<a href='#plausibility'>Plausibility</a>"
            f"<a href='{_e(map_link)}'>Interactive catchment map</a></nav>")
     body = f"""
 <main>
@@ -359,6 +361,7 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
 {_stage_settings(result, stages)}
 <p class="note">Scenario {_e(scenario)}; horizon {_e(man.get('horizon', '–'))}.
 Shortfall = pupils without a place at a school within the service radius.</p>
+{plausibility_section(result)}{calibration_section(result)}
 </main>"""
     return (f"<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
             f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .anchors import build_anchors, build_reported_enrolment, readme_section, write_anchors
 from .common import OPEN_AGE, ROOT, Sources
 from .fertility import FERT_AGES, build_fertility, write_fertility, written_asfr
 from .housing import build_housing, write_housing
@@ -38,6 +39,7 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     rates, rinfo = stage_rates(s, lts)
     schools, _ = build_schools(s, zones, pop, units, rates, rinfo)
     projects = build_projects(s, zones, schools)
+    anchors, enrolment = build_anchors(), build_reported_enrolment(s)
 
     write_zones(s, zones, out)
     write_population(pop, out)
@@ -48,7 +50,9 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     write_units(units, out)
     write_schools(schools, out)
     write_projects(projects, out)
+    write_anchors(anchors, enrolment, out)
     write_model_toml(model_toml(s, rates, rinfo, finfo, srb), out)
     write_readme(readme(s, zones, pop, zinfo, lts, minfo, housing, units, schools, rates, rinfo,
-                        asfr, FERT_AGES, finfo, srb), out)
+                        asfr, FERT_AGES, finfo, srb)
+                 + "\n" + readme_section(anchors, enrolment), out)
     return out

@@ -50,6 +50,8 @@ housing = "housing.csv"       # estimate: illustrative new-housing pipeline 2021
 units = "units.csv"           # estimate: 500 m grid, weights decaying from the zone seat
 schools = "schools.csv"       # mostly SYNTHETIC inventory calibrated to district totals
 projects = "projects.csv"     # every key project named in the 2021-2025 plan (sizes mostly estimates)
+anchors = "anchors.csv"       # UN WPP 2024 China, Beijing births and birth rates: plausibility checks
+reported_enrolment = "reported_enrolment.csv"  # reported pupils (S35, S36, S71): calibration.csv
 
 # Service radii: the national walking norms (300 / 500 / 1000 m, GB 50180-93, S58) are for
 # dense urban residential districts; most of Tongzhou's 906 km2 are towns and villages
