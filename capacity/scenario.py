@@ -29,6 +29,9 @@ class Scenario:
     tfr: dict[int, float] = field(default_factory=dict)
     migration_scale: float = 1.0
     migration_timing: str | None = None
+    inflow_scale: float = 1.0
+    out_rate: float | None = None        # replaces migration.csv out_rate (age-neutral)
+    exit_ages_from: int = 0              # no rate-based exits below this age
     housing_delay: int = 0
     housing_scale: float = 1.0
     housing_ramp_years: int | None = None
@@ -176,6 +179,9 @@ def load_scenario(path: str | Path) -> Scenario:
         name=data["name"], path=path.resolve(), model=model, horizon=horizon, tfr=tfr,
         migration_scale=float(_get(data, "migration.scale")),
         migration_timing=_get(data, "migration.timing"),
+        inflow_scale=float(_get(data, "migration.inflow_scale")),
+        out_rate=_get(data, "migration.out_rate"),
+        exit_ages_from=int(_get(data, "migration.exit_ages_from")),
         housing_delay=int(_get(data, "housing.delay_years")),
         housing_scale=float(_get(data, "housing.scale")),
         housing_ramp_years=_get(data, "housing.ramp_years"),
