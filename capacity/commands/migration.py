@@ -121,14 +121,18 @@ def cmd_migration_residual(args: argparse.Namespace) -> int:
 def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
     """Add the census-2 row to a negative-residual error (the first group named in it)."""
     p = exc.problems[0]
-    if p.row is not None or p.file != file or "negatives" not in p.message:
+    if p.row is not None or p.file != file or "migration in " not in p.message:
         return exc
-    label_col = "age_group" if "age_group" in census2.columns else None
-    for i, r in census2.iterrows():
-        label = str(r[label_col]) if label_col else (
-            f"{int(r['age_from'])}" if "age_from" in census2.columns else "")
-        sex = str(r.get("sex", "")).upper()[:1]
-        if label and f"{sex} {label} (" in p.message:
+    first = p.message.split("migration in ", 1)[1].split(" (", 1)[0]   # e.g. "F 40-44"
+    for i, r in census2.reset_index(drop=True).iterrows():
+        if "age_group" in census2.columns:
+            label = str(r["age_group"]).strip()
+        elif "age_from" in census2.columns:
+            a, e = int(r["age_from"]), r.get("age_to")
+            label = f"{a}+" if pd.isna(e) else (str(a) if int(e) == a else f"{a}-{int(e)}")
+        else:
+            label = str(r.get("age", ""))
+        if f"{str(r.get('sex', '')).strip().upper()[:1]} {label}" == first:
             return InputError.single(file, p.message, row=int(i) + 2,
                                      column=p.column, expected=p.expected)
     return exc

@@ -1,0 +1,215 @@
+"""End-to-end tests of migration-residual, calibrate-migration and backtest (CLI), the
+rate-based model migration in a run, and their bad-input errors (exit 2, nothing written)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from capacity.cli import main
+from capacity.demography import project
+from capacity.demography.census import census_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+M = ROOT / "models" / "tongzhou"
+BT = M / "backtest"
+A = 101
+
+
+def _sx() -> np.ndarray:
+    age = np.arange(A)
+    return np.vstack([np.clip(1 - 0.0005 * np.exp(0.08 * (age - 20)), 0.3, 0.9999)] * 2)
+
+
+def _life_table(tmp: Path) -> Path:
+    sx = _sx()
+    df = pd.DataFrame({"sex": np.repeat(["F", "M"], A), "age": np.tile(np.arange(A), 2),
+                       "sx": sx.reshape(-1)})
+    df.to_csv(tmp / "life.csv", index=False)
+    return tmp / "life.csv"
+
+
+def _synthetic(tmp: Path, true_net: np.ndarray, groups=(0, 1) + tuple(range(5, 86, 5))):
+    """Two 5-year-group censuses 10 years apart with known migration and births."""
+    from capacity.demography.census import AgeGroups
+
+    sx = _sx()
+    pop1 = np.vstack([np.linspace(12000, 2000, A)] * 2)
+    births = np.full(10, 9000.0)
+    pop = pop1[None]
+    for t in range(10):   # births injected as in the residual's convention
+        pr = project(pop, sx[None, None], np.zeros((1, 1, A)), true_net[None, None],
+                     srb=1.06, timing="even")
+        pop = pr.population[-1].copy()
+        bf = births[t] / 2.06
+        pop[0, :, 0] += np.array([bf, births[t] - bf]) * sx[:, 0]
+    g = AgeGroups(tuple(groups))
+    M_ = g.matrix(A)
+    c1 = census_frame(pop1 @ M_.T, g, 2010)
+    c2 = census_frame(pop[0] @ M_.T, g, 2020)
+    c1.to_csv(tmp / "c1.csv", index=False)
+    c2.to_csv(tmp / "c2.csv", index=False)
+    pd.DataFrame({"year": range(2011, 2021), "births": births}).to_csv(tmp / "b.csv",
+                                                                      index=False)
+    return tmp / "c1.csv", tmp / "c2.csv", tmp / "b.csv"
+
+
+def test_migration_residual_recovers_known_migration(tmp_path, capsys):
+    age = np.arange(A)
+    true = np.vstack([800 * np.exp(-0.5 * ((age - 24) / 5) ** 2)] * 2)
+    c1, c2, b = _synthetic(tmp_path, true)
+    out = tmp_path / "mig.csv"
+    assert main(["migration-residual", str(c1), str(c2), "--life-table",
+                 str(_life_table(tmp_path)), "--births", str(b), "--srb", "1.06",
+                 "-o", str(out)]) == 0
+    got = pd.read_csv(out)
+    assert list(got.columns) == ["zone_id", "sex", "age", "net"]
+    net = got.pivot(index="sex", columns="age", values="net").to_numpy()
+    assert net.sum() == pytest.approx(true.sum(), rel=0.05)  # ages n-periodic: weakly identified
+    for lo in range(15, 40, 5):   # the young-adult peak by 5-year group
+        assert net[:, lo:lo + 5].sum() == pytest.approx(true[:, lo:lo + 5].sum(), rel=0.15)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_migration_residual_inflow_with_model(tmp_path):
+    out = tmp_path / "mig.csv"
+    assert main(["migration-residual", str(BT / "census_2010.csv"), str(BT / "census_2020.csv"),
+                 "--model", str(M), "--births", str(BT / "births.csv"), "--out-rate", "0.02",
+                 "-o", str(out)]) == 0
+    got = pd.read_csv(out)
+    assert {"inflow", "out_rate"} <= set(got.columns) and (got["inflow"] >= 0).all()
+    assert got["zone_id"].nunique() == 22
+    # the model's own inflow was computed without exits: with 2 % exits more must come in
+    model = pd.read_csv(M / "migration.csv")
+    assert got["inflow"].sum() > model["inflow"].sum()
+
+
+def _fails(argv, capsys, *needles):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+def test_migration_residual_bad_inputs(tmp_path, capsys):
+    lt = str(_life_table(tmp_path))
+    age = np.arange(A)
+    c1, c2, b = _synthetic(tmp_path, np.zeros((2, A)))
+    out = tmp_path / "out.csv"
+    # different age groupings
+    d = pd.read_csv(c2)
+    d2 = d[~d["age_from"].isin([1])].copy()
+    d2.loc[d2["age_from"] == 0, "age_to"] = 4
+    d2.to_csv(tmp_path / "c2g.csv", index=False)
+    _fails(["migration-residual", str(c1), str(tmp_path / "c2g.csv"), "--life-table", lt,
+            "--births", str(b), "-o", str(out)], capsys, "c2g.csv", "age groups")
+    # a missing sex
+    d[d["sex"] == "F"].to_csv(tmp_path / "c2f.csv", index=False)
+    _fails(["migration-residual", str(c1), str(tmp_path / "c2f.csv"), "--life-table", lt,
+            "--births", str(b), "-o", str(out)], capsys, "c2f.csv", "sex M is missing")
+    # negative residuals with --nonneg yes: the row of the first losing group is named
+    d3 = d.copy()
+    d3.loc[(d3["sex"] == "F") & (d3["age_from"] == 40), "population"] *= 0.5
+    d3.to_csv(tmp_path / "c2n.csv", index=False)
+    err = _fails(["migration-residual", str(c1), str(tmp_path / "c2n.csv"), "--life-table",
+                  lt, "--births", str(b), "--nonneg", "yes", "-o", str(out)], capsys,
+                 "c2n.csv:", "without negatives", "F 40-44")
+    row = int(d3.index[(d3["sex"] == "F") & (d3["age_from"] == 40)][0]) + 2
+    assert f"c2n.csv:{row}:population" in err
+    # births not covering the period, with the row of a bad value
+    pd.DataFrame({"year": [2011, 2012], "births": [1, -5]}).to_csv(tmp_path / "bb.csv",
+                                                                   index=False)
+    _fails(["migration-residual", str(c1), str(c2), "--life-table", lt, "--births",
+            str(tmp_path / "bb.csv"), "-o", str(out)], capsys, "bb.csv:3:births")
+    assert not out.exists()
+    assert age.size == A
+
+
+def test_calibrate_migration_reproduces_the_model_and_scenarios(tmp_path, capsys):
+    out, fit = tmp_path / "m.csv", tmp_path / "fit.csv"
+    assert main(["calibrate-migration", str(M), "--targets", str(M / "migration_targets.csv"),
+                 "-o", str(out), "--fit", str(fit)]) == 0
+    new, old = pd.read_csv(out), pd.read_csv(M / "migration.csv")
+    assert np.allclose(new["out_rate"], old["out_rate"], atol=1e-6)
+    f = pd.read_csv(fit)
+    assert (f["pct_error"].abs() < 0.2).all()
+    import tomllib
+
+    for name, args in (("half-inflow", ["--inflow-scale", "0.5"]),
+                       ("exits-15plus", ["--exit-ages-from", "15"])):
+        capsys.readouterr()
+        assert main(["calibrate-migration", str(M), "--targets",
+                     str(M / "migration_targets.csv")] + args) == 0
+        level = float(capsys.readouterr().out.split("exit rate ")[1].split()[0])
+        sc = tomllib.loads((ROOT / "scenarios" / f"{name}.toml").read_text())
+        assert sc["migration"]["out_rate"] == pytest.approx(level, abs=1e-6)
+
+
+def test_calibrate_migration_unreachable_targets(tmp_path, capsys):
+    t = tmp_path / "t.csv"
+    pd.DataFrame({"year": [2023.1667], "total": [3_000_000]}).to_csv(t, index=False)
+    out = tmp_path / "m.csv"
+    _fails(["calibrate-migration", str(M), "--targets", str(t), "-o", str(out)], capsys,
+           "t.csv", "no rate level")
+    pd.DataFrame({"year": [2023.1667], "total": ["many"]}).to_csv(t, index=False)
+    _fails(["calibrate-migration", str(M), "--targets", str(t), "-o", str(out)], capsys,
+           "t.csv:2:total")
+    assert not out.exists()
+
+
+def test_backtest_tongzhou(tmp_path, capsys):
+    out = tmp_path / "bt"
+    assert main(["backtest", str(BT / "census_2010.csv"), str(BT / "census_2020.csv"),
+                 "--model", str(M), "--births", str(BT / "births.csv"), "--totals",
+                 str(BT / "totals.csv"), "-o", str(out)]) == 0
+    t = pd.read_csv(out / "backtest.csv")
+    assert (out / "backtest.png").stat().st_size > 10_000
+    assert set(t["method"]) == {"none", "profile", "residual", "schedule"}
+    both = t[(t["sex"] == "both") & (t["scope"] == "total")].set_index("method")
+    # the circular residual closes the total; no migration misses ~ a third
+    assert abs(both.loc["residual", "pct_error"]) < 1
+    assert both.loc["none", "pct_error"] < -25
+    assert set(t.loc[t["scope"] == "range", "label"]) == {"kindergarten", "primary",
+                                                          "junior", "senior"}
+    assert t.loc[t["method"] == "residual", "circular"].all()
+    readme = (M / "README.md").read_text()
+    mape = t[(t["method"] == "none") & (t["label"] == "groups") & (t["sex"] == "both")]
+    assert f"| none | no | +{mape['abs_pct_error'].iloc[0]:.1f} |" in readme
+
+
+def test_backtest_bad_method_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "bt"
+    _fails(["backtest", str(BT / "census_2010.csv"), str(BT / "census_2020.csv"),
+            "--life-table", str(_life_table(tmp_path)), "--births", str(BT / "births.csv"),
+            "--method", "schedule", "-o", str(out)], capsys, "needs a migration schedule")
+    assert not out.exists()
+
+
+def test_rate_based_exits_keep_cohorts_and_scenario_keys(tmp_path):
+    import capacity
+
+    base = capacity.project_population(ROOT / "scenarios" / "baseline.toml") \
+        if hasattr(capacity, "project_population") else None
+    from capacity.chain import project_population
+
+    base = project_population(ROOT / "scenarios" / "baseline.toml")
+    ex15 = project_population(ROOT / "scenarios" / "exits-15plus.toml")
+    c = base.components.groupby("year")["births"].sum()
+    assert 0.6 < c[2035] / c[2021] < 0.9        # not the old collapse (0.29)
+    pb = base.population
+    kids_b = pb[(pb.year == 2030) & (pb.age < 15)]["population"].sum()
+    pe = ex15.population
+    kids_e = pe[(pe.year == 2030) & (pe.age < 15)]["population"].sum()
+    assert kids_e > kids_b                        # no exits of children
+
+
+def test_wpp_scenario_follows_the_copied_wpp_path():
+    import tomllib
+
+    w = pd.read_csv(M / "sources" / "wpp2024_china_tfr.csv").set_index("year")["value"]
+    sc = tomllib.loads((ROOT / "scenarios" / "wpp-fertility.toml").read_text())
+    for y, v in sc["fertility"]["tfr"].items():
+        assert v == pytest.approx(0.720 * w[int(y)] / w[2020], abs=6e-4)
