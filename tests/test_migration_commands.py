@@ -105,7 +105,8 @@ def test_migration_residual_bad_inputs(tmp_path, capsys):
     d2.loc[d2["age_from"] == 0, "age_to"] = 4
     d2.to_csv(tmp_path / "c2g.csv", index=False)
     _fails(["migration-residual", str(c1), str(tmp_path / "c2g.csv"), "--life-table", lt,
-            "--births", str(b), "-o", str(out)], capsys, "c2g.csv", "age groups")
+            "--births", str(b), "-o", str(out)], capsys, "c2g.csv:2:age_from",
+           "age group 0-4 is not a group")
     # a missing sex
     d[d["sex"] == "F"].to_csv(tmp_path / "c2f.csv", index=False)
     _fails(["migration-residual", str(c1), str(tmp_path / "c2f.csv"), "--life-table", lt,
@@ -213,3 +214,76 @@ def test_wpp_scenario_follows_the_copied_wpp_path():
     sc = tomllib.loads((ROOT / "scenarios" / "wpp-fertility.toml").read_text())
     for y, v in sc["fertility"]["tfr"].items():
         assert v == pytest.approx(0.720 * w[int(y)] / w[2020], abs=6e-4)
+
+
+def _tiny_with_rates(tmp: Path, extra: str = "") -> Path:
+    from tests.tiny_model import write_tiny_model
+
+    folder = write_tiny_model(tmp / "m")
+    rows = [{"zone_id": z, "sex": s, "age": a, "inflow": 2.0 if 20 <= a <= 30 else 0.0,
+             "out_rate": 0.03} for z in ("a", "b", "c") for s in "FM" for a in range(0, 41)]
+    pd.DataFrame(rows).to_csv(folder / "migration.csv", index=False)
+    sc = tmp / "s.toml"
+    sc.write_text(f'name = "s"\nmodel = "{folder}"\nhorizon = 2026\n{extra}', encoding="utf-8")
+    return sc
+
+
+@pytest.mark.parametrize("extra, rate, from_age, scale", [
+    ("", None, 0, 1.0),
+    ("[migration]\nout_rate = 0.05\nexit_ages_from = 15\ninflow_scale = 0.5\n", 0.05, 15, 0.5),
+])
+def test_rate_migration_in_a_run_matches_the_engine(tmp_path, extra, rate, from_age, scale):
+    """A model run with inflow + out_rate (and the scenario keys) equals ccm.project called
+    directly with the arrays built here from the files (an independent reference)."""
+    from capacity.chain import project_population
+    from capacity.model import load_model
+    from capacity.projection import fertility, pivot, survival
+    from capacity.scenario import load_scenario
+    from capacity.demography import housing_inflow, young_family_profile
+
+    sc_path = _tiny_with_rates(tmp_path, extra)
+    res = project_population(sc_path)
+    sc = load_scenario(sc_path)
+    model = load_model(sc.model)
+    A, Z = model.open_age + 1, len(model.zones)
+    steps = np.arange(model.base_year + 1, 2027)
+    mig = pd.read_csv(sc.model / "migration.csv")
+    inflow = np.zeros((Z, 2, A))
+    zi = pd.Index(model.zone_ids).get_indexer(mig.zone_id)
+    np.add.at(inflow, (zi, (mig.sex == "M").to_numpy(int), mig.age.to_numpy()),
+              mig.inflow.to_numpy() * scale)
+    rates = np.zeros((Z, 2, A))
+    np.add.at(rates, (zi, (mig.sex == "M").to_numpy(int), mig.age.to_numpy()),
+              mig.out_rate.to_numpy())
+    if rate is not None:
+        rates[:] = rate
+    rates[..., :from_age] = 0.0
+    h = model.housing
+    counts = inflow[None] + housing_inflow(
+        pd.Index(model.zone_ids).get_indexer(h.zone_id), h.units.to_numpy(float),
+        h.completion_year.to_numpy(float), h.persons_per_unit.to_numpy(float),
+        h.ramp_years.to_numpy(float), steps, Z,
+        young_family_profile(model.open_age, srb=model.srb))
+    ref = project(pivot(model.population, "count", model.zone_ids, A), survival(model),
+                  fertility(model, sc, steps), counts, srb=model.srb,
+                  timing=model.migration_timing, out_rates=rates)
+    got = res.population.sort_values(["year", "zone_id", "sex", "age"])
+    want = np.transpose(ref.population, (0, 1, 2, 3)).reshape(-1)
+    assert np.allclose(got["population"].to_numpy(), want, rtol=1e-12, atol=1e-9)
+    assert not ref.floored
+
+
+def test_scenario_migration_keys_out_of_range(tmp_path, capsys):
+    sc = _tiny_with_rates(tmp_path, "[migration]\nout_rate = 1.5\nexit_ages_from = -1\n")
+    _fails(["validate", str(sc)], capsys, "s.toml:5:migration.out_rate",
+           "s.toml:6:migration.exit_ages_from")
+
+
+def test_migration_table_needs_counts_or_rates(tmp_path, capsys):
+    sc = _tiny_with_rates(tmp_path)
+    m = sc.parent / "m" / "migration.csv"
+    pd.read_csv(m).drop(columns=["inflow", "out_rate"]).to_csv(m, index=False)
+    _fails(["validate", str(sc)], capsys, "migration.csv:1", "net, inflow, out_rate")
+    pd.DataFrame({"zone_id": ["a"], "sex": ["F"], "age": [3], "out_rate": [1.5]}) \
+        .to_csv(m, index=False)
+    _fails(["validate", str(sc)], capsys, "migration.csv:2:out_rate")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from capacity.commands.inputs import (read_births, read_csv, read_life_table, read_targets,
                                       write_csv_atomic)
+from capacity.commands.migration import check_same_groups
 from capacity.demography.backtest_methods import METHODS, BacktestRun, run_backtest
 
 __all__ = ["add_parser", "cmd_backtest", "plot_backtest", "DEFAULT_STAGES"]
@@ -41,6 +42,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     files = (str(args.census1), str(args.census2))
     c1, c2 = read_csv(args.census1), read_csv(args.census2)
     births = read_births(args.births)
+    check_same_groups(c1, c2, files)
     totals = read_targets(args.totals)[0] if args.totals else None
     schedule, ranges, srb = None, dict(DEFAULT_STAGES), 1.06
     if args.model:
@@ -60,8 +62,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         sx = read_life_table(args.life_table)
     methods = args.method or (["none", "profile", "residual"] +
                               (["schedule"] if schedule is not None else []))
-    if "profile" in methods and not totals:
-        methods = [m for m in methods if m != "profile"] if args.method is None else methods
+    if "profile" in methods and not totals and args.method is None:
+        methods = [m for m in methods if m != "profile"]
+        print("note: method 'profile' left out: it needs --totals (period totals)")
     run = run_backtest(c1, c2, sx, births, srb=srb, methods=methods, totals=totals,
                        schedule=schedule, ranges=ranges, files=files)
     out = Path(args.out)

@@ -68,6 +68,7 @@ def cmd_migration_residual(args: argparse.Namespace) -> int:
     files = (str(args.census1), str(args.census2))
     c1, c2 = read_csv(args.census1), read_csv(args.census2)
     births = read_births(args.births)
+    check_same_groups(c1, c2, files)
     model = None
     if args.model:
         from capacity.model import load_model
@@ -118,6 +119,39 @@ def cmd_migration_residual(args: argparse.Namespace) -> int:
     return 0
 
 
+def _row_label(r: pd.Series, columns: pd.Index) -> str:
+    """A census row's age group as the labels of ``AgeGroups`` ("0", "1-4", "85+")."""
+    if "age_group" in columns:
+        return str(r["age_group"]).strip()
+    if "age_from" in columns:
+        a, e = int(r["age_from"]), r.get("age_to")
+        return f"{a}+" if pd.isna(e) else (str(a) if int(e) == a else f"{a}-{int(e)}")
+    return str(r.get("age", ""))
+
+
+def check_same_groups(census1: pd.DataFrame, census2: pd.DataFrame,
+                      files: tuple[str, str]) -> None:
+    """InputError at the first row of the later census whose age group the earlier one lacks
+    (both tables must have the same groups)."""
+    from capacity.demography.census import read_census
+
+    c1 = read_census(census1, file=files[0])
+    c2 = read_census(census2, file=files[1])
+    if c1.groups == c2.groups:
+        return
+    known = set(c1.groups.labels)
+    for i, r in census2.reset_index(drop=True).iterrows():
+        label = _row_label(r, census2.columns)
+        if label not in known:
+            col = "age_group" if "age_group" in census2.columns else (
+                "age_from" if "age_from" in census2.columns else "age")
+            raise InputError.single(files[1], f"age group {label} is not a group of "
+                                    f"{files[0]}", row=int(i) + 2, column=col,
+                                    expected="the same groups: " + ", ".join(c1.groups.labels))
+    raise InputError.single(files[1], f"age groups {c2.groups.labels} differ from "
+                            f"{files[0]}'s", column="age", expected=str(c1.groups.labels))
+
+
 def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
     """Add the census-2 row to a negative-residual error (the first group named in it)."""
     p = exc.problems[0]
@@ -125,13 +159,7 @@ def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
         return exc
     first = p.message.split("migration in ", 1)[1].split(" (", 1)[0]   # e.g. "F 40-44"
     for i, r in census2.reset_index(drop=True).iterrows():
-        if "age_group" in census2.columns:
-            label = str(r["age_group"]).strip()
-        elif "age_from" in census2.columns:
-            a, e = int(r["age_from"]), r.get("age_to")
-            label = f"{a}+" if pd.isna(e) else (str(a) if int(e) == a else f"{a}-{int(e)}")
-        else:
-            label = str(r.get("age", ""))
+        label = _row_label(r, census2.columns)
         if f"{str(r.get('sex', '')).strip().upper()[:1]} {label}" == first:
             return InputError.single(file, p.message, row=int(i) + 2,
                                      column=p.column, expected=p.expected)
