@@ -82,6 +82,10 @@ censuses identify net migration only): half the inflow with fewer exits, or exit
 of adults, meet the same totals with a different age structure (the scenarios above). The
 2010s' survival is the 2020 life table (mortality was somewhat higher, so the residual at
 older ages is slightly low). Housing in-movers come on top of the inflow from 2021.
+An age-neutral exit rate removes children at the adults' rate while the residual brings few
+school-age children (the 0-14 band above is mostly under age 5), so school-age cohorts shrink by about
+{100 * minfo['level']:.1f} % a year; if children rarely leave without being replaced, the
+exits-15plus scenario is the better guide for school places.
 
 ## Backtest 2010 -> 2020 (`capacity backtest`)
 
