@@ -165,7 +165,7 @@ def test_backtest_tongzhou(tmp_path, capsys):
     out = tmp_path / "bt"
     assert main(["backtest", str(BT / "census_2010.csv"), str(BT / "census_2020.csv"),
                  "--model", str(M), "--births", str(BT / "births.csv"), "--totals",
-                 str(BT / "totals.csv"), "-o", str(out)]) == 0
+                 str(BT / "totals.csv"), "--circular", "schedule", "-o", str(out)]) == 0
     t = pd.read_csv(out / "backtest.csv")
     assert (out / "backtest.png").stat().st_size > 10_000
     assert set(t["method"]) == {"none", "profile", "residual", "schedule"}
@@ -179,6 +179,30 @@ def test_backtest_tongzhou(tmp_path, capsys):
     readme = (M / "README.md").read_text()
     mape = t[(t["method"] == "none") & (t["label"] == "groups") & (t["sex"] == "both")]
     assert f"| none | no | +{mape['abs_pct_error'].iloc[0]:.1f} |" in readme
+    sched = t[(t["method"] == "schedule") & (t["label"] == "groups") & (t["sex"] == "both")]
+    assert f"| schedule | yes | +{sched['abs_pct_error'].iloc[0]:.1f} |" in readme
+
+
+def test_backtest_without_migration_equals_the_residual_baseline():
+    """Two code paths: the backtest's own projection with births and no migration equals
+    the residual's no-migration census-2 groups."""
+    from capacity.demography import cohort_residual
+    from capacity.demography.backtest_methods import run_backtest
+
+    c1, c2 = pd.read_csv(BT / "census_2010.csv"), pd.read_csv(BT / "census_2020.csv")
+    births = dict(zip(*pd.read_csv(BT / "births.csv")[["year", "births"]].T.to_numpy()))
+    births = {int(k): float(v) for k, v in births.items()}
+    sx = _sx()
+    fit = cohort_residual(c1, c2, sx, births=births, srb=1.07)
+    run = run_backtest(c1, c2, sx, births, srb=1.07, methods=("none",))
+    g = run.table[(run.table["scope"] == "group") & (run.table["sex"] != "both")]
+    fg = fit.groups
+    for sex in "FM":
+        for a in (0, 20, 50, 85):
+            got = g[(g["sex"] == sex) & (g["age_from"] == (0 if a < 5 else a))]["projected"]
+            want = fg[(fg["sex"] == sex) & (fg["age_from"] >= (0 if a < 5 else a)) &
+                      (fg["age_from"] < (5 if a < 5 else a + 5))]["no_migration"].sum()
+            assert got.iloc[0] == pytest.approx(want, rel=1e-9)
 
 
 def test_backtest_bad_method_writes_nothing(tmp_path, capsys):

@@ -34,6 +34,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--method", action="append", choices=sorted(METHODS), default=None,
                    help="repeat for several (default: none, profile, residual, and schedule "
                         "with --model)")
+    b.add_argument("--circular", action="append", choices=("schedule", "profile"),
+                   default=[], help="flag a method as derived from the later census too "
+                   "(e.g. schedule, when the model's migration.csv came from these censuses)")
     b.add_argument("-o", "--out", required=True, help="output folder")
     b.set_defaults(func=cmd_backtest)
 
@@ -53,7 +56,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         arr = model_arrays(model, model.base_year + 1)
         sx, srb = arr["sx"], model.srb
         pop = arr["pop0"].sum(axis=(1, 2))
-        counts = arr["counts"][0].sum(axis=0)
+        counts = arr["table_counts"].sum(axis=0)      # migration.csv only, no housing
         rates = None if arr["rates"] is None else \
             np.tensordot(pop / pop.sum(), arr["rates"], axes=1)  # population-weighted
         schedule = (counts, rates)
@@ -66,7 +69,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         methods = [m for m in methods if m != "profile"]
         print("note: method 'profile' left out: it needs --totals (period totals)")
     run = run_backtest(c1, c2, sx, births, srb=srb, methods=methods, totals=totals,
-                       schedule=schedule, ranges=ranges, files=files)
+                       schedule=schedule, ranges=ranges, files=files,
+                       circular={"residual", *args.circular})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     write_csv_atomic(run.table, out / "backtest.csv")
@@ -134,7 +138,7 @@ def plot_backtest(run: BacktestRun, path: Path) -> Path:
         ax2.axhline(0, color="grey", lw=0.8)
         ax2.set_title("school-stage ages, %")
     years = f"{run.table.attrs.get('years', '')}"
-    fig.suptitle(f"Backtest {years}".strip())
+    fig.suptitle(f"Backtest {years}: projected from the first census vs the second".strip())
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=110)

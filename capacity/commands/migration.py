@@ -167,8 +167,9 @@ def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
 
 
 def model_arrays(model, horizon: int, *, inflow_scale: float = 1.0) -> dict:
-    """pop0, sx, asfr, counts (T, Z, 2, A) and base exit rates of a model's default scenario
-    projected to ``horizon`` (the arrays ``capacity project`` would use)."""
+    """pop0, sx, asfr, counts (T, Z, 2, A; housing in-movers included), table_counts
+    (Z, 2, A; migration.csv only) and exit rates of a model's default scenario projected to
+    ``horizon`` (the arrays ``capacity project`` would use)."""
     from capacity.projection import fertility, migration, out_rates, pivot, survival
     from capacity.scenario import default_scenario
 
@@ -176,7 +177,13 @@ def model_arrays(model, horizon: int, *, inflow_scale: float = 1.0) -> dict:
     sc.inflow_scale = inflow_scale
     steps = np.arange(model.base_year + 1, horizon + 1)
     A = model.open_age + 1
+    mig = model.migration
+    table = np.zeros((len(model.zone_ids), 2, A))
+    for col, f in (("net", 1.0), ("inflow", inflow_scale)):
+        if col in mig.columns:
+            table += f * pivot(mig.fillna({col: 0.0}), col, model.zone_ids, A)
     return {"pop0": pivot(model.population, "count", model.zone_ids, A),
+            "table_counts": table,
             "sx": survival(model), "asfr": fertility(model, sc, steps),
             "counts": migration(model, sc, steps), "rates": out_rates(model, sc),
             "timing": model.migration_timing}

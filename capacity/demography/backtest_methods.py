@@ -117,7 +117,9 @@ def run_backtest(census1: pd.DataFrame | Census, census2: pd.DataFrame | Census,
         t.insert(0, "circular", m in circular)
         t.insert(0, "method", m)
         rows.append(t)
-    return BacktestRun(pd.concat(rows, ignore_index=True), out, notes)
+    table = pd.concat(rows, ignore_index=True)
+    table.attrs["years"] = f"{c1.year} → {c2.year}"
+    return BacktestRun(table, out, notes)
 
 
 def _project_with_births(pop1: np.ndarray, sx: np.ndarray, births: np.ndarray,

@@ -8,7 +8,7 @@ summary for the README.  The CLI reproduces it:
 ``capacity backtest models/tongzhou/backtest/census_2010.csv
 models/tongzhou/backtest/census_2020.csv --model models/tongzhou
 --births models/tongzhou/backtest/births.csv --totals models/tongzhou/backtest/totals.csv
--o out/backtest``.
+--circular schedule -o out/backtest``.
 """
 from __future__ import annotations
 
