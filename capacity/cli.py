@@ -1,4 +1,5 @@
-"""Command line (docs/cli.md): validate, project, run, compare, map.
+"""Command line (docs/cli.md): validate, project, run, compare, map, migration-residual,
+calibrate-migration, backtest.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -89,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--rings", action="store_true",
                    help="draw each school's service radius on the static map")
     m.set_defaults(func=cmd_map)
+    from .commands import backtest, migration
+
+    migration.add_parsers(sub)
+    backtest.add_parser(sub)
     return p
 
 

@@ -75,9 +75,17 @@ def fertility(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> n
 
 
 def migration(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> np.ndarray:
-    """(T, Z, 2, A) net migrants per step: migration.csv × scale + housing-led in-movers."""
+    """(T, Z, 2, A) migrants in counts per step: migration.csv ``net`` × scale and ``inflow``
+    × scale × inflow_scale, plus housing-led in-movers (with ``out_rate`` these counts are
+    the inflow; exits come from :func:`out_rates`)."""
     A, Z = model.open_age + 1, len(model.zones)
-    base = pivot(model.migration, "net", model.zone_ids, A) * scenario.migration_scale
+    mig, zones = model.migration, model.zone_ids
+    base = np.zeros((Z, 2, A))
+    if "net" in mig.columns:
+        base += pivot(mig.fillna({"net": 0.0}), "net", zones, A)
+    if "inflow" in mig.columns:
+        base += pivot(mig.fillna({"inflow": 0.0}), "inflow", zones, A) * scenario.inflow_scale
+    base *= scenario.migration_scale
     net = np.repeat(base[None], len(step_years), axis=0)
     h = model.housing
     if len(h):
@@ -89,8 +97,23 @@ def migration(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> n
             h["units"].to_numpy(float) * scenario.housing_scale,
             h["completion_year"].to_numpy(float) + scenario.housing_delay,
             np.asarray(ppu, float), np.asarray(ramp, float), step_years, Z,
-            young_family_profile(model.open_age))
+            young_family_profile(model.open_age, srb=model.srb))
     return net
+
+
+def out_rates(model: "Model", scenario: "Scenario") -> np.ndarray | None:
+    """(Z, 2, A) out-migration rates (docs/projection.md §2), or None when neither
+    migration.csv ``out_rate`` nor the scenario's ``[migration] out_rate`` is given."""
+    A, Z = model.open_age + 1, len(model.zones)
+    mig = model.migration
+    if scenario.out_rate is not None:
+        rates = np.full((Z, 2, A), float(scenario.out_rate))
+    elif "out_rate" in mig.columns:
+        rates = pivot(mig.fillna({"out_rate": 0.0}), "out_rate", model.zone_ids, A)
+    else:
+        return None
+    rates[..., :min(scenario.exit_ages_from, A)] = 0.0
+    return rates
 
 
 def projection(state: "RunState") -> None:
@@ -101,7 +124,8 @@ def projection(state: "RunState") -> None:
     pop0 = pivot(model.population, "count", model.zone_ids, model.open_age + 1)
     state.projection = project(pop0, survival(model), fertility(model, scenario, steps),
                                migration(model, scenario, steps), srb=model.srb,
-                               timing=scenario.migration_timing or model.migration_timing)
+                               timing=scenario.migration_timing or model.migration_timing,
+                               out_rates=out_rates(model, scenario))
     notes = [f"negative population floored at 0: zone {model.zone_ids[z]}, "
              f"sex {SEXES[s]}, age {a}, year {steps[t]} (was {v:.3g})"
              for t, z, s, a, v in state.projection.floored]

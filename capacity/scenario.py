@@ -29,6 +29,9 @@ class Scenario:
     tfr: dict[int, float] = field(default_factory=dict)
     migration_scale: float = 1.0
     migration_timing: str | None = None
+    inflow_scale: float = 1.0
+    out_rate: float | None = None        # replaces migration.csv out_rate (age-neutral)
+    exit_ages_from: int = 0              # no rate-based exits below this age
     housing_delay: int = 0
     housing_scale: float = 1.0
     housing_ramp_years: int | None = None
@@ -166,6 +169,12 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.add(label, f"horizon {horizon} is not a plausible year",
                      row=key_line(text, "horizon"), column="horizon",
                      expected=KEYS["horizon"].expected)
+    for key in ("migration.inflow_scale", "migration.out_rate", "migration.exit_ages_from"):
+        value = _get(data, key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+                not KEYS[key].in_range(value):
+            problems.add(label, f"{key} = {value} is out of range", row=key_line(text, key),
+                         column=key, expected=KEYS[key].expected or "see docs/scenarios.md")
     problems.raise_if_any()
     model = Path(data["model"])
     if not (model / "model.toml").is_file() and not (model.is_file() and model.suffix == ".toml"):
@@ -176,6 +185,9 @@ def load_scenario(path: str | Path) -> Scenario:
         name=data["name"], path=path.resolve(), model=model, horizon=horizon, tfr=tfr,
         migration_scale=float(_get(data, "migration.scale")),
         migration_timing=_get(data, "migration.timing"),
+        inflow_scale=float(_get(data, "migration.inflow_scale")),
+        out_rate=_get(data, "migration.out_rate"),
+        exit_ages_from=int(_get(data, "migration.exit_ages_from")),
         housing_delay=int(_get(data, "housing.delay_years")),
         housing_scale=float(_get(data, "housing.scale")),
         housing_ramp_years=_get(data, "housing.ramp_years"),

@@ -199,8 +199,12 @@ def test_build_reproduces_bytes(tmp_path):
     run = subprocess.run([sys.executable, "-m", "tools.build_tongzhou", "--out", str(tmp_path)],
                          cwd=ROOT, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    built = sorted(p.name for p in tmp_path.iterdir())
-    assert built == sorted(p.name for p in M.iterdir() if p.is_file())
+    def files(root: Path) -> list[str]:   # every built file, backtest/ included; not sources/
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                      if p.is_file() and p.relative_to(root).parts[0] != "sources")
+
+    built = files(tmp_path)
+    assert built == files(M)
     for name in built:
         assert (tmp_path / name).read_bytes() == (M / name).read_bytes(), name
 

@@ -57,7 +57,8 @@ def table_markdown(name: str) -> str:
                      + ".")
     if t.any_of:
         notes.append("At least one of the columns " + ", ".join(f"`{c}`" for c in t.any_of)
-                     + f" (`{t.any_of[0]}` wins where both are given).")
+                     + (f" (`{t.any_of[0]}` wins where both are given)." if len(t.any_of) == 2
+                        else "; they combine as their descriptions say."))
     lines = [" ".join(notes), ""] if notes else []
     lines += ["| column | type | required | empty | default | values | unit | description |",
               "|---|---|---|---|---|---|---|---|"]

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from .anchors import build_anchors, build_reported_enrolment, readme_section, write_anchors
+from .backtest import backtest_inputs, run_tongzhou_backtest, write_backtest
 from .common import OPEN_AGE, ROOT, Sources
 from .fertility import FERT_AGES, build_fertility, write_fertility, written_asfr
 from .housing import build_housing, write_housing
-from .migration import build_migration, write_migration
+from .migration import build_migration, targets_table, write_migration
 from .model_toml import model_toml, write_model_toml
 from .mortality import build_life_tables, srb_2020, write_mortality, written_sx
 from .population import build_population, write_population
@@ -35,6 +38,10 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     # calibrated with the engine on the rates exactly as written to the model's files
     mig, minfo = build_migration(s, pop, written_sx(lts), written_asfr(fert, OPEN_AGE),
                                  housing, srb)
+    sx = written_sx(lts)
+    bt_inputs = backtest_inputs(s, minfo["births"])
+    bt = run_tongzhou_backtest(bt_inputs, sx, srb, (minfo["inflow"], np.full(sx.shape,
+                               minfo["level"])), {k: v["ages"] for k, v in s.stages().items()})
     units = build_units(s, zones)
     rates, rinfo = stage_rates(s, lts)
     schools, _ = build_schools(s, zones, pop, units, rates, rinfo)
@@ -45,14 +52,15 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     write_population(pop, out)
     write_fertility(fert, out)
     write_mortality(lts, out)
-    write_migration(mig, out)
+    write_migration(mig, targets_table(s), out)
     write_housing(housing, out)
+    write_backtest(bt_inputs, out)
     write_units(units, out)
     write_schools(schools, out)
     write_projects(projects, out)
     write_anchors(anchors, enrolment, out)
     write_model_toml(model_toml(s, rates, rinfo, finfo, srb), out)
     write_readme(readme(s, zones, pop, zinfo, lts, minfo, housing, units, schools, rates, rinfo,
-                        asfr, FERT_AGES, finfo, srb)
+                        asfr, FERT_AGES, finfo, srb, bt)
                  + "\n" + readme_section(anchors, enrolment), out)
     return out

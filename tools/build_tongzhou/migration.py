@@ -1,19 +1,20 @@
-"""migration.csv: background net migration, calibrated with the engine's projection.
+"""migration.csv: census cohort-residual inflow and an age-neutral exit rate fitted to the
+2021-2024 totals, with the engine's own ``capacity.demography`` (docs/projection.md §2-4).
 
-housing.csv holds the occupants of new dwellings; migration.csv all other net migration
-("background").  The background total N is one constant annual number, spread over zones
-by 2020 population and over sex x age by a Rogers-Castro profile
-(:func:`capacity.demography.rogers_castro`, parameters in assumptions.csv, constant term
-only up to ``migration_rc_last_age``; sexes by the census male share at ages 15-39).
-
-N is calibrated so that the engine's own projection of the model — exactly what
-``capacity`` runs for a scenario without changes: :func:`capacity.demography.project`
-over the 22 zones with the model's SRB, even timing, the sx and ASFR as written to
-mortality.csv and fertility.csv, and the housing in-movers of
-:func:`capacity.demography.housing_inflow` with the engine's
-:func:`capacity.demography.young_family_profile` — reaches the reported district total
-in the target year.  The projection is linear in N (no count is floored; checked), so two
-runs give N exactly.
+1. **Inflow.**  :func:`capacity.demography.cohort_residual` carries the 2010 census
+   (S13, 5-year groups) to the 2020 census with the model's survival ratios and the births
+   of :func:`births_2011_2020`; the annual net migration by sex x single age that closes the
+   gap (penalised graduation, lambda by GCV) is the 2010s' net inflow.  It is kept as the
+   inflow schedule in counts (ages where the residual is negative, all at 80+, set to 0),
+   spread over the zones by 2020 population share.
+2. **Exits.**  After 2020 the totals stopped growing (1,840,295 in the 2020 census,
+   1,845,000 end-2023, 1,846,000 end-2024).  With the inflow kept and the housing in-movers
+   of housing.csv, one age-neutral exit rate ``out_rate`` (the share of the residents of
+   every zone, sex and age that leaves each year) is fitted with
+   :func:`capacity.demography.calibrate_level` (kind "rate") so that the engine's projection
+   of the model meets both totals (31 December = model year + 2/12) in least squares.
+3. The alternatives of the scenarios (half the inflow; exits only at ages 15+) are refitted
+   the same way; their levels are in the README and in the scenario files.
 """
 from __future__ import annotations
 
@@ -22,100 +23,118 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capacity.demography import (housing_inflow, project, rogers_castro, spread_total,
-                                 young_family_profile)
+from capacity.demography import (calibrate_level, cohort_residual, housing_inflow,
+                                 spread_to_zones, young_family_profile)
 
 from .common import AGES, BASE_YEAR, OPEN_AGE, SEXES, Sources, fmt, write_csv
 
-RC_KEYS = ("a1", "alpha1", "a2", "mu2", "alpha2", "lambda2", "c")
-HOUSING_REPORT_YEARS = range(2021, 2031)
+CENSUS_COLS = ["year", "sex", "age_from", "age_to", "population"]
+FIT_YEARS = 5      # projection steps used by the level fit (targets in 2023-24)
+ALTERNATIVES = {"baseline": (1.0, 0), "half-inflow": (0.5, 0), "exits-15plus": (1.0, 15)}
 
 
-def rc_params(s: Sources) -> dict:
-    return {k: s.param(f"migration_rc_{k}") for k in RC_KEYS}
+def census(s: Sources, year: int) -> pd.DataFrame:
+    """Tongzhou census by sex x 5-year group (S13), in the form ``read_census`` reads."""
+    a = s.age[(s.age.area_code == 110112) & (s.age.census_year == year)]
+    return a.rename(columns={"census_year": "year"})[CENSUS_COLS].reset_index(drop=True)
 
 
-def target(s: Sources) -> tuple[int, float]:
-    """(year, population): model years are census-date years (1 November); the end-of-year
-    totals before and after (S17, S16) are interpolated to 1 November."""
-    year = int(s.param("migration_target_year"))
-    before = s.total("resident_population_yearend", year - 1)
-    after = s.total("resident_population_yearend", year)
-    return year, before + (10.0 / 12.0) * (after - before)
+def targets(s: Sources) -> dict[float, float]:
+    """{model year: total}: the end-2023 (S17) and end-2024 (S16) totals at 31 December,
+    i.e. 2/12 of a year after the 1 November census date."""
+    return {y + 2 / 12: float(s.total("resident_population_yearend", y)) for y in (2023, 2024)}
 
 
-def background_profile(s: Sources, pop: pd.DataFrame) -> tuple[np.ndarray, float]:
-    """(2, A) sex x age shares of background migration (sum 1) and the male share used."""
-    rc = rc_params(s)
-    last = s.param("migration_rc_last_age")
-    ages = AGES.astype(float)
-    m = rogers_castro(ages, **{**rc, "c": 0.0}) + rc["c"] * (ages <= last)
-    young = pop[(pop.age >= 15) & (pop.age < 40)].groupby("sex")["count"].sum()
-    male_share = float(young["M"] / young.sum())
-    shape = np.vstack([(1.0 - male_share) * m, male_share * m])
-    return shape / shape.sum(), male_share
+def births_2011_2020(s: Sources, sx0: float) -> dict[int, float]:
+    """Births in the steps ending 1 November 2011..2020 (estimate; README).
+
+    2014, 2016-2019: the sources' resident-birth estimates (Beijing resident births x
+    Tongzhou's population share x 1.015); 2010: the census-year birth rate 6.48 per 1000
+    x the 2010 census (both S13); 2011-2013 linear between them, 2015 the mean of 2014 and
+    2016; 2020: the census age-0 count / sx[0] (survivors of the year's births).
+    """
+    b = s.births
+    est = b[(b.area_en == "Tongzhou") & (b.indicator == "resident_births")]
+    pts = {int(y): float(v) for y, v in zip(est.year, est.value) if 2011 <= y <= 2019}
+    pts[2010] = s.indicator("births", "Tongzhou", 2010, "census_birth_rate") / 1000 * \
+        s.total("resident_population_census", 2010)
+    pts[2020] = s.indicator("births", "Tongzhou", 2020, "census_age0_population") / sx0
+    known = sorted(pts)
+    years = np.arange(2011, 2021)
+    vals = np.interp(years, known, [pts[y] for y in known])
+    return {int(y): round(float(v)) for y, v in zip(years, vals)}
 
 
-def housing_in_movers(housing: pd.DataFrame, zone_ids: list[str], years) -> np.ndarray:
+def housing_in_movers(housing: pd.DataFrame, zone_ids: list[str], years, srb: float
+                      ) -> np.ndarray:
     """(T, Z, 2, A) housing in-movers, as the engine computes them for the model."""
     return housing_inflow(pd.Index(zone_ids).get_indexer(housing["zone_id"]),
                           housing["units"].to_numpy(float),
                           housing["completion_year"].to_numpy(float),
                           housing["persons_per_unit"].to_numpy(float),
                           housing["ramp_years"].to_numpy(float), np.asarray(years), len(zone_ids),
-                          young_family_profile(OPEN_AGE))
+                          young_family_profile(OPEN_AGE, srb=srb))
 
 
 def build_migration(s: Sources, pop: pd.DataFrame, sx: np.ndarray, asfr_by_age: np.ndarray,
                     housing: pd.DataFrame, srb: float):
     """``sx`` (2, A) and ``asfr_by_age`` (A,) as written to the model's files."""
-    target_year, target_pop = target(s)
+    A = OPEN_AGE + 1
+    sx0 = float((sx[0, 0] + srb * sx[1, 0]) / (1 + srb))
+    births = births_2011_2020(s, sx0)
+    c10, c20 = census(s, 2010), census(s, 2020)
+    fit = cohort_residual(c10, c20, sx, births=births, srb=srb, files=(
+        "sources/district_age_structure.csv (2010)", "sources/district_age_structure.csv (2020)"))
+    inflow = np.maximum(fit.net, 0.0)
+    table = pd.DataFrame({"sex": np.repeat(SEXES, A), "age": np.tile(AGES, 2),
+                          "net": inflow.reshape(-1)})
+
     zone_ids = sorted(pop.zone_id.unique())
-    Z, A = len(zone_ids), OPEN_AGE + 1
+    Z = len(zone_ids)
     pop0 = np.zeros((Z, 2, A))
     zi = pd.Index(zone_ids).get_indexer(pop.zone_id)
     np.add.at(pop0, (zi, (pop.sex == "M").to_numpy(int), pop.age.to_numpy(int)),
               pop["count"].to_numpy(float))
-    years = np.arange(BASE_YEAR + 1, target_year + 1)
-    asfr = np.broadcast_to(asfr_by_age, (len(years), 1, A))
-    shape, male_share = background_profile(s, pop)
-    zshare = pop0.sum(axis=(1, 2)) / pop0.sum()
-    housing_net = housing_in_movers(housing, zone_ids, years)
-
-    def background(N: float) -> np.ndarray:
-        return spread_total(N * zshare, shape)                    # (Z, 2, A)
-
-    def run(N: float):
-        proj = project(pop0, sx, asfr, housing_net + background(N)[None], srb=srb,
-                       timing="even")
-        assert not proj.floored, proj.floored[:5]
-        return proj
-
-    t = len(years)
-    p0 = run(0.0).population[t].sum()
-    p1 = run(1000.0).population[t].sum()
-    N = (target_pop - p0) / ((p1 - p0) / 1000.0)
-    proj = run(N)
-    reached = proj.population[t].sum()
-    assert abs(reached - target_pop) < 1e-3, (reached, target_pop)
-
-    net = background(N)
-    rows = [(z, sex, int(a), fmt(net[k, i, a], 6))
-            for k, z in enumerate(zone_ids) for i, sex in enumerate(SEXES) for a in AGES]
-    mig = pd.DataFrame(rows, columns=["zone_id", "sex", "age", "net"])
-    mig["flag"] = "estimate"
-    all_years = np.array(list(HOUSING_REPORT_YEARS))
-    arrivals = housing_in_movers(housing, zone_ids, all_years).sum(axis=(1, 2, 3))
-    info = {"N": N, "male_share": male_share, "target_year": target_year,
-            "target_pop": target_pop, "rc": rc_params(s),
-            "rc_last_age": int(s.param("migration_rc_last_age")),
-            "path": {int(y): float(proj.population[k].sum())
-                     for k, y in enumerate(np.arange(BASE_YEAR, target_year + 1))},
-            "bd": {int(y): (float(proj.births[k].sum()), float(proj.deaths[k].sum()),
-                            float(proj.migration[k].sum())) for k, y in enumerate(years)},
-            "housing": dict(zip(all_years.tolist(), arrivals.tolist()))}
+    shares = pd.Series(pop0.sum(axis=(1, 2)) / pop0.sum(), index=zone_ids)
+    zoned = spread_to_zones(table, shares)
+    inflow_z = zoned["net"].to_numpy(float).reshape(Z, 2, A)
+    years = np.arange(BASE_YEAR + 1, BASE_YEAR + FIT_YEARS + 1)
+    asfr = np.broadcast_to(asfr_by_age, (FIT_YEARS, Z, A))
+    housing_net = housing_in_movers(housing, zone_ids, years, srb)
+    tg = targets(s)
+    fits = {}
+    for name, (scale, from_age) in ALTERNATIVES.items():
+        comp = np.broadcast_to((AGES >= from_age).astype(float), (2, A))
+        fits[name] = calibrate_level(pop0, sx, asfr, housing_net + scale * inflow_z[None], tg,
+                                     base_year=BASE_YEAR, kind="rate", component=comp,
+                                     srb=srb, timing="even", bounds=(0.0, 0.5),
+                                     file="migration targets")
+    level = round(fits["baseline"].level, 6)
+    mig = pd.DataFrame({"zone_id": zoned["zone_id"], "sex": zoned["sex"], "age": zoned["age"],
+                        "inflow": [fmt(v, 6) for v in zoned["net"]],
+                        "out_rate": fmt(level, 6), "flag": "estimate"})
+    best = fits["baseline"].projection
+    info = {"births": births, "fit": fit, "inflow": inflow, "targets": tg,
+            "levels": {k: f.level for k, f in fits.items()}, "level": level,
+            "fitted": {k: f.to_frame() for k, f in fits.items()},
+            "path": {int(y): float(best.population[k].sum())
+                     for k, y in enumerate(np.arange(BASE_YEAR, BASE_YEAR + FIT_YEARS + 1))},
+            "bd": {int(y): (float(best.births[k].sum()), float(best.deaths[k].sum()),
+                            float(best.migration[k].sum())) for k, y in enumerate(years)},
+            "housing": dict(zip(range(2021, 2031), housing_in_movers(
+                housing, zone_ids, np.arange(2021, 2031), srb).sum(axis=(1, 2, 3)).tolist()))}
     return mig, info
 
 
-def write_migration(mig: pd.DataFrame, out: Path) -> None:
+def targets_table(s: Sources) -> pd.DataFrame:
+    """migration_targets.csv: the totals ``capacity calibrate-migration`` fits."""
+    return pd.DataFrame({"year": [fmt(y, 6) for y in targets(s)],
+                         "total": [int(v) for v in targets(s).values()],
+                         "note": ["31 Dec 2023 (census-date years: + 2/12)",
+                                  "31 Dec 2024 (census-date years: + 2/12)"],
+                         "source_id": ["S17", "S16"]})
+
+
+def write_migration(mig: pd.DataFrame, targets_df: pd.DataFrame, out: Path) -> None:
     write_csv(mig, out / "migration.csv")
+    write_csv(targets_df, out / "migration_targets.csv")

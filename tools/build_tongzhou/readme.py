@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 
 from .common import Sources
+from .readme_migration import migration_section
 from .zones import rural_radius_scale
 
 
 def readme(s: Sources, zones, pop, zinfo, lts, minfo, housing, units, schools, rates, rinfo,
-           asfr, fert_ages, finfo, srb) -> str:
+           asfr, fert_ages, finfo, srb, bt=None) -> str:
     stages = s.stages()
     LT = {sex: lts[sex]["params"] for sex in lts}
-    RC = minfo["rc"]
     rural = zones.loc[rural_radius_scale(s, zones) > 1, "zone_id"]
     cs = {k: v["class_size"] for k, v in stages.items()}
     sch = schools.assign(places=schools.classes * schools.stage.map(cs))
@@ -29,10 +29,7 @@ def readme(s: Sources, zones, pop, zinfo, lts, minfo, housing, units, schools, r
                        f"{int(d.places.sum()):,} | {rinfo['pop'][st]:,.0f} | {rates[st]:.3f} | {rates[st] * rinfo['pop'][st]:,.0f} |")
     kg = sch[sch.stage == "kindergarten"]
     incl = kg.loc[kg.inclusive == "true", "places"].sum() / kg.places.sum()
-    births = {y: v[0] for y, v in minfo["bd"].items()}
-    deaths = {y: v[1] for y, v in minfo["bd"].items()}
     mab = float(np.sum((fert_ages + 0.5) * asfr) / asfr.sum())
-    hu = housing.units.sum()
     return f"""# Tongzhou District model (embedded default)
 
 Built by `python -m tools.build_tongzhou` (the package `tools/build_tongzhou/`, run from the
@@ -61,7 +58,10 @@ about orders of magnitude and about the plan's projects, not as a school registe
 | population.csv | Songzhuang sex and 0-14/15-64/65+ | S1 | reported (exact) |
 | fertility.csv | asfr | TFR {finfo['tfr']:.3f}: Beijing 2020 TFR 0.868 (S19) scaled to Tongzhou's census age 0 (S13); age pattern gamma (mean age {mab:.1f}) | TFR derived, pattern **estimate** |
 | mortality.csv | sx | life tables fitted to e0 80.3 (M) / 84.5 (F) (life_table.csv estimates from S28/S30) and IMR 1.98 per 1000 (S28) | **estimate** |
-| migration.csv | net | calibrated to 1,840,295 (S12) -> 1,845,000 end-2023 (S17) -> 1,846,000 end-2024 (S16) | **estimate** |
+| migration.csv | inflow | 2010-2020 census cohort residual (S13) with estimated births | derived from reported censuses, births **estimate** |
+| migration.csv | out_rate | fitted to 1,845,000 end-2023 (S17) and 1,846,000 end-2024 (S16) | **estimate** |
+| migration_targets.csv | total | S17, S16 | reported |
+| backtest/ | censuses, births, totals | S13, estimate (births), S79/S66 | mixed |
 | housing.csv | all | illustrative pipeline; persons_per_unit 2.34 = mean family household size (S13) | **estimate** |
 | units.csv | all | 500 m grid, exponential decay from the seat | **estimate** |
 | schools.csv | synthetic rows (`syn-*`) | counts S35/S73, pupils S71, classes at standard sizes S56/S57 | **synthetic estimate** |
@@ -133,7 +133,7 @@ concentrated at the ages where the assumed pattern peaks ({finfo['peak']:.0%} of
 28-36, nine of the 35 ages); whether the real schedule is flatter or Tongzhou's fertility
 lower cannot be told from these sources. The level is calibrated so the schedule reproduces
 the census births: 0.868 x 13,032 / ({finfo['births_bj']:,.0f} x {finfo['sx0']:.4f}) = **{finfo['tfr']:.3f}** (the last factor is
-the survival of births to the census, sx[0]). It gives about {births[2021]:,.0f} births in 2021, against the
+the survival of births to the census, sx[0]). It gives about {minfo['bd'][2021][0]:,.0f} births in 2021, against the
 independent estimate 11,870 +-15 % in births_fertility.csv (Beijing resident births x Tongzhou's
 population share); a test keeps the model within that range. Scenario TFR paths start from
 {finfo['tfr']:.3f}.
@@ -155,32 +155,7 @@ group 100+ has L100 = T100 = the integral of l(t) from 100 to 130. sx follows th
 convention (`sx_from_life_table`): sx[0] = L0 / l0, sx[a] = La / La-1, sx[100] = T100 / T99.
 The file holds only sx.
 
-## Migration (migration.csv) and housing (housing.csv)
-
-The two files are **additive and not double counted**: housing.csv holds the occupants of
-new dwellings (an illustrative pipeline of {len(housing)} developments, {hu:,} units, 2021-2030,
-2.34 persons per unit (S13), arriving over 3 years from completion; estimate), and
-migration.csv holds all other net migration ("background": turnover of the existing stock,
-departures). The background total N is one constant annual number, calibrated with the
-engine's own projection of this model — what `capacity` computes for a scenario that
-changes nothing: `capacity.demography.project` over the 22 zones with the model's
-fertility, mortality (as written to the files) and SRB {srb:.4f}, even timing, and the housing
-in-movers of `capacity.demography.housing_inflow` (linear ramp over ramp_years from the
-completion year) with the engine's age-sex profile of new-dwelling movers
-(`young_family_profile`: adults 25-40 and their children 0-10). That projection reaches
-{minfo['target_pop']:,.0f} in model year {minfo['target_year']} (end-2023 1,845,000, S17, and end-2024 1,846,000, S16,
-interpolated to 1 November 2024) with N = {minfo['N']:,.0f} persons per year (estimate). The path is
-{', '.join(f'{y}: {v:,.0f}' for y, v in minfo['path'].items())}.
-Housing arrivals by year: {', '.join(f'{y}: {v:,.0f}' for y, v in minfo['housing'].items())}.
-Births / deaths in the calibration run: {', '.join(f'{y}: {births[y]:,.0f} / {deaths[y]:,.0f}' for y in births)}.
-
-Background age profile (constant term only up to age {minfo['rc_last_age']}): the engine's
-`rogers_castro` schedule with a1 = {RC['a1']}, alpha1 = {RC['alpha1']}, a2 = {RC['a2']}, mu2 = {RC['mu2']},
-alpha2 = {RC['alpha2']}, lambda2 = {RC['lambda2']}, c = {RC['c']} (estimate, of the order of Rogers & Castro's
-1981 average schedule, labour peak moved from 20 to 22; sources/assumptions.csv),
-normalised over ages 0..100; sexes by the census male share at ages 15-39
-({minfo['male_share']:.3f}, derived S13); zones by 2020 population share.
-
+{migration_section(minfo, bt, housing, srb)}
 ## Demand units (units.csv)
 
 Centres of a 500 m grid (UTM 50N) inside each zone; weight = exp(-d / L) with d the distance to
@@ -272,8 +247,8 @@ zone_radius_scale = false` (the walking-norms scenario does).
   read outer-town `out_of_reach` as a transport need rather than missing places.
 - The locations of most plan projects (and of Langfu MS) were not found and are placed by
   rule; opening years are estimates.
-- Housing pipeline and migration are illustrative estimates, calibrated only to the
-  2023-2024 district totals.
+- The housing pipeline is illustrative; migration is the 2010-2020 census residual with an
+  exit rate fitted to the 2023-2024 totals: see "Uncertainty" under Migration.
 """
 
 

@@ -1,0 +1,237 @@
+"""``capacity migration-residual`` and ``capacity calibrate-migration`` (docs/cli.md).
+
+* migration-residual: the annual net migration (or, with ``--out-rate``, the inflow) by sex
+  and single age that carries one census into the next (``capacity.demography``'s cohort
+  residual), written as a model's migration table.
+* calibrate-migration: the one free level of a model's migration (an age-neutral exit rate
+  when migration.csv has ``inflow``/``out_rate``, else a factor on ``net``) so that the
+  model's own projection meets target totals; prints the fit and writes the re-levelled
+  migration table.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+
+from capacity.commands.inputs import (read_births, read_csv, read_life_table, read_targets,
+                                      write_csv_atomic)
+from capacity.demography import calibrate_level, cohort_residual, spread_to_zones
+from capacity.errors import InputError
+
+__all__ = ["add_parsers", "cmd_migration_residual", "cmd_calibrate_migration",
+           "model_arrays"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register both commands on the CLI's subparsers."""
+    r = sub.add_parser("migration-residual", help="net migration by age from two censuses")
+    r.add_argument("census1", help="earlier census CSV (sex, ages, population, year)")
+    r.add_argument("census2", help="later census CSV, same age groups")
+    src = r.add_mutually_exclusive_group(required=True)
+    src.add_argument("--model", help="model folder: its survival, SRB and zones")
+    src.add_argument("--life-table", help="CSV sex,age,sx (or mx/qx/Lx)")
+    r.add_argument("--births", required=True, help="CSV year,births for each year between")
+    r.add_argument("--srb", type=float, default=None,
+                   help="male births per female birth (default: the model's, else 1.06)")
+    r.add_argument("--out-rate", type=float, default=None, metavar="RATE",
+                   help="age-neutral exit rate: write inflow + out_rate instead of net")
+    r.add_argument("--nonneg", choices=("auto", "yes", "no"), default="auto",
+                   help="keep migrants ≥ 0: where the census allows (auto), everywhere "
+                        "(yes: an error if a cohort lost people), or nowhere (no)")
+    r.add_argument("--zone-id", default="district",
+                   help="zone_id of the rows without --model (default: district)")
+    r.add_argument("--groups", default=None, metavar="CSV",
+                   help="also write the census-2 groups: observed, no migration, fitted")
+    r.add_argument("-o", "--out", required=True, help="migration CSV to write")
+    r.set_defaults(func=cmd_migration_residual)
+
+    c = sub.add_parser("calibrate-migration",
+                       help="fit a model's migration level to target totals")
+    c.add_argument("model", help="model folder")
+    c.add_argument("--targets", required=True,
+                   help="CSV year,total[,weight]; years from the census date (31 Dec 2023 of a "
+                        "1 November census = 2023.1667)")
+    c.add_argument("--inflow-scale", type=float, default=1.0,
+                   help="multiply the inflow before fitting (an alternative, e.g. 0.5)")
+    c.add_argument("--exit-ages-from", type=int, default=0,
+                   help="exits only at this age and above (e.g. 15)")
+    c.add_argument("-o", "--out", default=None,
+                   help="write the re-levelled migration table here (default: only print)")
+    c.add_argument("--fit", default=None, metavar="CSV",
+                   help="write year, target, fitted, error, pct_error here")
+    c.set_defaults(func=cmd_calibrate_migration)
+
+
+def cmd_migration_residual(args: argparse.Namespace) -> int:
+    files = (str(args.census1), str(args.census2))
+    c1, c2 = read_csv(args.census1), read_csv(args.census2)
+    births = read_births(args.births)
+    check_same_groups(c1, c2, files)
+    model = None
+    if args.model:
+        from capacity.model import load_model
+        from capacity.projection import survival
+
+        model = load_model(args.model)
+        sx, srb = survival(model), model.srb
+    else:
+        sx, srb = read_life_table(args.life_table), 1.06
+    srb = args.srb if args.srb is not None else srb
+    rates = None
+    if args.out_rate is not None:
+        if not 0 <= args.out_rate < 1:
+            raise InputError.single("--out-rate", f"{args.out_rate} is not a share",
+                                    expected="a rate in [0, 1)")
+        rates = np.full(sx.shape, args.out_rate)
+    nonneg = {"auto": "auto", "yes": True, "no": False}[args.nonneg]
+    try:
+        fit = cohort_residual(c1, c2, sx, births=births, srb=srb, out_rates=rates,
+                              nonneg=nonneg, files=files)
+    except InputError as exc:
+        raise _with_rows(exc, c2, files[1]) from None
+    table = fit.table
+    if model is not None:
+        pop = model.population.groupby("zone_id")["count"].sum()
+        rows = spread_to_zones(table, pop.reindex(model.zone_ids))
+    else:
+        rows = table.assign(zone_id=args.zone_id)[["zone_id", "sex", "age", "net"]]
+    rows["net"] = rows["net"].round(6)
+    if rates is not None:
+        rows = rows.rename(columns={"net": "inflow"})
+        if (rows["inflow"] < 0).any():
+            rows["inflow"] = rows["inflow"].clip(lower=0.0)
+            print("note: negative inflow at some ages set to 0 (cohorts that lost people "
+                  "beyond the exit rate)")
+        rows["out_rate"] = args.out_rate
+    if args.groups:
+        write_csv_atomic(fit.groups, args.groups)
+    path = write_csv_atomic(rows, args.out)
+    col = "inflow" if rates is not None else "net"
+    net = fit.net.sum(axis=0)
+    peak = int(np.argmax(net))
+    print(f"{fit.year1}→{fit.year2}: {col} {fit.net.sum():,.0f} a year "
+          f"(F {fit.net[0].sum():,.0f}, M {fit.net[1].sum():,.0f}), peak at age {peak}; "
+          f"smoothing λ = {fit.lam:.3g}; largest group miss "
+          f"{(fit.groups['fitted'] - fit.groups['observed']).abs().max():,.0f}")
+    print(f"wrote {path} ({len(rows)} rows)")
+    return 0
+
+
+def _row_label(r: pd.Series, columns: pd.Index) -> str:
+    """A census row's age group as the labels of ``AgeGroups`` ("0", "1-4", "85+")."""
+    if "age_group" in columns:
+        return str(r["age_group"]).strip()
+    if "age_from" in columns:
+        a, e = int(r["age_from"]), r.get("age_to")
+        return f"{a}+" if pd.isna(e) else (str(a) if int(e) == a else f"{a}-{int(e)}")
+    return str(r.get("age", ""))
+
+
+def check_same_groups(census1: pd.DataFrame, census2: pd.DataFrame,
+                      files: tuple[str, str]) -> None:
+    """InputError at the first row of the later census whose age group the earlier one lacks
+    (both tables must have the same groups)."""
+    from capacity.demography.census import read_census
+
+    c1 = read_census(census1, file=files[0])
+    c2 = read_census(census2, file=files[1])
+    if c1.groups == c2.groups:
+        return
+    known = set(c1.groups.labels)
+    for i, r in census2.reset_index(drop=True).iterrows():
+        label = _row_label(r, census2.columns)
+        if label not in known:
+            col = "age_group" if "age_group" in census2.columns else (
+                "age_from" if "age_from" in census2.columns else "age")
+            raise InputError.single(files[1], f"age group {label} is not a group of "
+                                    f"{files[0]}", row=int(i) + 2, column=col,
+                                    expected="the same groups: " + ", ".join(c1.groups.labels))
+    raise InputError.single(files[1], f"age groups {c2.groups.labels} differ from "
+                            f"{files[0]}'s", column="age", expected=str(c1.groups.labels))
+
+
+def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
+    """Add the census-2 row to a negative-residual error (the first group named in it)."""
+    p = exc.problems[0]
+    if p.row is not None or p.file != file or "migration in " not in p.message:
+        return exc
+    first = p.message.split("migration in ", 1)[1].split(" (", 1)[0]   # e.g. "F 40-44"
+    for i, r in census2.reset_index(drop=True).iterrows():
+        label = _row_label(r, census2.columns)
+        if f"{str(r.get('sex', '')).strip().upper()[:1]} {label}" == first:
+            return InputError.single(file, p.message, row=int(i) + 2,
+                                     column=p.column, expected=p.expected)
+    return exc
+
+
+def model_arrays(model, horizon: int, *, inflow_scale: float = 1.0) -> dict:
+    """pop0, sx, asfr, counts (T, Z, 2, A; housing in-movers included), table_counts
+    (Z, 2, A; migration.csv only) and exit rates of a model's default scenario projected to
+    ``horizon`` (the arrays ``capacity project`` would use)."""
+    from capacity.projection import fertility, migration, out_rates, pivot, survival
+    from capacity.scenario import default_scenario
+
+    sc = default_scenario(model.path, horizon)
+    sc.inflow_scale = inflow_scale
+    steps = np.arange(model.base_year + 1, horizon + 1)
+    A = model.open_age + 1
+    mig = model.migration
+    table = np.zeros((len(model.zone_ids), 2, A))
+    for col, f in (("net", 1.0), ("inflow", inflow_scale)):
+        if col in mig.columns:
+            table += f * pivot(mig.fillna({col: 0.0}), col, model.zone_ids, A)
+    return {"pop0": pivot(model.population, "count", model.zone_ids, A),
+            "table_counts": table,
+            "sx": survival(model), "asfr": fertility(model, sc, steps),
+            "counts": migration(model, sc, steps), "rates": out_rates(model, sc),
+            "timing": model.migration_timing}
+
+
+def cmd_calibrate_migration(args: argparse.Namespace) -> int:
+    from capacity.model import load_model
+
+    model = load_model(args.model)
+    targets, weights = read_targets(args.targets)
+    horizon = int(np.floor(max(targets))) + 1
+    if args.inflow_scale < 0:
+        raise InputError.single("--inflow-scale", "negative scale", expected="a factor ≥ 0")
+    arr = model_arrays(model, horizon, inflow_scale=args.inflow_scale)
+    mig = model.migration
+    A = model.open_age + 1
+    rate_based = "out_rate" in mig.columns or "inflow" in mig.columns
+    common = dict(base_year=model.base_year, srb=model.srb, timing=arr["timing"],
+                  weights=weights, file=str(args.targets))
+    if rate_based:
+        comp = np.broadcast_to((np.arange(A) >= args.exit_ages_from).astype(float), (2, A))
+        fit = calibrate_level(arr["pop0"], arr["sx"], arr["asfr"], arr["counts"], targets,
+                              kind="rate", component=comp, bounds=(0.0, 0.5), **common)
+        what = (f"age-neutral exit rate {fit.level:.6f} a year"
+                f"{f' at ages {args.exit_ages_from}+' if args.exit_ages_from else ''}")
+        out = mig.copy()
+        if "inflow" in out.columns:
+            out["inflow"] = out["inflow"] * args.inflow_scale
+        out["out_rate"] = np.where(out["age"] >= args.exit_ages_from, round(fit.level, 6), 0.0)
+    else:
+        from capacity.projection import pivot
+
+        net = pivot(mig, "net", model.zone_ids, A)
+        fixed = arr["counts"] - net[None]
+        fit = calibrate_level(arr["pop0"], arr["sx"], arr["asfr"], fixed, targets,
+                              kind="count", component=net, bounds=(-10.0, 10.0), **common)
+        what = f"migration.csv net × {fit.level:.6f}"
+        out = mig.copy()
+        out["net"] = (out["net"] * fit.level).round(6)
+    frame = fit.to_frame()
+    print(f"{model.name}: {what}")
+    print(frame.to_string(index=False, formatters={
+        "year": "{:.4f}".format, "target": "{:,.0f}".format, "fitted": "{:,.0f}".format,
+        "error": "{:+,.0f}".format, "pct_error": "{:+.3f} %".format}))
+    if args.fit:
+        write_csv_atomic(frame, args.fit)
+    if args.out:
+        out = out.drop(columns=[c for c in out.columns if c not in
+                                ("zone_id", "sex", "age", "net", "inflow", "out_rate", "flag")])
+        print(f"wrote {write_csv_atomic(out, args.out)}")
+    return 0
