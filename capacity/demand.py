@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely import box
 
 from .errors import Problems
@@ -57,7 +58,7 @@ def _grid_units(zones: gpd.GeoDataFrame, size: float) -> pd.DataFrame:
     centre = parts.geometry.representative_point()
     # centre of the full cell when it lies inside the zone part, else a point inside the part
     cx, cy = gx[parts["cell"]] + size / 2, gy[parts["cell"]] + size / 2
-    inside = parts.geometry.contains(gpd.points_from_xy(cx, cy), align=False).to_numpy()
+    inside = shapely.contains_xy(parts.geometry.to_numpy(), cx, cy)
     x = np.where(inside, cx, centre.x.to_numpy())
     y = np.where(inside, cy, centre.y.to_numpy())
     total = parts.groupby("zone_id")["area"].transform("sum")
