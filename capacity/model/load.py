@@ -10,6 +10,7 @@ only once every check has passed. Every problem found is collected and raised to
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -117,6 +118,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         if key.required and key.path not in conf:
             problems.add(label, f"missing key {key.path!r}", column=key.path,
                          expected=key.expected)
+    _number(conf, "base_year", text, problems, lambda v: f"base_year {v!r} is out of range")
     crs = _check_crs(conf.get("crs"), label, text, problems)
     demo = _table(conf, "demography")
     open_age = _number(demo, "demography.open_age", text, problems,
@@ -127,6 +129,10 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
     over = Origin(label, text)
     if source is not None and source.is_file():
         over = Origin(source.name, source.read_bytes().decode("utf-8-sig", "replace"))
+    for key in schema.children("model", "targets"):
+        if key.kind == "float":
+            _number(_table(conf, "targets"), key.path, text, problems,
+                    lambda v, k=key.path: f"{k} = {v!r} is out of range")
     stages = _stages(conf.get("stages", {}), overrides or {}, Origin(label, text), over,
                      open_age, problems)
     base_sizes = {k: v.class_size for k, v in
@@ -245,8 +251,11 @@ def _number(table: dict[str, Any], path: str, text: str, problems: Problems,
     if not isinstance(value, kind) or isinstance(value, bool):
         return key.default
     if not key.in_range(value):
+        bounds = " and ".join(f"{w} {b:g}" for w, b in ((">=", key.min), ("<=", key.max),
+                                                        (">", key.gt), ("<", key.lt))
+                              if b is not None)
         problems.add("model.toml", message(value), row=key_line(text, path), column=path,
-                     expected=key.expected)
+                     expected=key.expected or f"a finite number {bounds}")
         return key.default
     return value
 
@@ -318,8 +327,18 @@ class Origin:
 
     def add(self, problems: Problems, message: str, key: str, expected: str | None,
             line_of: str | None = None) -> None:
-        problems.add(self.label, message, row=key_line(self.text, line_of or key),
-                     column=key, expected=expected)
+        where = line_of or key
+        row = key_line(self.text, where) or header_line(self.text, where)
+        problems.add(self.label, message, row=row, column=key, expected=expected)
+
+
+def header_line(text: str, dotted: str) -> int | None:
+    """The line of a table header ``[a.b]`` (parts bare or quoted)."""
+    parts = dotted.split(".", 1)
+    pattern = re.compile(r"^\s*\[\s*" + re.escape(parts[0]) + r"\s*\.\s*(\"?)"
+                         + re.escape(parts[1] if len(parts) > 1 else "") + r"\1\s*\]")
+    return next((i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)),
+                None)
 
 
 def _stages(conf: Any, overrides: dict[str, dict[str, Any]], model: Origin, over: Origin,
