@@ -100,8 +100,12 @@ def _outside_option(p: argparse.ArgumentParser) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .chain import resolve_scenario
     from .inputs import load_inputs
+    from .scenario import default_scenario
 
-    scenario = resolve_scenario(args.path)   # a scenario file, or a model folder alone
+    path = Path(args.path)
+    # a scenario file, or a model folder (or its model.toml) alone
+    scenario = default_scenario(path) if path.suffix != ".toml" or path.name == "model.toml" \
+        else resolve_scenario(path)
     model = load_inputs(scenario, allow_outside_model=args.allow_outside_model)
     if scenario.path is not None:
         print(f"scenario {scenario.name!r}: valid (horizon {scenario.horizon}, "

@@ -164,6 +164,33 @@ def cycle(m: Path) -> None:
     scen('extends = "t.toml"\n')(m)
 
 
+def header_only(m: Path) -> None:
+    (m / "schools.csv").write_text("school_id,name,stage,lon,lat,places\n")
+
+
+def empty_file(m: Path) -> None:
+    (m / "population.csv").write_text("")
+
+
+def garbage_zones(m: Path) -> None:
+    (m / "zones.geojson").write_text("not json at all")
+
+
+def extra_mortality_column(m: Path) -> None:
+    f = pd.read_csv(m / "mortality.csv")
+    f["qx"] = 0.01
+    f.to_csv(m / "mortality.csv", index=False)
+
+
+def short_row(m: Path) -> None:
+    (m / "schools.csv").write_text((m / "schools.csv").read_text() + "x,y\n")
+
+
+def folder_as_file(m: Path) -> None:
+    (m / "population.csv").unlink()
+    (m / "population.csv").mkdir()
+
+
 LON, LAT = (round(float(v[0]), 6) for v in to_lonlat([478000.0], [4417000.0]))
 NEW = (f'[[projects.add]]\nproject_id = "n1"\nname = "N"\nkind = "new"\nstage = "primary"\n'
        f'lon = {LON}\nlat = {LAT}\nopen_year = 2023\n')           # lines 4-11
@@ -431,6 +458,38 @@ CASES: list[tuple[str, Callable[[Path], None], int, str | None, bool]] = [
      "s.toml:5:cross_boundary[0].unit_id:", False),
     ("cb-years", scen(CB + "from_year = 2024\nto_year = 2022\n"), 2,
      "s.toml:9:cross_boundary[0].to_year:", False),
+    # more file-level and type cases
+    ("schools-header-only", header_only, 2, "projects.csv:3:school_id:", False),
+    ("population-empty-file", empty_file, 2, "population.csv::", False),
+    ("zones-not-geojson", garbage_zones, 2, "zones.geojson::", False),
+    ("zones-no-zone-id", zones_json(lambda d: [f["properties"].pop("zone_id")
+                                               for f in d["features"]]), 2,
+     "zones.geojson::zone_id:", False),
+    ("mortality-two-kinds", extra_mortality_column, 2, "mortality.csv:1:", False),
+    ("csv-short-row", short_row, 2, "schools.csv:5:", False),
+    ("file-is-folder", folder_as_file, 2, "model.toml:12:files.population:", False),
+    ("open-age-200", toml("open_age = 60", "open_age = 200"), 2,
+     "model.toml:6:demography.open_age:", False),
+    ("grid-1e308", both(no_units, toml("[stages.kindergarten]", "[units]\ngrid_m = 1e308\n\n"
+                                       "[stages.kindergarten]")), 2,
+     "model.toml:21:units.grid_m:", False),
+    ("horizon-text", scen("", 'name = "s"\nmodel = "m"\nhorizon = "2030"\n'), 2,
+     "s.toml:3:horizon:", False),
+    ("stage-ages-floats", scen("[stages.primary]\nages = [6.5, 11]\n"), 2,
+     "s.toml:5:stages.primary.ages:", False),
+    ("stage-class-size-text", scen('[stages.primary]\nclass_size = "big"\n'), 2,
+     "s.toml:5:stages.primary.class_size:", False),
+    ("add-crs-unknown", scen(NEW + 'places = 9\ncrs = "EPSG:99999999"\n'), 2,
+     "s.toml:13:projects.add[0].crs:", False),
+    ("rep-places-1e300", scen(REP.replace("places = 100", "places = 1e300")), 2,
+     "s.toml:9:repurposed[0].places:", False),
+    ("cb-pupils-inf", scen(CB.replace("10", "inf")), 2, "s.toml:7:cross_boundary[0].pupils:",
+     False),
+    ("delay-fraction", scen("[projects]\ndelay_years = 1.5\n"), 2,
+     "s.toml:5:projects.delay_years:", False),
+    ("drop-not-list", scen('[projects]\ndrop = "newp"\n'), 2, "s.toml:5:projects.drop:", False),
+    ("extends-missing", scen('extends = "nope.toml"\n'), 2, "s.toml:4:extends:", False),
+    ("lang-unknown", scen('[report]\nlang = "fr"\n'), 2, "s.toml:5:report.lang:", False),
 ]
 
 
