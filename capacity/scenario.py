@@ -14,7 +14,7 @@ from typing import Any
 from . import schema
 from .errors import InputError, Problem, Problems
 from .runfolder import SAFE_NAME, is_safe_name
-from .scenario_checks import key_problems
+from .scenario_checks import key_problems, locate_rows
 from .tomlspec import check, key_line, read_toml
 
 KEYS = schema.keys("scenario")
@@ -71,6 +71,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     problems = Problems()
     check(data, schema.toml_spec("scenario"), path.name, text, problems)
     _check_rows(data, path.name, problems)
+    locate_rows(problems, text)
     if isinstance(data.get("model"), str):
         data["model"] = str((path.parent / data["model"]).resolve())
     if isinstance(data.get("extends"), str):

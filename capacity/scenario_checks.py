@@ -111,6 +111,18 @@ def row_line(text: str, path: str, i: int, key: str | None = None) -> int | None
     return starts[i] + 1
 
 
+ROW_KEY = re.compile(r"^([\w.]+)\[(\d+)\](?:\.(\w+))?$")
+
+
+def locate_rows(problems: Problems, text: str) -> None:
+    """Give problems about a key of an array of tables (``projects.add[0].lon``) the line
+    of that key in its ``[[...]]`` block."""
+    for n, p in enumerate(problems.items):
+        m = ROW_KEY.match(p.column or "")
+        if p.row is None and m:
+            problems.items[n] = replace(p, row=row_line(text, m[1], int(m[2]), m[3]))
+
+
 def _cell(v: Any) -> Any:
     """A TOML value as the text a CSV cell would hold (typed again by the table schema)."""
     if isinstance(v, bool):

@@ -489,6 +489,10 @@ CASES: list[tuple[str, Callable[[Path], None], int, str | None, bool]] = [
      "s.toml:5:projects.delay_years:", False),
     ("drop-not-list", scen('[projects]\ndrop = "newp"\n'), 2, "s.toml:5:projects.drop:", False),
     ("extends-missing", scen('extends = "nope.toml"\n'), 2, "s.toml:4:extends:", False),
+    ("add-lon-text", scen(NEW.replace(f"lon = {LON}", 'lon = "east"') + "places = 9\n"), 2,
+     "s.toml:9:projects.add[0].lon:", False),
+    ("add-missing-name", scen(NEW.replace('name = "N"\n', "") + "places = 9\n"), 2,
+     "s.toml:4:projects.add[0].name:", False),
     ("lang-unknown", scen('[report]\nlang = "fr"\n'), 2, "s.toml:5:report.lang:", False),
 ]
 

@@ -239,17 +239,17 @@ SCENARIO_ROWS = [
     ('[[repurposed]]\nsite_id = "far"\nstage = "primary"\nlon = 118.5\nlat = 39.88\n'
      'places = 100\nfrom_year = 2022\n', "s.toml:7:repurposed[0].lon:", "outside every zone"),
     ('[[repurposed]]\nsite_id = "v"\nstage = "primary"\nlon = 116.7\nlat = 39.88\n'
-     'from_year = 2022\n', "s.toml::repurposed[0].places:", "has no 'places'"),
+     'from_year = 2022\n', "s.toml:4:repurposed[0].places:", "has no 'places'"),
     ('[[projects.add]]\nproject_id = "n"\nname = "N"\nkind = "new"\nstage = "primary"\n'
      'lon = 118.5\nlat = 39.88\nplaces = 100\nopen_year = 2022\n',
      "s.toml:9:projects.add[0].lon:", "outside every zone"),
     ('[[projects.add]]\nproject_id = "n"\nname = "N"\nkind = "new"\nstage = "primary"\n'
-     'lon = 116.7\nlat = 39.88\nopen_year = 2022\n', "s.toml::projects.add[0]:",
+     'lon = 116.7\nlat = 39.88\nopen_year = 2022\n', "s.toml:4:projects.add[0]:",
      "at least one of places, classes"),
     ('[[projects.add]]\nproject_id = "n"\nname = "N"\nkind = "new"\nstage = "primary"\n'
      'lon = 116.7\nlat = 39.88\nplaces = 1\nopen_year = 2022\ninclusive = "no"\n',
-     "s.toml::projects.add[0].inclusive:", "true or false"),
-    ('[[cross_boundary]]\nzone_id = "a"\npupils = 10\n', "s.toml::cross_boundary[0].stage:",
+     "s.toml:13:projects.add[0].inclusive:", "true or false"),
+    ('[[cross_boundary]]\nzone_id = "a"\npupils = 10\n', "s.toml:4:cross_boundary[0].stage:",
      "has no 'stage'"),
 ]
 
