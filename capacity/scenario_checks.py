@@ -26,6 +26,7 @@ from .model.validate import (YEAR_SPAN, expansion_school, new_project_id, new_pr
                              point_problems, project_inclusive, project_places, project_points,
                              project_stages, project_years, run_checks)
 from .ranges import table_warnings, value_warning
+from .tomlspec import key_line
 
 if TYPE_CHECKING:
     from .model import Model
@@ -63,8 +64,6 @@ def _number(v: Any) -> bool:
 def key_problems(data: dict[str, Any], label: str, text: str) -> list[Problem]:
     """Numeric keys (and the values of numeric tables: TFR path, per-project delays) out of
     their bounds (errors) or plausible ranges (warnings)."""
-    from .tomlspec import key_line
-
     out: list[Problem] = []
     for key in KEYS.values():
         parent = KEYS.get(key.path.rsplit(".", 1)[0]) if "." in key.path else None
@@ -172,8 +171,6 @@ def _typed(rows: list[Any], path: str, sch: schema.Schema, label: str, text: str
 def edit_problems(model: "Model", scenario: "Scenario", unit_ids: set[str] | None = None
                   ) -> list[Problem]:
     """Every problem of the scenario's edits against its model (errors and warnings)."""
-    from .tomlspec import key_line
-
     label = scenario.path.name if scenario.path else "scenario"
     text = scenario.path.read_bytes().decode("utf-8-sig", "replace") if scenario.path else ""
     out: list[Problem] = []
@@ -197,7 +194,7 @@ def _added_projects(model: "Model", scenario: "Scenario", label: str, text: str
         return out
     view = replace(model, projects=typed, files={**model.files, "projects": Path("x")})
     errors, warnings = run_checks(view, best_effort=True, checks=PROJECT_CHECKS)
-    found = [replace(p, row=p.row, file="x") for p in errors + warnings]
+    found = errors + warnings   # at row i of the added rows: placed by _at
     known = set(model.projects["project_id"]) if len(model.projects) else set()
     dup = typed["project_id"].isin(known) | typed["project_id"].duplicated()
     found += [Problem("x", f"project_id {typed.at[i, 'project_id']!r} already exists", int(i),

@@ -43,6 +43,19 @@ def test_run_writes_only_inside_out(tmp_path, monkeypatch):
     outside = [p for p in written if out.resolve() not in p.parents and p not in scratch]
     assert written and not outside, outside
     assert (out / "s" / "budget.xlsx").is_file() and (out / "s" / "maps").is_dir()
+    # compare -o and map write inside their own folders only
+    cmp = tmp_path / "cmp"
+    before = _tree(tmp_path, cmp)
+    written.clear()
+    assert main(["compare", str(out / "s"), "-o", str(cmp)]) == 0
+    assert _tree(tmp_path, cmp) == before
+    assert main(["map", str(out / "s"), "--stage", "primary", "--year", "2022"]) == 0
+    assert main(["map", str(out / "s"), "--stage", "../../x", "--year", "2022"]) == 2
+    maps = (out / "s" / "maps").resolve()
+    stray = [p for p in written if not p.name.startswith("openpyxl.")
+             and cmp.resolve() not in p.parents and maps not in p.parents]
+    assert not stray, stray
+    assert not (tmp_path / "x_2022.png").exists() and not (out / "x_2022.png").exists()
 
 
 def test_workbook_text_is_never_a_formula(tmp_path):

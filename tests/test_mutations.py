@@ -5,13 +5,11 @@ points (``file:row:column:``). Every case: no traceback; a refused input writes 
 empty ``-o``); an accepted one may warn."""
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pandas as pd
 import pytest
 from tiny_model import to_lonlat, write_tiny_model
