@@ -21,7 +21,12 @@ def _tree(root: Path, skip: Path) -> dict[str, float]:
 
 
 def test_run_writes_only_inside_out(tmp_path, monkeypatch):
-    write_tiny_model(tmp_path / "m")
+    """A whole run (maps and workbook too) of a model without units.csv; then compare and
+    map: nothing is written outside the folder each command is given."""
+    model = write_tiny_model(tmp_path / "m")   # without units.csv: the default grid
+    toml = model / "model.toml"
+    toml.write_text(toml.read_text().replace('units = "units.csv"\n', ""))
+    (model / "units.csv").unlink()
     (tmp_path / "s.toml").write_text('name = "s"\nmodel = "m"\nhorizon = 2024\n')
     out = tmp_path / "out"
     before = _tree(tmp_path, out)
