@@ -97,3 +97,22 @@ def test_standard_schools_does_not_grow_with_the_count():
     assert n[0] == -(-(10**12 + 7) // 36) and built[0] >= 10**12 + 7
     counts = [int(part.split("×")[0]) * int(part.split("×")[1]) for part in mix[0].split(" + ")]
     assert sum(counts) == built[0]
+
+
+def test_files_outside_the_model_need_the_option(tmp_path, capsys):
+    model = write_tiny_model(tmp_path / "m")
+    (model / "population.csv").rename(tmp_path / "shared-population.csv")
+    toml = model / "model.toml"
+    toml.write_text(toml.read_text().replace('population = "population.csv"',
+                                             'population = "../shared-population.csv"'))
+    assert main(["validate", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert "model.toml:12:files.population:" in err and "--allow-outside-model" in err
+    assert main(["validate", str(model), "--allow-outside-model"]) == 0
+    (tmp_path / "s.toml").write_text('name = "s"\nmodel = "m"\nhorizon = 2022\n')
+    out = tmp_path / "out"
+    assert main(["project", str(tmp_path / "s.toml"), "-o", str(out)]) == 2
+    assert not out.exists()
+    assert main(["project", str(tmp_path / "s.toml"), "-o", str(out),
+                 "--allow-outside-model"]) == 0
+    assert (out / "s" / "population.csv").is_file()
