@@ -25,7 +25,7 @@ from . import __version__
 from . import allocate, criticality, demand, distances, projection, supply, tables  # noqa: F401
 from . import plausibility  # noqa: F401  (registers the plausibility post-step)
 from .errors import InputError
-from .model import load_model
+from .inputs import load_inputs
 from .parallel import default_workers
 from .registry import ALLOCATORS, DISTANCES, POST_STEPS
 from .result import ALL_TABLES, Result
@@ -75,6 +75,7 @@ class Chain:
     steps: dict[str, Step] = field(default_factory=dict)  # replacements by step name
     progress: Progress | None = None
     workers: int | None = None                           # None: every core
+    allow_outside_model: bool = False   # [files] may name files outside the model folder
 
     def __post_init__(self) -> None:
         unknown = set(self.steps) - set(STEPS)
@@ -85,7 +86,7 @@ class Chain:
     def start(self) -> RunState:
         """Load the scenario and its model; check the horizon; an empty state."""
         scenario = resolve_scenario(self.scenario)
-        model = load_model(scenario.model, overrides=scenario.stages)
+        model = load_inputs(scenario, allow_outside_model=self.allow_outside_model)
         if scenario.horizon <= model.base_year:
             raise InputError.single(scenario.path.name if scenario.path else "scenario",
                                     f"horizon {scenario.horizon} is not after the model's "
@@ -134,17 +135,19 @@ def to_result(state: RunState) -> Result:
 
 
 def run(scenario: Scenario | str | Path, progress: Progress | None = None,
-        criticality: bool = True, workers: int | None = None) -> Result:
+        criticality: bool = True, workers: int | None = None,
+        allow_outside_model: bool = False) -> Result:
     """Run the whole chain for one scenario and return every table (nothing written)."""
     return Chain(scenario, post=(("criticality",) if criticality else ()) + ("plausibility",),
-                 progress=progress, workers=workers).run()
+                 progress=progress, workers=workers,
+                 allow_outside_model=allow_outside_model).run()
 
 
-def project_population(scenario: Scenario | str | Path, progress: Progress | None = None
-                       ) -> Result:
+def project_population(scenario: Scenario | str | Path, progress: Progress | None = None,
+                       allow_outside_model: bool = False) -> Result:
     """The projection alone: a result with population and components (``capacity
     project``)."""
-    chain = Chain(scenario, progress=progress)
+    chain = Chain(scenario, progress=progress, allow_outside_model=allow_outside_model)
     state = chain.run_steps(chain.start(), ("projection",))
     state.tables["population"] = projection.population_table(state)
     state.tables["components"] = projection.components_table(state)

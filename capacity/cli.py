@@ -12,9 +12,6 @@ import traceback
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from .errors import InputError
 from .progress import Progress
 
@@ -57,14 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(metavar="COMMAND")
     v = sub.add_parser("validate", help="check a model folder or scenario file")
     v.add_argument("path", help="MODEL_DIR or SCENARIO.toml")
+    _outside_option(v)
     v.set_defaults(func=cmd_validate)
     pr = sub.add_parser("project", help="population projection only")
     pr.add_argument("scenario")
     pr.add_argument("-o", "--out", required=True, help="output folder")
+    _outside_option(pr)
     pr.set_defaults(func=cmd_project)
     r = sub.add_parser("run", help="the whole pipeline, one subfolder per scenario")
     r.add_argument("scenarios", nargs="+")
     r.add_argument("-o", "--out", required=True, help="output folder")
+    _outside_option(r)
     r.add_argument("--lang", choices=("en", "zh"), default=None,
                    help="labels of budget.xlsx (default: the scenario's [report] lang, or en)")
     r.add_argument("--no-criticality", action="store_true",
@@ -97,20 +97,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _outside_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-outside-model", action="store_true",
+                   help="let model.toml [files] name files outside the model folder")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .model import load_model
-    from .scenario import load_scenario
-    from .supply import build_supply
+    from .chain import resolve_scenario
+    from .inputs import load_inputs
+    from .scenario import default_scenario
 
     path = Path(args.path)
-    if path.suffix == ".toml" and path.name != "model.toml":
-        scenario = load_scenario(path)
-        model = load_model(scenario.model, overrides=scenario.stages)
-        build_supply(model, scenario, np.arange(model.base_year, scenario.horizon + 1))
+    # a scenario file, or a model folder (or its model.toml) alone
+    scenario = default_scenario(path) if path.suffix != ".toml" or path.name == "model.toml" \
+        else resolve_scenario(path)
+    model = load_inputs(scenario, allow_outside_model=args.allow_outside_model)
+    if scenario.path is not None:
         print(f"scenario {scenario.name!r}: valid (horizon {scenario.horizon}, "
               f"mode {scenario.mode})")
-    else:
-        model = load_model(path)
     print(model_summary(model))
     for w in model.warnings:
         print(f"warning: {w}", file=sys.stderr)
@@ -153,7 +157,8 @@ def cmd_project(args: argparse.Namespace) -> int:
 
     progress = Progress()
     with warnings.catch_warnings(record=True):
-        result = project_population(args.scenario, progress)
+        result = project_population(args.scenario, progress,
+                                    allow_outside_model=args.allow_outside_model)
     progress.done()
     folder = result.write(args.out)
     _print_warnings(result.manifest.get("warnings", []))
@@ -203,7 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress(f"{scenario.name}: starting")
         with warnings.catch_warnings(record=True):
             result = run(scenario, progress=progress, criticality=not args.no_criticality,
-                         workers=args.workers)
+                         workers=args.workers, allow_outside_model=args.allow_outside_model)
         progress(f"{scenario.name}: writing tables, workbook, maps")
         folder = result.write(args.out, writers=writers_for(result, args.lang,
                                                              maps=not args.no_maps),

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely import box
 
-from .errors import Problems
 from .model import Model, Stage
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _grid_units(zones: gpd.GeoDataFrame, size: float) -> pd.DataFrame:
     centre = parts.geometry.representative_point()
     # centre of the full cell when it lies inside the zone part, else a point inside the part
     cx, cy = gx[parts["cell"]] + size / 2, gy[parts["cell"]] + size / 2
-    inside = parts.geometry.contains(gpd.points_from_xy(cx, cy), align=False).to_numpy()
+    inside = shapely.contains_xy(parts.geometry.to_numpy(), cx, cy)
     x = np.where(inside, cx, centre.x.to_numpy())
     y = np.where(inside, cy, centre.y.to_numpy())
     total = parts.groupby("zone_id")["area"].transform("sum")
@@ -145,33 +145,20 @@ def demand(state: "RunState") -> None:
 
 def add_cross_boundary(state: "RunState", frac: np.ndarray) -> None:
     """Add the scenario's extra pupils at named zones or units (e.g. children from
-    neighbouring counties) to the unit and zone demand."""
+    neighbouring counties) to the unit and zone demand. The rows were checked when the
+    inputs were loaded (``capacity.scenario_checks``)."""
     model, units, years = state.model, state.units, state.years
-    problems = Problems()
     stage_idx = {s: k for k, s in enumerate(model.stages)}
     extra = np.zeros_like(frac)
-    for i, row in enumerate(state.scenario.cross_boundary):
-        k = stage_idx.get(row.get("stage"))
-        where = f"cross_boundary[{i}]"
-        if k is None or "pupils" not in row or ("zone_id" in row) == ("unit_id" in row):
-            problems.add(state.label, f"{where} needs a known stage, pupils and one of "
-                         "zone_id or unit_id", column=where,
-                         expected="stage, pupils, zone_id or unit_id [, from_year, to_year]")
-            continue
+    for row in state.scenario.cross_boundary:
+        k = stage_idx[row["stage"]]
         active = (years >= row.get("from_year", years[0])) & (years <= row.get("to_year",
                                                                                 years[-1]))
         if "zone_id" in row:
-            sel = (units["zone_id"] == row["zone_id"]).to_numpy()
-            share = units["weight"].to_numpy() * sel
+            share = units["weight"].to_numpy() * (units["zone_id"] == row["zone_id"]).to_numpy()
         else:
-            sel = (units["unit_id"] == row["unit_id"]).to_numpy()
-            share = sel.astype(float)
-        if not sel.any():
-            problems.add(state.label, f"{where} names an unknown zone or unit", column=where,
-                         expected="a zone_id of the zones file or a unit_id of the units")
-            continue
+            share = (units["unit_id"] == row["unit_id"]).to_numpy().astype(float)
         extra[active, k, :] += row["pupils"] * share
-    problems.raise_if_any()
     frac = frac + extra
     zone = units["zone"].to_numpy()
     zadd = np.zeros_like(state.zone_pupils)

@@ -20,13 +20,16 @@ from typing import Iterator
 
 OWNER = ".capacity-writer"       # pid of the process building a hidden folder
 STALE_AFTER_S = 24 * 3600        # a hidden folder without an owner file is stale after this
-_SAFE = re.compile(r"^(?!\.)[\w.\-]{1,100}$")
+#: How a safe name is described in error messages.
+SAFE_NAME = ('1 to 100 letters, digits, "_", "." or "-", not starting with "." and without '
+             '"..", e.g. "baseline-2035"')
+_SAFE = re.compile(r"(?!\.)[\w.\-]{1,100}")
 
 
 def is_safe_name(name: str) -> bool:
     """A name that can be a file or folder name on its own: letters (any script), digits,
     ``_ . -``; 1–100 characters; not starting with a dot."""
-    return isinstance(name, str) and bool(_SAFE.match(name)) and ".." not in name
+    return isinstance(name, str) and bool(_SAFE.fullmatch(name)) and ".." not in name
 
 
 def inside(folder: Path, path: Path) -> bool:

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .errors import InputError, Problems
+from .errors import InputError, Problem, Problems
+from .runfolder import SAFE_NAME, is_safe_name
+from .scenario_checks import key_problems, locate_rows
 from .tomlspec import check, key_line, read_toml
 
 KEYS = schema.keys("scenario")
@@ -48,6 +50,7 @@ class Scenario:
     lang: str = "en"
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)   # implausible values
 
 
 def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +74,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     problems = Problems()
     check(data, schema.toml_spec("scenario"), path.name, text, problems)
     _check_rows(data, path.name, problems)
+    locate_rows(problems, text)
     if isinstance(data.get("model"), str):
         data["model"] = str((path.parent / data["model"]).resolve())
     if isinstance(data.get("extends"), str):
@@ -133,16 +137,21 @@ def load_scenario(path: str | Path) -> Scenario:
                                 expected="a .toml scenario file (see scenarios/)")
     data, problems = _read_chain(path)
     label = path.name
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     for key in schema.children("scenario", ""):
         if key.required and key.path not in data:
             problems.add(label, f"missing key {key.path!r}", column=key.path,
                          expected=key.expected)
+    name = data.get("name")
+    if isinstance(name, str) and not is_safe_name(name):
+        problems.add(label, f"scenario name {name!r} cannot be a folder name",
+                     row=key_line(text, "name"), column="name", expected=SAFE_NAME)
     tfr: dict[int, float] = {}
     tfr_key = KEYS["fertility.tfr"]
     tfr_raw = _get(data, "fertility.tfr")
     for year, value in (tfr_raw if isinstance(tfr_raw, dict) else {}).items():
-        if not str(year).isdigit() or not isinstance(value, (int, float)) \
+        if not str(year).isdigit() or not 1900 <= int(year) <= 2200 \
+                or not isinstance(value, (int, float)) \
                 or isinstance(value, bool) or not tfr_key.in_range(value):
             problems.add(label, f"fertility.tfr entry {year!r} = {value!r} is not valid",
                          row=key_line(text, "fertility.tfr"), column=f"fertility.tfr.{year}",
@@ -164,6 +173,8 @@ def load_scenario(path: str | Path) -> Scenario:
                      row=key_line(text, "projects.drop"),
                      expected=KEYS["projects.drop"].expected)
         drop = []
+    found = key_problems(data, label, text)
+    problems.extend(p for p in found if p.level != "warning")
     horizon = data.get("horizon")
     if isinstance(horizon, int) and not KEYS["horizon"].in_range(horizon):
         problems.add(label, f"horizon {horizon} is not a plausible year",
@@ -198,7 +209,8 @@ def load_scenario(path: str | Path) -> Scenario:
         repurposed=list(_get(data, "repurposed") or []),
         cross_boundary=list(_get(data, "cross_boundary") or []),
         report_year=_get(data, "report.year"), lang=_get(data, "report.lang"),
-        description=_get(data, "description") or "", raw=data)
+        description=_get(data, "description") or "", raw=data,
+        warnings=[p for p in found if p.level == "warning"])
 
 
 def default_scenario(model: str | Path, horizon: int | None = None, name: str = "baseline"

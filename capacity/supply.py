@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problems
+from .errors import Problems
+from .geo import points_xy
 from .model import Model
 from .scenario import Scenario
+from .tomlspec import key_line
 
 if TYPE_CHECKING:
     from .state import RunState
@@ -63,7 +65,9 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
     known = set(p["project_id"])
     group = p["group_id"].fillna(p["project_id"]) if "group_id" in p.columns else p["project_id"]
 
-    def rows_of(pid: str) -> pd.Series:
+    text = scenario.path.read_bytes().decode("utf-8-sig", "replace") if scenario.path else ""
+
+    def rows_of(pid: str, key: str) -> pd.Series:
         """A project id, or a group_id naming every row of a multi-stage project."""
         if pid in known:
             return p["project_id"] == pid
@@ -71,44 +75,28 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
             return group == pid
         close = difflib.get_close_matches(pid, sorted(known | set(group)), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        problems.add(label, f"unknown project id {pid!r}{hint}", column="projects",
+        problems.add(label, f"unknown project id {pid!r}{hint}", column=key,
+                     row=key_line(text, key),
                      expected="a project_id or group_id of the model's projects.csv")
         return pd.Series(False, index=p.index)
 
     dropped = pd.Series(False, index=p.index)
     for pid in scenario.drop:
-        dropped |= rows_of(pid)
+        dropped |= rows_of(pid, "projects.drop")
     delay = pd.Series(0, index=p.index)
     for pid, years in scenario.project_delays.items():
-        delay[rows_of(pid)] = years
+        delay[rows_of(pid, "projects.delay_years")] = years
     p, delay = p[~dropped].copy(), delay[~dropped]
     p["open_year"] = p["open_year"].astype(int) + delay + scenario.project_delay_all
-    if scenario.add:
+    if scenario.add:   # rows checked like projects.csv by capacity.scenario_checks
         added = pd.DataFrame(scenario.add)
         added.index = pd.RangeIndex(len(added))
-        for col in ("project_id", "name", "kind", "stage", "open_year"):
-            if col not in added.columns or added[col].isna().any():
-                problems.add(label, f"[[projects.add]] entries need {col!r}",
-                             column=f"projects.add.{col}",
-                             expected="the columns of projects.csv")
-        if problems:
-            return p
-        dup = added["project_id"].isin(known) | added["project_id"].duplicated()
-        for pid in added.loc[dup, "project_id"]:
-            problems.add(label, f"[[projects.add]] project_id {pid!r} already exists",
-                         column="projects.add.project_id", expected="a new, unique id")
         for col in ("places", "classes", "cost", "lon", "lat"):
             if col not in added.columns:
                 added[col] = np.nan
         added["places"] = added["places"].astype(float).fillna(
             added["classes"].astype(float) * added["stage"].map(model.base_class_size))
-        added["x"], added["y"] = np.nan, np.nan
-        from .geo import points_xy
-        from .model.validate import point_problems
-
-        label_add = f"{label} [[projects.add]]"
         new = added["kind"] == "new"
-        problems.extend(point_problems(added, label_add, model.zones, model.crs, rows=new))
         added["x"], added["y"] = points_xy(added, model.crs, rows=new)
         p = pd.concat([p, added], ignore_index=True)
     return p
@@ -119,22 +107,7 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
     problems = Problems()
     projects = _project_edits(model, scenario, problems)
     s = model.schools
-    label = scenario.path.name if scenario.path else "scenario"
-    stages = set(model.stages)
-    for i, row in enumerate(scenario.repurposed):
-        if row.get("stage") not in stages:
-            problems.add(label, f"repurposed[{i}] stage {row.get('stage')!r} is unknown",
-                         column=f"repurposed[{i}].stage", expected=", ".join(sorted(stages)))
-        for key in ("site_id", "lon", "lat", "places", "from_year"):
-            if key not in row:
-                problems.add(label, f"repurposed[{i}] has no {key!r}",
-                             column=f"repurposed[{i}].{key}",
-                             expected="site_id, name, stage, lon, lat, places, from_year")
-    bad_stage = ~projects["stage"].isin(stages)
-    for pid in projects.loc[bad_stage, "project_id"]:
-        problems.add(label, f"project {pid!r} has an unknown stage", column="stage",
-                     expected=", ".join(sorted(stages)))
-    problems.raise_if_any()
+    problems.raise_if_any()   # unknown project ids; the rows are checked when loaded
 
     cols = ["school_id", "name", "stage", "x", "y", "lon", "lat"]
     existing = s[cols + ["places"]].assign(opens=-NEVER, closes=NEVER, kind="existing")
@@ -149,12 +122,7 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
         r["name"] = r["name"] if "name" in r else r["site_id"]
         r["x"], r["y"] = np.nan, np.nan
         r.index = pd.RangeIndex(len(r))
-        from .geo import points_xy
-        from .model.validate import point_problems
-
-        problems.extend(point_problems(r, f"{label} [[repurposed]]", model.zones, model.crs))
         r["x"], r["y"] = points_xy(r, model.crs)
-        problems.raise_if_any()
         frames.append(pd.DataFrame({
             "school_id": r["site_id"], "name": r["name"], "stage": r["stage"], "x": r["x"],
             "y": r["y"], "lon": r["lon"], "lat": r["lat"], "places": r["places"].astype(float),

@@ -20,7 +20,7 @@ Spec = dict[str, Any]
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     """Parse a TOML file; a syntax error becomes an InputError naming line and column."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM (Notepad) is fine
     except FileNotFoundError:
         raise InputError.single(path, "file not found") from None
     except UnicodeDecodeError:

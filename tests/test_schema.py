@@ -35,7 +35,7 @@ def test_every_doc_block_names_a_schema():
 def test_schema_files_are_consistent():
     tables = schema.file_keys()
     csvs = {p.stem for p in (ROOT / "capacity" / "schema").glob("*.csv")}
-    assert csvs == set(tables) | {"model_toml", "scenario_toml"}
+    assert csvs == set(tables) | {"model_toml", "scenario_toml", "plausible_ranges"}
     for name in tables:
         t = schema.table(name)
         for c in t.cols:
@@ -237,19 +237,19 @@ def test_model_without_schools_or_projects_loads(model_dir):
 
 SCENARIO_ROWS = [
     ('[[repurposed]]\nsite_id = "far"\nstage = "primary"\nlon = 118.5\nlat = 39.88\n'
-     'places = 100\nfrom_year = 2022\n', "s.toml [[repurposed]]:0:lon:", "outside every zone"),
+     'places = 100\nfrom_year = 2022\n', "s.toml:7:repurposed[0].lon:", "outside every zone"),
     ('[[repurposed]]\nsite_id = "v"\nstage = "primary"\nlon = 116.7\nlat = 39.88\n'
-     'from_year = 2022\n', "s.toml::repurposed[0].places:", "has no 'places'"),
+     'from_year = 2022\n', "s.toml:4:repurposed[0].places:", "has no 'places'"),
     ('[[projects.add]]\nproject_id = "n"\nname = "N"\nkind = "new"\nstage = "primary"\n'
      'lon = 118.5\nlat = 39.88\nplaces = 100\nopen_year = 2022\n',
-     "s.toml [[projects.add]]:0:lon:", "outside every zone"),
+     "s.toml:9:projects.add[0].lon:", "outside every zone"),
     ('[[projects.add]]\nproject_id = "n"\nname = "N"\nkind = "new"\nstage = "primary"\n'
-     'lon = 116.7\nlat = 39.88\nopen_year = 2022\n', "s.toml::projects.add[0]:",
+     'lon = 116.7\nlat = 39.88\nopen_year = 2022\n', "s.toml:4:projects.add[0]:",
      "at least one of places, classes"),
     ('[[projects.add]]\nproject_id = "n"\nname = "N"\nkind = "new"\nstage = "primary"\n'
      'lon = 116.7\nlat = 39.88\nplaces = 1\nopen_year = 2022\ninclusive = "no"\n',
-     "s.toml::projects.add[0].inclusive:", "true or false"),
-    ('[[cross_boundary]]\nzone_id = "a"\npupils = 10\n', "s.toml::cross_boundary[0].stage:",
+     "s.toml:13:projects.add[0].inclusive:", "true or false"),
+    ('[[cross_boundary]]\nzone_id = "a"\npupils = 10\n', "s.toml:4:cross_boundary[0].stage:",
      "has no 'stage'"),
 ]
 

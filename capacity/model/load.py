@@ -10,6 +10,7 @@ only once every check has passed. Every problem found is collected and raised to
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +21,9 @@ import pyproj
 from pyproj.exceptions import CRSError
 
 from .. import geo, schema
-from ..errors import InputError, Problems
+from ..errors import InputError, Problem, Problems
+from ..ranges import value_warning
+from ..runfolder import SAFE_NAME, inside, is_safe_name
 from ..tomlspec import check, key_line, read_toml
 from .tables import read_table, read_zones
 from .validate import new_sites, places_classes_size, run_checks
@@ -91,10 +94,13 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None) -> Model:
+def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = None, *,
+               source: Path | None = None, allow_outside: bool = False) -> Model:
     """Load and validate a model folder (or its model.toml).
 
-    ``overrides`` maps stage name to stage keys replacing the model's (scenario edits).
+    ``overrides`` maps stage name to stage keys replacing the model's (scenario edits);
+    their problems are reported at the lines of ``source``, the scenario file. ``[files]``
+    may name files outside the model folder only with ``allow_outside``.
     Raises :class:`InputError` listing every problem found.
     """
     path = Path(path)
@@ -114,6 +120,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         if key.required and key.path not in conf:
             problems.add(label, f"missing key {key.path!r}", column=key.path,
                          expected=key.expected)
+    _number(conf, "base_year", text, problems, lambda v: f"base_year {v!r} is out of range")
     crs = _check_crs(conf.get("crs"), label, text, problems)
     demo = _table(conf, "demography")
     open_age = _number(demo, "demography.open_age", text, problems,
@@ -121,10 +128,19 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
     srb = _number(demo, "demography.srb", text, problems, lambda v: f"srb {v!r} is out of range")
     grid_m = _number(_table(conf, "units"), "units.grid_m", text, problems,
                      lambda v: f"units.grid_m = {v!r} is out of range")
-    stages = _stages(conf.get("stages", {}), overrides or {}, label, text, open_age, problems)
+    over = Origin(label, text)
+    if source is not None and source.is_file():
+        over = Origin(source.name, source.read_bytes().decode("utf-8-sig", "replace"))
+    for key in schema.children("model", "targets"):
+        if key.kind == "float":
+            _number(_table(conf, "targets"), key.path, text, problems,
+                    lambda v, k=key.path: f"{k} = {v!r} is out of range")
+    stages = _stages(conf.get("stages", {}), overrides or {}, Origin(label, text), over,
+                     open_age, problems)
     base_sizes = {k: v.class_size for k, v in
-                  _stages(conf.get("stages", {}), {}, label, text, open_age, Problems()).items()}
-    files = _files(folder, _table(conf, "files"), label, text, problems)
+                  _stages(conf.get("stages", {}), {}, Origin(label, text), over, open_age,
+                          Problems()).items()}
+    files = _files(folder, _table(conf, "files"), label, text, problems, allow_outside)
     problems.raise_if_any()
 
     tables: dict[str, pd.DataFrame | None] = {}
@@ -132,7 +148,8 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         if key == "zones" or key not in files:
             continue
         tables[key] = read_table(files[key], files[key].name, schema.table(key), problems)
-    zones = read_zones(files["zones"], schema.table("zones"), crs, problems)
+    notes: list[Problem] = []
+    zones = read_zones(files["zones"], schema.table("zones"), crs, problems, notes)
     if zones is None or any(t is None for t in tables.values()):
         problems.raise_if_any()
     damaged = bool(problems)  # cells with bad values: cross-checks are best effort
@@ -156,11 +173,28 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         targets=dict(_table(conf, "targets")), files=files,
         anchors=tables.get("anchors"), reported_enrolment=tables.get("reported_enrolment"))
     errors, warnings = run_checks(model, best_effort=damaged)
+    warnings = notes + stage_warnings(model, overrides or {}, Origin(label, text), over) + warnings
     problems.extend(errors)
     problems.raise_if_any()
     _derive(model)
     model.warnings.extend(str(w) for w in warnings)
     return model
+
+
+def stage_warnings(model: Model, overrides: dict[str, dict[str, Any]], origin: "Origin",
+                   over: "Origin") -> list[Problem]:
+    """Warnings for model.toml numbers (and the scenario's stage edits) outside their
+    plausible ranges (``capacity.ranges``)."""
+    out = [value_warning("model", path, value, origin.label, key_line(origin.text, path))
+           for path, value in (("demography.srb", model.srb),
+                               ("units.grid_m", model.grid_m if model.units is None else None))]
+    for name, st in model.stages.items():
+        for key in ("class_size", "radius_m", "enrolment", "cost_per_place"):
+            src = over if key in overrides.get(name, {}) else origin
+            path = f"stages.{name}.{key}"
+            out.append(value_warning("model", f"stages.*.{key}", getattr(st, key), src.label,
+                                     key_line(src.text, path), path))
+    return [p for p in out if p is not None]
 
 
 def _derive(model: Model) -> None:
@@ -220,15 +254,20 @@ def _number(table: dict[str, Any], path: str, text: str, problems: Problems,
     if not isinstance(value, kind) or isinstance(value, bool):
         return key.default
     if not key.in_range(value):
+        bounds = " and ".join(f"{w} {b:g}" for w, b in ((">=", key.min), ("<=", key.max),
+                                                        (">", key.gt), ("<", key.lt))
+                              if b is not None)
         problems.add("model.toml", message(value), row=key_line(text, path), column=path,
-                     expected=key.expected)
+                     expected=key.expected or f"a finite number {bounds}")
         return key.default
     return value
 
 
 def _files(folder: Path, files_conf: dict[str, Any], label: str, text: str,
-           problems: Problems) -> dict[str, Path]:
-    """The table files named in [files] that exist; required ones must be named."""
+           problems: Problems, allow_outside: bool = False) -> dict[str, Path]:
+    """The table files named in [files] that exist; required ones must be named. A name
+    may not leave the model folder (symlinks resolved) unless ``allow_outside``; GDAL
+    virtual paths and URLs are refused (validation never opens a network connection)."""
     for key in schema.children("model", "files"):
         if key.required and key.name not in files_conf:
             problems.add(label, f"[files] has no {key.name!r} entry", column=key.path,
@@ -236,14 +275,30 @@ def _files(folder: Path, files_conf: dict[str, Any], label: str, text: str,
     files: dict[str, Path] = {}
     for key, name in files_conf.items():
         if key in schema.file_keys() and isinstance(name, str):
+            where = {"row": key_line(text, f"files.{key}"), "column": f"files.{key}"}
             fp = folder / name
-            if not fp.is_file():
+            if is_virtual(name):
+                problems.add(label, f"[files] {key} names {name!r}, a virtual path or URL",
+                             **where, expected="a plain file in the model folder "
+                             "(no /vsi… paths, URLs or .vrt files)")
+            elif not allow_outside and not inside(folder, fp):
+                problems.add(label, f"[files] {key} names {name!r}, which leaves the model "
+                             f"folder (it resolves to {fp.resolve()})", **where,
+                             expected="a file inside the model folder, or run with "
+                                      "--allow-outside-model")
+            elif not fp.is_file():
                 problems.add(label, f"[files] {key} names {name!r}, which does not exist",
-                             row=key_line(text, f"files.{key}"), column=f"files.{key}",
-                             expected=f"a file {name!r} in {folder}")
+                             **where, expected=f"a file {name!r} in {folder}")
             else:
                 files[key] = fp
     return files
+
+
+def is_virtual(name: str) -> bool:
+    """A GDAL virtual file system path, a URL or a VRT file (which may point anywhere)."""
+    low = name.strip().lower().replace("\\", "/")
+    return ("/vsi" in low or low.startswith("vsi") or "://" in low or low.endswith(".vrt")
+            or low.startswith(("http:", "https:", "ftp:")))
 
 
 def _check_crs(value: Any, label: str, text: str, problems: Problems) -> str:
@@ -266,32 +321,66 @@ def _check_crs(value: Any, label: str, text: str, problems: Problems) -> str:
     return value
 
 
-def _stages(conf: Any, overrides: dict[str, dict[str, Any]], label: str, text: str,
+@dataclass(frozen=True)
+class Origin:
+    """A TOML file's label and text, where problems with its keys are reported."""
+
+    label: str
+    text: str
+
+    def add(self, problems: Problems, message: str, key: str, expected: str | None,
+            line_of: str | None = None) -> None:
+        where = line_of or key
+        row = key_line(self.text, where) or header_line(self.text, where)
+        problems.add(self.label, message, row=row, column=key, expected=expected)
+
+
+def header_line(text: str, dotted: str) -> int | None:
+    """The line of a table header ``[a.b]`` (parts bare or quoted)."""
+    parts = dotted.split(".", 1)
+    pattern = re.compile(r"^\s*\[\s*" + re.escape(parts[0]) + r"\s*\.\s*(\"?)"
+                         + re.escape(parts[1] if len(parts) > 1 else "") + r"\1\s*\]")
+    return next((i for i, line in enumerate(text.splitlines(), 1) if pattern.match(line)),
+                None)
+
+
+def _stages(conf: Any, overrides: dict[str, dict[str, Any]], model: Origin, over: Origin,
             open_age: int, problems: Problems) -> dict[str, Stage]:
+    """The stages of model.toml with the scenario's ``overrides``; a problem with an
+    overridden key is reported in the scenario (``over``)."""
     stages: dict[str, Stage] = {}
     if not isinstance(conf, dict):
         return stages
     spec = schema.children("model", "stages.*")
     numbers = [k for k in spec if k.kind in ("int", "float")]
     for name, raw in conf.items():
+        if not is_safe_name(name):
+            model.add(problems, f"stage name {name!r} cannot be a file name", f"stages.{name}",
+                      SAFE_NAME)
+            continue
         if not isinstance(raw, dict):
             continue
+        edits = overrides.get(name, {})
+
+        def origin(key: str) -> Origin:
+            return over if key in edits else model
+
         defaults = {k.name: k.default_for(name) for k in spec if k.default_for(name) is not None}
-        merged = {**defaults, **raw, **overrides.get(name, {})}
+        merged = {**defaults, **raw, **edits}
         where = f"stages.{name}"
         missing = [k.name for k in spec if k.required and k.name not in merged]
         for k in missing:
-            problems.add(label, f"[{where}] has no {k!r}", row=key_line(text, where),
-                         column=f"{where}.{k}", expected=f"{k} = ...")
+            model.add(problems, f"[{where}] has no {k!r}", f"{where}.{k}", f"{k} = ...",
+                      line_of=where)
         if missing:
             continue
         ages = merged["ages"]
         if (not isinstance(ages, list) or len(ages) != 2
                 or not all(isinstance(a, int) and not isinstance(a, bool) for a in ages)
                 or not 0 <= ages[0] <= ages[1] < open_age):
-            problems.add(label, f"{where}.ages {ages!r} is not a valid age range",
-                         row=key_line(text, f"{where}.ages"), column=f"{where}.ages",
-                         expected=KEYS["stages.*.ages"].expected.format(open_age=open_age))
+            origin("ages").add(problems, f"{where}.ages {ages!r} is not a valid age range",
+                               f"{where}.ages",
+                               KEYS["stages.*.ages"].expected.format(open_age=open_age))
             continue
         bad = not isinstance(merged["compulsory"], bool)  # wrong type: reported by the spec
         for key in numbers:
@@ -300,9 +389,8 @@ def _stages(conf: Any, overrides: dict[str, dict[str, Any]], label: str, text: s
                 bad = True  # wrong type: reported by the spec check
                 continue
             if not key.in_range(value):
-                problems.add(label, f"{where}.{key.name} = {value!r} is out of range",
-                             row=key_line(text, f"{where}.{key.name}"),
-                             column=f"{where}.{key.name}", expected=key.expected)
+                origin(key.name).add(problems, f"{where}.{key.name} = {value!r} is out of "
+                                     "range", f"{where}.{key.name}", key.expected)
                 bad = True
         if bad:
             continue
@@ -312,11 +400,13 @@ def _stages(conf: Any, overrides: dict[str, dict[str, Any]], label: str, text: s
     ordered = sorted(stages.values(), key=lambda s: s.ages)
     for a, b in zip(ordered, ordered[1:]):
         if b.ages[0] <= a.ages[1]:
-            problems.add(label, f"stage ages overlap: {a.name} {list(a.ages)} and "
-                         f"{b.name} {list(b.ages)}", row=key_line(text, f"stages.{b.name}.ages"),
-                         column=f"stages.{b.name}.ages", expected="disjoint age ranges")
+            key = f"stages.{b.name}.ages"
+            src = over if "ages" in overrides.get(b.name, {}) or \
+                "ages" in overrides.get(a.name, {}) else model
+            src.add(problems, f"stage ages overlap: {a.name} {list(a.ages)} and "
+                    f"{b.name} {list(b.ages)}", key, "disjoint age ranges")
     for name in overrides:
         if name not in conf:
-            problems.add(label, f"scenario overrides stage {name!r}, which the model lacks",
-                         column=f"stages.{name}", expected="one of " + ", ".join(conf))
+            over.add(problems, f"scenario overrides stage {name!r}, which the model lacks",
+                     f"stages.{name}", "one of " + ", ".join(conf))
     return stages

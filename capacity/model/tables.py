@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -20,6 +22,9 @@ from ..schema import Col, Schema, in_bounds
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
+
+# a cell may be long (free text, WKT): no limit of its own beyond memory
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
@@ -39,13 +44,16 @@ def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | 
     if not text.strip():
         problems.add(label, "file is empty", expected="a header row and data rows")
         return None
-    rows = list(csv.reader(text.splitlines()))
+    parsed = _csv_rows(text, label, problems)
+    if parsed is None:
+        return None
+    lines, rows = parsed
     header = [h.strip() for h in rows[0]]
-    body = rows[1:]
+    body, body_lines = rows[1:], lines[1:]
     bad = [i for i, r in enumerate(body) if r and len(r) != len(header)]
     for i in bad[:5]:
         problems.add(label, f"row has {len(body[i])} fields but the header has {len(header)}",
-                     row=i + 2, expected="one field per header column")
+                     row=body_lines[i], expected="one field per header column")
     if bad:
         return None
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -55,8 +63,28 @@ def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | 
     keep = [i for i, r in enumerate(body) if any(c.strip() for c in r)]
     frame = pd.DataFrame([[c.strip() for c in body[i]] for i in keep], columns=header,
                          dtype=object)
-    frame.index = pd.Index([i + 2 for i in keep], name="line")
+    frame.index = pd.Index([body_lines[i] for i in keep], name="line")
     return frame
+
+
+def _csv_rows(text: str, label: str, problems: Problems
+              ) -> tuple[list[int], list[list[str]]] | None:
+    """Parse CSV text into rows and the editor line each row starts on. Only CR and LF end
+    lines (U+2028, U+0085 and the like are text inside a field); fields may be of any size."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problems.add(label, f"malformed CSV: {exc}", row=start,
+                     expected="comma-separated fields, quotes closed on the same row")
+        return None
+    return lines, rows
 
 
 def _convert(series: pd.Series, col: Col, label: str, problems: Problems) -> pd.Series:
@@ -130,6 +158,13 @@ def read_table(path: Path, label: str, schema: Schema, problems: Problems) -> pd
     frame = read_csv_text(path, label, problems)
     if frame is None:
         return None
+    return type_frame(frame, label, schema, problems)
+
+
+def type_frame(frame: pd.DataFrame, label: str, schema: Schema, problems: Problems
+               ) -> pd.DataFrame | None:
+    """Type a table of text cells (index: the rows' line numbers) against its schema,
+    recording every bad cell; None when a required column is missing."""
     ok = True
     present = list(frame.columns)
     for col in schema.columns:
@@ -182,11 +217,19 @@ def flag_rows(label: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray, col
     return out
 
 
-def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
-               ) -> gpd.GeoDataFrame | None:
+def read_zones(path: Path, schema: Schema, crs: str, problems: Problems,
+               warnings: list[Problem] | None = None) -> gpd.GeoDataFrame | None:
     """Read the zone polygons (any OGR format), reproject them to ``crs`` and type their
-    declared properties; None when unusable (problems are recorded)."""
+    declared properties; None when unusable (problems are recorded; repaired polygons are
+    added to ``warnings``). A VRT file, which may point anywhere, is refused."""
     label = path.name
+    warnings = [] if warnings is None else warnings
+    with path.open("rb") as f:
+        head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<OGRVRTDataSource") or b"/vsi" in head[:200]:
+        problems.add(label, "zones file is a GDAL virtual dataset", expected="a GeoJSON or "
+                     "GeoPackage file holding the polygons themselves")
+        return None
     try:
         zones = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types for unreadable files
@@ -220,8 +263,8 @@ def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
             continue
         num = pd.to_numeric(raw, errors="coerce").astype(float)
         bad = raw.notna() & ~(np.isfinite(num) & num.map(lambda v: in_bounds(v, col)))
-        what = "a positive number" if (col.gt, col.min, col.max, col.lt) == (0, None, None, None) \
-            else _describe(col)
+        what = ("a positive number" + (f" up to {col.max:g}" if col.max is not None else "")
+                if (col.gt, col.min, col.lt) == (0, None, None) else _describe(col))
         for i in rows[bad]:
             problems.add(label, f"{col.name} {raw.iloc[i - 1]!r} is not {what}",
                          row=int(i), column=col.name, expected=col.expected or _describe(col))
@@ -233,11 +276,60 @@ def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
         problems.add(label, f"duplicate zone_id {zones['zone_id'].iloc[i - 1]!r}", row=int(i),
                      column="zone_id", expected="unique zone ids")
     kinds = zones.geometry.geom_type
-    for i in rows[~kinds.isin(["Polygon", "MultiPolygon"])]:
+    empty = zones.geometry.isna() | zones.geometry.is_empty
+    for i in rows[empty]:
+        problems.add(label, "zone geometry is empty", row=int(i), column="geometry",
+                     expected="a Polygon or MultiPolygon with coordinates")
+    for i in rows[~empty & ~kinds.isin(["Polygon", "MultiPolygon"])]:
         problems.add(label, f"zone geometry is {kinds.iloc[i - 1]}", row=int(i),
                      column="geometry", expected="Polygon or MultiPolygon")
+    if len(problems.items) > before or not _placed(zones, rows, crs, label, problems):
+        return None
+    invalid = ~zones.geometry.is_valid
+    for i in rows[invalid]:
+        warnings.append(Problem(label, "zone polygon is invalid (e.g. self-intersecting); "
+                                "repaired with make_valid", int(i), "geometry",
+                                "a valid polygon (check its outline)", level="warning"))
     zones = zones.to_crs(crs)
     invalid = ~zones.geometry.is_valid
     zones.loc[invalid, "geometry"] = zones.geometry[invalid].make_valid()
     zones.index = pd.RangeIndex(len(zones))
     return zones
+
+
+def _placed(zones: gpd.GeoDataFrame, rows: pd.Series, crs: str, label: str,
+            problems: Problems) -> bool:
+    """Whether the zones lie where their declared CRS and the model CRS say: longitudes and
+    latitudes in range, inside the model CRS's area of use, covering more than a hectare
+    (else swapped lon/lat or a wrong declared CRS, reported on the zones file)."""
+    import pyproj
+
+    hint = "check the lon/lat order and the CRS the file declares"
+    ll = zones.to_crs("EPSG:4326").geometry.bounds
+    bad = ~(np.isfinite(ll).all(axis=1) & (ll["minx"] >= -180) & (ll["maxx"] <= 180)
+            & (ll["miny"] >= -90) & (ll["maxy"] <= 90))
+    for i in rows[bad.to_numpy()][:5]:
+        b = zones.geometry.iloc[i - 1].bounds
+        problems.add(label, f"zone coordinates ({b[0]:.6g}, {b[1]:.6g}) are not a longitude/"
+                     f"latitude in the declared CRS {zones.crs.to_string()}", row=int(i),
+                     column="geometry", expected=hint)
+    if bad.any():
+        return False
+    area = pyproj.CRS.from_user_input(crs).area_of_use
+    if area is not None:
+        margin = 5.0
+        out = ((ll["maxx"] < area.west - margin) | (ll["minx"] > area.east + margin)
+               | (ll["maxy"] < area.south - margin) | (ll["miny"] > area.north + margin))
+        for i in rows[out.to_numpy()][:5]:
+            r = ll.iloc[i - 1]
+            problems.add(label, f"zone lies at lon {r['minx']:.4f}, lat {r['miny']:.4f}, outside "
+                         f"the area of the model CRS {crs} ({area.name})", row=int(i),
+                         column="geometry", expected=hint)
+        if out.any():
+            return False
+    total = float(zones.to_crs(crs).geometry.area.sum())
+    if total < 1e4:
+        problems.add(label, f"the zones cover only {total:.3g} m² in the model CRS",
+                     column="geometry", expected=hint + " (degrees declared as metres?)")
+        return False
+    return True

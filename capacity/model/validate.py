@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import geo
 from ..errors import Problem
+from ..ranges import table_warnings
 from .tables import flag_rows
 
 if TYPE_CHECKING:
@@ -351,16 +352,52 @@ def enrolment_stages(m: "Model") -> list[Problem]:
     return [] if frame is None else _stage_known(m, "reported_enrolment", frame)
 
 
+def mortality_survival(m: "Model") -> list[Problem]:
+    """An Lx column falls with age below the open group (else survival exceeds 1)."""
+    if m.mortality_kind != "Lx":
+        return []
+    f = m.mortality.sort_values(["sex", "age"])
+    rises = (f["Lx"].diff() > 0) & (f["sex"] == f["sex"].shift()) & (f["age"] < m.open_age)
+    return flag_rows(label(m, "mortality"), f, rises.to_numpy(), "Lx",
+                     lambda r: f"Lx rises at age {int(r['age'])} ({r['Lx']:g}): survival "
+                               "would exceed 1", "Lx falling with age (a life table's "
+                               "person-years)", limit=3)
+
+
+MAX_GRID_CELLS = 1_000_000
+
+
+def grid_cells(m: "Model") -> list[Problem]:
+    """Without units.csv, the demand grid has at most :data:`MAX_GRID_CELLS` cells."""
+    if m.units is not None or not len(m.zones):
+        return []
+    xmin, ymin, xmax, ymax = m.zones.total_bounds
+    cells = np.ceil((xmax - xmin) / m.grid_m + 1) * np.ceil((ymax - ymin) / m.grid_m + 1)
+    if cells <= MAX_GRID_CELLS:
+        return []
+    least = float(np.sqrt((xmax - xmin) * (ymax - ymin) / MAX_GRID_CELLS))
+    return [Problem("model.toml", f"units.grid_m = {m.grid_m:g} gives {cells:,.0f} grid cells "
+                    "over the district", None, "units.grid_m",
+                    f"a cell size of at least {np.ceil(least):g} m (at most "
+                    f"{MAX_GRID_CELLS:,} cells), or a units file")]
+
+
+def plausible_values(m: "Model") -> list[Problem]:
+    """Warnings for cells outside their plausible ranges (``capacity.ranges``)."""
+    return table_warnings(m, label)
+
+
 CHECKS: list[Check] = [
     population_zones, population_ages, population_complete,
     fertility_zones, fertility_unique, fertility_ages,
-    mortality_ages, mortality_complete,
+    mortality_ages, mortality_complete, mortality_survival,
     migration_zones, migration_ages,
     housing_zones, housing_years, housing_points,
     unit_zones, unit_weights, unit_coverage, unit_points,
     school_stages, school_places, school_points, school_inclusive,
     project_stages, project_places, project_years, expansion_school, new_project_site,
-    new_project_id, project_points, project_inclusive, enrolment_stages,
+    new_project_id, project_points, project_inclusive, enrolment_stages, grid_cells,
+    plausible_values,
 ]
 
 

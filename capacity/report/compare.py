@@ -136,37 +136,32 @@ def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
 
 
 def write_compare(results: Sequence[Result], out_dir: str | Path, *, lang: str = "en") -> Path:
-    """Write the comparison into ``out_dir`` (CSV + ``compare.xlsx``) atomically; return it.
+    """Write the comparison into ``out_dir`` (CSV + ``compare.xlsx``); return it.
 
-    Files are written to a temporary sibling folder first. If ``out_dir`` does not exist or
-    holds only earlier comparison files, the folder is swapped in whole; otherwise (a folder
-    holding other things) each file is moved in with an atomic rename, others left alone.
+    Nothing is written outside ``out_dir``: the files are built in a hidden folder inside it
+    (``.compare.XXXX``; one left by a killed run is removed by the next) and each is moved
+    into place with an atomic rename, so a reader sees either the old or the new file and
+    other files in the folder are left alone.
     """
+    from ..runfolder import OWNER, remove_stale
+
     L.check_lang(lang)
     tables = compare(results)
     names = [r.name for r in results]
     final = Path(out_dir)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    if final.exists() and not final.is_dir():
+        raise InputError.single(final, "the comparison's output path is a file",
+                                expected="a folder (it is created if missing)")
+    final.mkdir(parents=True, exist_ok=True)
+    remove_stale(final, "compare")
+    tmp = Path(tempfile.mkdtemp(prefix=".compare.", dir=final))
+    (tmp / OWNER).write_text(str(os.getpid()))
     try:
         _write_into(tables, names, tmp, results, lang)
-        if not final.exists():
-            os.replace(tmp, final)
-        elif final.is_dir() and {p.name for p in final.iterdir()} <= set(COMPARE_FILES):
-            old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old.", dir=final.parent))
-            os.replace(final, old / "x")
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        elif final.is_dir():
-            for file in COMPARE_FILES:
-                os.replace(tmp / file, final / file)
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            raise InputError.single(final, "the comparison's output path is a file",
-                                    expected="a folder (it is created if missing)")
-    except BaseException:
+        for file in COMPARE_FILES:
+            os.replace(tmp / file, final / file)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final
 
 

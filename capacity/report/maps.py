@@ -5,6 +5,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..result import read_result
+from ..runfolder import SAFE_NAME, is_safe_name
 from .catchment import run_modes, run_stages, run_years
 from .interactive_map import write_interactive_map
 from .static_maps import write_static_maps
@@ -13,6 +14,9 @@ from .static_maps import write_static_maps
 def map_command(run_folder: str | Path, stage: str, year: int, mode: str | None = None,
                 *, rings: bool = False) -> list[Path]:
     """`capacity map`: write the static PNG/SVG and the HTML map into ``run_folder/maps``."""
+    if not is_safe_name(stage):
+        raise InputError.single("--stage", f"stage {stage!r} cannot be a file name",
+                                column="stage", expected=SAFE_NAME)
     result = read_result(run_folder)
     stages, years = run_stages(result), run_years(result)
     if stage not in stages:

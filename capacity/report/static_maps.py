@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from ..result import Result
+from ..runfolder import is_safe_name
 from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, UTIL_LABELS, catchments,
                         map_geometry, open_projects, pick_mode, school_stats, stage_label,
                         to_points, zone_stats)
@@ -255,6 +256,8 @@ def write_static_maps(result: Result, folder: str | Path, stage: str, year: int,
 def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,
                     dpi: int = 200) -> list[Path]:
     """Save a drawn map as ``folder/maps/<stage>_<year>.png`` and ``.svg``."""
+    if not is_safe_name(f"{stage}_{year}"):   # a stage name is a file name: never a path
+        raise ValueError(f"unsafe stage name {stage!r} for a map file")
     out = Path(folder) / "maps"
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stage}_{year}.png", out / f"{stage}_{year}.svg"

@@ -154,11 +154,31 @@ def write_workbook(path: str | Path, views: Mapping[str, pd.DataFrame], *, lang:
                 shown.to_excel(xw, sheet_name=name, index=False)
                 _format_sheet(xw.sheets[name], frame, shown, formats.get(view, {}),
                               bold_rows.get(view))
+            for ws in xw.sheets.values():
+                as_text(ws)
         reproducible_zip(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+#: First characters that make a spreadsheet read a text as a formula (or a DDE call).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(ws) -> int:
+    """Type every text cell of a worksheet that a spreadsheet could take for a formula
+    (a zone named ``=HYPERLINK(...)``) as a string shown with a quote prefix, so it stays
+    text in Excel and LibreOffice. Returns the number of cells changed."""
+    n = 0
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                n += 1
+    return n
 
 
 def reproducible_zip(path: Path) -> None:

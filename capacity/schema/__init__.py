@@ -22,6 +22,7 @@ writes the tables of docs/model-format.md and docs/scenarios.md from them.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -123,10 +124,10 @@ class Key:
 
 
 def in_bounds(v: float, spec: Col | Key) -> bool:
-    """Whether a number lies within a column's or key's bounds (NaN never does)."""
-    return bool((spec.min is None or v >= spec.min) and (spec.max is None or v <= spec.max)
-                and (spec.gt is None or v > spec.gt) and (spec.lt is None or v < spec.lt)
-                and v == v)
+    """Whether a number lies within a column's or key's bounds (NaN and ±inf never do)."""
+    return bool(math.isfinite(v) and (spec.min is None or v >= spec.min)
+                and (spec.max is None or v <= spec.max)
+                and (spec.gt is None or v > spec.gt) and (spec.lt is None or v < spec.lt))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..ranges import ranges
 from . import HERE, Col, Key, keys, table
 
 DOCS = ("docs/model-format.md", "docs/scenarios.md")
@@ -27,14 +28,20 @@ def _num(v: float) -> str:
     return f"{v:g}"
 
 
-def _values(spec: Col | Key) -> str:
-    """Bounds and choices, e.g. ``≥ 0, < 0.5`` or ```F`, `M```."""
+def _values(spec: Col | Key, file: str = "", key: str = "") -> str:
+    """Bounds and choices, e.g. ``≥ 0, < 0.5`` or ```F`, `M```, and the plausible range
+    (``plausible_ranges.csv``: outside it, a warning), e.g. ``plausibly ≤ 0.3``."""
     if spec.choices:
         return ", ".join(f"`{c}`" for c in spec.choices)
     parts = [f"≥ {_num(spec.min)}" if spec.min is not None else "",
              f"> {_num(spec.gt)}" if spec.gt is not None else "",
              f"≤ {_num(spec.max)}" if spec.max is not None else "",
              f"< {_num(spec.lt)}" if spec.lt is not None else ""]
+    r = ranges().get((file, key))
+    if r is not None:
+        span = [f"≥ {_num(r.min)}" if r.min is not None else "",
+                f"≤ {_num(r.max)}" if r.max is not None else ""]
+        parts.append("plausibly " + ", ".join(p for p in span if p))
     return ", ".join(p for p in parts if p)
 
 
@@ -67,7 +74,7 @@ def table_markdown(name: str) -> str:
             or ("yes" if c.required else "no")
         lines.append(f"| `{c.name}` | {TYPES[c.kind]} | {required} | "
                      f"{'allowed' if c.allow_empty else ''} | {_default(c.default)} | "
-                     f"{_values(c)} | {c.unit} | {_cell(c.description)} |")
+                     f"{_values(c, name, c.name)} | {c.unit} | {_cell(c.description)} |")
     return "\n".join(lines)
 
 
@@ -86,7 +93,8 @@ def keys_markdown(doc: str) -> str:
         shown = f"`{_shown(parent)}[].{k.name}`" if parent in rows else f"`{_shown(path)}`"
         default = ("true for " + ", ".join(k.true_for)) if k.true_for else _default(k.default)
         lines.append(f"| {shown} | {TYPES[k.kind]} | {'yes' if k.required else 'no'} | "
-                     f"{default} | {_values(k)} | {k.unit} | {_cell(k.description)} |")
+                     f"{default} | {_values(k, doc, path)} | {k.unit} | "
+                     f"{_cell(k.description)} |")
     return "\n".join(lines)
 
 
