@@ -42,7 +42,8 @@ class Scenario:
     repurposed: list[dict[str, Any]] = field(default_factory=list)
     cross_boundary: list[dict[str, Any]] = field(default_factory=list)
     report_year: int | None = None
-    lang: str = "en"
+    lang: str | None = None          # None: the model's [report] lang
+    csv_bom: bool | None = None      # None: the model's [report] csv_bom
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -186,6 +187,7 @@ def load_scenario(path: str | Path) -> Scenario:
         repurposed=list(_get(data, "repurposed") or []),
         cross_boundary=list(_get(data, "cross_boundary") or []),
         report_year=_get(data, "report.year"), lang=_get(data, "report.lang"),
+        csv_bom=_get(data, "report.csv_bom"),
         description=_get(data, "description") or "", raw=data)
 
 

@@ -103,10 +103,11 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
         added["places"] = added["places"].astype(float).fillna(
             added["classes"].astype(float) * added["stage"].map(model.base_class_size))
         added["x"], added["y"] = np.nan, np.nan
-        from .geo import points_xy
+        from .geo import lonlat_to_wgs84, points_xy
         from .model.validate import point_problems
 
         label_add = f"{label} [[projects.add]]"
+        added = lonlat_to_wgs84(added, model.datum)   # the model's datum applies
         new = added["kind"] == "new"
         problems.extend(point_problems(added, label_add, model.zones, model.crs, rows=new))
         added["x"], added["y"] = points_xy(added, model.crs, rows=new)
@@ -149,9 +150,10 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
         r["name"] = r["name"] if "name" in r else r["site_id"]
         r["x"], r["y"] = np.nan, np.nan
         r.index = pd.RangeIndex(len(r))
-        from .geo import points_xy
+        from .geo import lonlat_to_wgs84, points_xy
         from .model.validate import point_problems
 
+        r = lonlat_to_wgs84(r, model.datum)
         problems.extend(point_problems(r, f"{label} [[repurposed]]", model.zones, model.crs))
         r["x"], r["y"] = points_xy(r, model.crs)
         problems.raise_if_any()

@@ -73,6 +73,9 @@ class Model:
     targets: dict[str, float] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    datum: str = "wgs84"               # of the input lon/lat; the tables hold WGS84
+    lang: str = "en"                   # [report] lang: default language of the outputs
+    csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
 
     @property
     def zone_ids(self) -> list[str]:
@@ -124,13 +127,19 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
                   _stages(conf.get("stages", {}), {}, label, text, open_age, Problems()).items()}
     files = _files(folder, _table(conf, "files"), label, text, problems)
     problems.raise_if_any()
+    datum = conf.get("datum", KEYS["datum"].default)
+    encoding = _table(conf, "files").get("encoding", KEYS["files.encoding"].default)
+    report = _table(conf, "report")
 
     tables: dict[str, pd.DataFrame | None] = {}
     for key in schema.file_keys():
         if key == "zones" or key not in files:
             continue
-        tables[key] = read_table(files[key], files[key].name, schema.table(key), problems)
-    zones = read_zones(files["zones"], schema.table("zones"), crs, problems)
+        tables[key] = read_table(files[key], files[key].name, schema.table(key), problems,
+                                 encoding)
+        if tables[key] is not None and "lon" in tables[key].columns:
+            tables[key] = geo.lonlat_to_wgs84(tables[key], datum)
+    zones = read_zones(files["zones"], schema.table("zones"), crs, problems, datum)
     if zones is None or any(t is None for t in tables.values()):
         problems.raise_if_any()
     damaged = bool(problems)  # cells with bad values: cross-checks are best effort
@@ -151,7 +160,9 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         schools=_or_empty(tables.get("schools"), "schools"),
         projects=_or_empty(tables.get("projects"), "projects"),
         grid_m=float(grid_m), base_class_size=base_sizes,
-        targets=dict(_table(conf, "targets")), files=files)
+        targets=dict(_table(conf, "targets")), files=files, datum=datum,
+        lang=report.get("lang", KEYS["report.lang"].default),
+        csv_bom=bool(report.get("csv_bom", False)))
     errors, warnings = run_checks(model, best_effort=damaged)
     problems.extend(errors)
     problems.raise_if_any()

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .. import geo
 from ..errors import Problem, Problems
 from ..schema import Col, Schema, in_bounds
 
@@ -22,19 +23,28 @@ TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
 
 
-def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
-    """Read a CSV as strings; report unreadable, non-UTF-8 or empty files."""
+def read_csv_text(path: Path, label: str, problems: Problems, encoding: str = "utf-8"
+                  ) -> pd.DataFrame | None:
+    """Read a CSV as strings; report unreadable, undecodable or empty files. ``encoding``:
+    utf-8 (a BOM is dropped), gbk or gb18030 (model.toml ``[files] encoding``)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.add(label, f"cannot read file: {exc.strerror}")
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.add(label, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", row=line,
-                     expected="UTF-8 text; re-save the file as UTF-8 CSV")
+        if encoding == "utf-8":
+            problems.add(label, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", row=line,
+                         expected="UTF-8 text; re-save the file as UTF-8 CSV, or declare "
+                                  'its encoding in model.toml: [files] encoding = "gbk"')
+        else:
+            problems.add(label, f"file is not {encoding.upper()} (byte "
+                         f"0x{raw[exc.start]:02x})", row=line,
+                         expected=f"{encoding.upper()} text, as model.toml [files] encoding "
+                                  "declares; or change the declaration")
         return None
     if not text.strip():
         problems.add(label, "file is empty", expected="a header row and data rows")
@@ -125,9 +135,10 @@ def _describe(col: Col) -> str:
     return "text"
 
 
-def read_table(path: Path, label: str, schema: Schema, problems: Problems) -> pd.DataFrame | None:
+def read_table(path: Path, label: str, schema: Schema, problems: Problems,
+               encoding: str = "utf-8") -> pd.DataFrame | None:
     """Read and type a table; returns None when it is unusable (problems are recorded)."""
-    frame = read_csv_text(path, label, problems)
+    frame = read_csv_text(path, label, problems, encoding)
     if frame is None:
         return None
     ok = True
@@ -182,10 +193,11 @@ def flag_rows(label: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray, col
     return out
 
 
-def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
-               ) -> gpd.GeoDataFrame | None:
+def read_zones(path: Path, schema: Schema, crs: str, problems: Problems,
+               datum: str = "wgs84") -> gpd.GeoDataFrame | None:
     """Read the zone polygons (any OGR format), reproject them to ``crs`` and type their
-    declared properties; None when unusable (problems are recorded)."""
+    declared properties; None when unusable (problems are recorded). Lon/lat polygons are
+    taken to be in ``datum`` (model.toml ``datum``) and converted to WGS84 first."""
     label = path.name
     try:
         zones = gpd.read_file(path)
@@ -214,6 +226,10 @@ def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
     zones["zone_id"] = zones["zone_id"].astype("string")
     rows = pd.Series(range(1, len(zones) + 1), index=zones.index)
     for col in optional:  # numeric properties (radius_scale): empty = the default
+        if col.kind == "str":
+            zones[col.name] = pd.Series(given[col.name], dtype="string") \
+                if col.name in given else pd.Series(pd.NA, index=zones.index, dtype="string")
+            continue
         zones[col.name] = col.default
         raw = given.get(col.name)
         if raw is None:
@@ -236,6 +252,8 @@ def read_zones(path: Path, schema: Schema, crs: str, problems: Problems
     for i in rows[~kinds.isin(["Polygon", "MultiPolygon"])]:
         problems.add(label, f"zone geometry is {kinds.iloc[i - 1]}", row=int(i),
                      column="geometry", expected="Polygon or MultiPolygon")
+    if zones.crs.is_geographic:
+        zones["geometry"] = geo.geometry_to_wgs84(zones.geometry, datum)
     zones = zones.to_crs(crs)
     invalid = ~zones.geometry.is_valid
     zones.loc[invalid, "geometry"] = zones.geometry[invalid].make_valid()
