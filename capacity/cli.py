@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("scenarios", nargs="+")
     r.add_argument("-o", "--out", required=True, help="output folder")
     r.add_argument("--lang", choices=("en", "zh"), default=None,
-                   help="labels of budget.xlsx (default: the scenario's [report] lang, or en)")
+                   help="language of the report, maps, workbook and summary (default: the "
+                        "scenario's [report] lang, else the model's, else en)")
+    r.add_argument("--csv-bom", action="store_true", default=None,
+                   help="write CSVs as UTF-8 with a byte-order mark, for Excel on Chinese "
+                        "Windows (default: [report] csv_bom of the scenario or model)")
     r.add_argument("--no-criticality", action="store_true",
                    help="skip the per-project criticality re-runs (faster)")
     r.add_argument("--no-maps", action="store_true", help="skip maps and report.html")
@@ -202,7 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress(f"{scenario.name}: writing tables, workbook, maps")
         folder = result.write(args.out, writers=writers_for(result, args.lang,
                                                              maps=not args.no_maps),
-                              format=args.format,
+                              format=args.format, bom=args.csv_bom,
                               modes=[result.mode] if args.scenario_mode_only else None)
         progress.done()
         _print_warnings(result.manifest.get("warnings", []))

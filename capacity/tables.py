@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .names import names_table
 from .stages import is_compulsory
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ def tables(state: "RunState") -> None:
         "units": units[["unit_id", "zone_id", "lon", "lat"]].copy(), "capacity": capacity,
         "allocation": allocation, "schools": schools, "shortfall": shortfall,
         "summary": summary.reset_index(drop=True), "indicators": indicators,
-        "components": components_table(state), "projects": projects})
+        "components": components_table(state), "projects": projects,
+        "names": names_table(model, supply)})
 
 
 def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray:
