@@ -24,10 +24,10 @@ from ..result import Result
 from . import labels as L
 
 DEFAULT_CRS = "EPSG:32650"
-#: Utilisation classes of school symbols (upper bounds) and their colours (light → dark),
+#: Utilisation classes of school symbols (upper bounds) and their colours (light → dark;
+#: labels: text/<lang>.toml [maps] util_*),
 #: and the colour of key projects: the legend both maps share.
 UTIL_BINS = [0.0, 0.7, 0.9, 0.99, np.inf]
-UTIL_LABELS = ["< 70 %", "70–90 %", "90–99 %", "full (≥ 99 %)"]
 UTIL_COLOURS = ["#deebf7", "#9ecae1", "#4292c6", "#08306b"]
 NEW_COLOUR = "#e7298a"
 
