@@ -178,6 +178,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for scenario in scenarios:
         if args.lang:
             scenario.lang = args.lang          # --lang wins over the scenario and the model
+        if args.csv_bom:
+            scenario.csv_bom = True
         progress = Progress()
         progress(f"{scenario.name}: starting")
         with warnings.catch_warnings(record=True):
@@ -186,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress(f"{scenario.name}: writing tables, workbook, maps")
         folder = result.write(args.out, writers=writers_for(result, args.lang,
                                                              maps=not args.no_maps),
-                              format=args.format, bom=args.csv_bom,
+                              format=args.format,
                               modes=[result.mode] if args.scenario_mode_only else None)
         progress.done()
         _print_warnings(result.manifest.get("warnings", []))

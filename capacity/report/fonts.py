@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import re
 import warnings
 from collections.abc import Iterator
@@ -55,6 +56,12 @@ def font_context(lang: str) -> Iterator[None]:
                       "or fonts-wqy-zenhei)", stacklevel=3)
         yield
         return
-    with rc_context({"font.family": "sans-serif",
-                     "font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False}):
-        yield
+    quiet = logging.getLogger("matplotlib.font_manager")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)   # "now using 500": a medium-weight font stands in, fine
+    try:
+        with rc_context({"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"],
+                         "axes.unicode_minus": False}):
+            yield
+    finally:
+        quiet.setLevel(level)
