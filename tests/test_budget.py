@@ -166,6 +166,17 @@ def test_workbook_numbers_equal_csv_and_result(tmp_path):
     for view, frame in views.items():
         csv = pd.read_csv(tmp_path / f"budget_{view}.csv")
         assert list(csv.columns) == list(frame.columns)  # English snake_case
+        if view == "shortfall_by_zone":   # the sheet: zone × stage rows, a column per year
+            sheet = _sheet(path, L.sheet_label(view))
+            years = sorted(csv["year"].unique())
+            assert [str(c) for c in sheet.columns[3:]] == [str(y) for y in years]
+            for (zone, stage), g in csv.groupby(["zone_id", "stage"]):
+                row = sheet[(sheet.iloc[:, 0] == zone)
+                            & (sheet.iloc[:, 2] == L.stage_label(stage))]
+                assert len(row) == 1
+                assert row.iloc[0, 3:].astype(float).tolist() == \
+                    g.set_index("year")["shortfall"].reindex(years).astype(float).tolist()
+            continue
         sheet = _english(_sheet(path, L.sheet_label(view)), frame.columns)
         assert list(sheet.columns) == list(frame.columns)
         assert len(sheet) == len(csv) == len(frame)

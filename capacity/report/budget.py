@@ -146,8 +146,9 @@ def indicators_by_stage(result: "Result") -> pd.DataFrame:
         metric = metric.mask(rows, names.str.replace(rf"(?:^|_){s}(?=_|$)", "", regex=True)
                              .str.strip("_"))
     ind["stage"], ind["metric"] = stage, metric
+    per_stage = set(metric[stage.notna()])   # e.g. primary_nearby_enrolment_rate: the
     multi = pd.DataFrame([(k, s) for k, v in multi_stage_indicators(result).items()
-                          for s in v],
+                          if k not in per_stage for s in v],   # combined one stays "all"
                          columns=["indicator", "multi_stage"]).astype("string")
     ind = ind.merge(multi, on="indicator", how="left")
     ind["stage"] = ind["stage"].fillna(ind["multi_stage"]).fillna("all")
@@ -383,6 +384,7 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
         frame.to_csv(folder / f"budget_{view}.csv", index=False,
                      encoding="utf-8-sig" if bom else "utf-8")
     shown = dict(views)
+    shown["shortfall_by_zone"] = shortfall_by_zone_sheet(views["shortfall_by_zone"])
     cost = views["cost"]
     total = cost["zone_id"] == TOTAL_ID
     shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
@@ -390,6 +392,18 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
     return write_workbook(folder / "budget.xlsx", shown, lang=lang,
                           notes=budget_notes(result, views, lang), bold_rows={"cost": total},
                           formulas={"cost": cost_formulas(cost)})
+
+
+def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
+    """The workbook's shortfall-by-zone sheet: one row per zone × stage, one shortfall column
+    per year (a long zone × stage × year table prints on dozens of pages; the CSV keeps it)."""
+    if by_zone.empty:
+        return by_zone
+    wide = by_zone.pivot_table(index=["zone_id", "zone_name", "stage"], columns="year",
+                               values="shortfall", aggfunc="sum", sort=False)
+    wide.columns = [str(int(y)) for y in wide.columns]
+    return wide.reset_index().astype({"zone_id": "string", "zone_name": "string",
+                                      "stage": "string"})
 
 
 def cost_formulas(cost: pd.DataFrame) -> pd.DataFrame:
