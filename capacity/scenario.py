@@ -126,6 +126,13 @@ def _get(data: dict[str, Any], path: str) -> Any:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (following ``extends``)."""
     path = Path(path)
+    if path.is_dir() or path.name == "model.toml":
+        model = path if path.is_dir() else path.parent
+        what = "a model folder" if (model / "model.toml").is_file() else "a folder"
+        raise InputError.single(path, f"this is {what}, not a scenario file",
+                                expected="a scenario .toml that names the model, e.g. "
+                                         "scenarios/baseline.toml (`capacity validate "
+                                         f"{model}` checks the model itself)")
     if not path.is_file():
         raise InputError.single(path, "scenario file not found",
                                 expected="a .toml scenario file (see scenarios/)")

@@ -148,6 +148,7 @@ def write_compare(results: Sequence[Result], out_dir: str | Path, *, lang: str =
     final = Path(out_dir)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; like run folders, it is for sharing
     try:
         _write_into(tables, names, tmp, results, lang)
         if not final.exists():
