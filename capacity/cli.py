@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="compare run folders side by side")
     c.add_argument("runs", nargs="+")
     c.add_argument("-o", "--out", required=True)
+    c.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="language of compare.xlsx (default: the runs' language, else en)")
     c.set_defaults(func=cmd_compare)
     m = sub.add_parser("map", help="catchment map of a run (PNG, SVG and HTML)")
     m.add_argument("run")
@@ -210,7 +212,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .result import read_result
 
     results = [read_result(p) for p in args.runs if Path(p).resolve() != Path(args.out).resolve()]
-    folder = write_compare(results, args.out)
+    langs = {r.manifest.get("lang") or "en" for r in results}
+    lang = args.lang or (langs.pop() if len(langs) == 1 else "en")
+    folder = write_compare(results, args.out, lang=lang)
     from .report.compare import compare
 
     print(format_compare(compare(results)))

@@ -59,6 +59,10 @@ def test_cli_run_in_chinese(zh_run, capsys):
 
     wb = openpyxl.load_workbook(folder / "budget.xlsx")
     assert wb.sheetnames[0] == "说明"
+    zones = {c.value for c in wb["分区学位缺口"]["B"][1:]}
+    english = json.loads((zh_run / "model" / "zones.geojson").read_text(encoding="utf-8"))[
+        "features"][2]["properties"]["name"]
+    assert zones == {"甲区", "乙区", english}           # name_zh → name → id
 
 
 def test_model_sets_the_default_language(zh_run, tmp_path):

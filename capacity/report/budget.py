@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from . import labels as L
-from .frames import as_bool, in_mode, sort_by
+from .catchment import names_of
+from .frames import as_bool, in_mode, sort_by, with_names
 from .workbook import write_workbook
 
 if TYPE_CHECKING:
@@ -383,9 +384,11 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
     for view, frame in views.items():
         frame.to_csv(folder / f"budget_{view}.csv", index=False,
                      encoding="utf-8-sig" if bom else "utf-8")
-    shown = dict(views)
-    shown["shortfall_by_zone"] = shortfall_by_zone_sheet(views["shortfall_by_zone"])
-    cost = views["cost"]
+    # zone and project names in the language: name_zh in Chinese (capacity/names.py)
+    zones, projects = names_of(result, "zone", lang), names_of(result, "project", lang)
+    shown = {view: with_names(frame, zones, projects) for view, frame in views.items()}
+    shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
+    cost = shown["cost"]
     total = cost["zone_id"] == TOTAL_ID
     shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
         total, L.word("district_total", lang)))
