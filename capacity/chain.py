@@ -175,7 +175,7 @@ def manifest(state: RunState) -> dict:
         "migration_timing": scenario.migration_timing or model.migration_timing,
         "report_year": state.report_year, "lang": scenario.lang or model.lang,
         "csv_bom": bool(model.csv_bom if scenario.csv_bom is None else scenario.csv_bom),
-        "datum": model.datum,
+        "datum": model.datum, "caveats": model.caveats,
         "stages": {k: s.as_dict() for k, s in model.stages.items()},
         "zone_radius_scale": bool(scenario.zone_radius_scale),
         "targets": model.targets, "input_hashes": model.file_hashes(),

@@ -76,6 +76,7 @@ class Model:
     datum: str = "wgs84"               # of the input lon/lat; the tables hold WGS84
     lang: str = "en"                   # [report] lang: default language of the outputs
     csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
+    caveats: dict[str, list[str]] = field(default_factory=dict)  # [report] caveats by lang
 
     @property
     def zone_ids(self) -> list[str]:
@@ -162,7 +163,10 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         grid_m=float(grid_m), base_class_size=base_sizes,
         targets=dict(_table(conf, "targets")), files=files, datum=datum,
         lang=report.get("lang", KEYS["report.lang"].default),
-        csv_bom=bool(report.get("csv_bom", False)))
+        csv_bom=bool(report.get("csv_bom", False)),
+        caveats={lang: [str(c) for c in report.get(key) or []]
+                 for lang, key in (("en", "caveats"), ("zh", "caveats_zh"))
+                 if report.get(key)})
     errors, warnings = run_checks(model, best_effort=damaged)
     problems.extend(errors)
     problems.raise_if_any()

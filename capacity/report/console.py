@@ -21,6 +21,11 @@ def _cell(text: Any, width: int, right: bool = True) -> str:
     return pad + text if right else text + pad
 
 
+def _stage(stage: str, lang: str) -> str:
+    """The stage as the user types it on the command line (English), or its label."""
+    return stage if lang == "en" else L.stage_label(stage, lang)
+
+
 def _c(key: str, lang: str, **fields: Any) -> str:
     return L.text("console", key, lang, **fields)
 
@@ -42,7 +47,7 @@ def model_summary(model: Any, lang: str | None = None) -> str:
                        migration=len(model.migration), housing=len(model.housing)),
              "  " + _c("units", lang, units=len(model.units) if model.units is not None
                        else _c("grid", lang))]
-    widths = [17, 5, 10, 7, 9, 12, 8, 14]
+    widths = [13, 5, 10, 7, 9, 12, 8, 14]
     head = _c("stages_header", lang).split("|")
     lines.append("  " + " ".join(_cell(h, w, right=i > 0) for i, (h, w) in
                                 enumerate(zip(head, widths))))
@@ -51,14 +56,15 @@ def model_summary(model: Any, lang: str | None = None) -> str:
         kids = both.loc[st.ages[0]:st.ages[1]].sum()
         s = model.schools[model.schools["stage"] == name] if len(model.schools) else pop[:0]
         pj = model.projects[model.projects["stage"] == name] if len(model.projects) else pop[:0]
-        row = [L.stage_label(name, lang), f"{st.ages[0]}-{st.ages[1]}", f"{kids:,.0f}", len(s),
+        row = [_stage(name, lang), f"{st.ages[0]}-{st.ages[1]}", f"{kids:,.0f}", len(s),
                f"{s['places'].sum() if len(s) else 0:,.0f}", f"{st.radius_m:,.0f}", len(pj),
                f"{pj['places'].sum() if len(pj) else 0:,.0f}"]
         lines.append("  " + " ".join(_cell(v, w, right=i > 0) for i, (v, w) in
                                     enumerate(zip(row, widths))))
     scale = model.zones["radius_scale"]
     if (scale != 1).any():
-        items = ", ".join(_c("radius_scale_item", lang, factor=f"{v:g}", n=n)
+        items = ", ".join(_c("radius_scale_item" if n > 1 else "radius_scale_item_one", lang,
+                             factor=f"{v:g}", n=n)
                           for v, n in scale[scale != 1].value_counts().sort_index().items())
         lines.append("  " + _c("radius_scale", lang, list=items))
     return "\n".join(lines)
@@ -71,7 +77,7 @@ def headline(result: Any, folder: Path, lang: str | None = None) -> str:
     short = result.shortfall[result.shortfall["mode"] == mode]
     summary = result.summary[result.summary["mode"] == mode]
     names = names_of(result, "zone", lang)
-    widths = [17, 12, 10, 10, 13]
+    widths = [13, 12, 10, 10, 13]
     head = _c("header", lang).split("|")
     lines = [_c("wrote", lang, scenario=result.name, folder=folder,
                 seconds=f"{result.manifest['timings']['total_s']:.1f}"),
@@ -84,7 +90,7 @@ def headline(result: Any, folder: Path, lang: str | None = None) -> str:
         where = ", ".join(f"{names.get(str(r.zone_id), r.zone_id)} {r.shortfall:,}"
                           for r in z.itertuples() if r.shortfall > 0) or "-"
         share = worst["shortfall"] / worst["demand"] if worst["demand"] else 0.0
-        row = [L.stage_label(str(stage), lang), int(worst["year"]),
+        row = [_stage(str(stage), lang), int(worst["year"]),
                f"{int(worst['shortfall']):,}", f"{share:.1%}", f"{int(worst['out_of_reach']):,}"]
         lines.append("  " + " ".join(_cell(v, w, right=i > 0) for i, (v, w) in
                                     enumerate(zip(row, widths))) + "  " + where)
