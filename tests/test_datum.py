@@ -82,6 +82,9 @@ def test_model_in_chinese_datum_lands_on_wgs84_reference(tmp_path, datum):
     ref = load_model(write_tiny_model(tmp_path / "wgs"))
     folder = write_tiny_model(tmp_path / datum)
     _as_datum(folder, datum)
+    from capacity.cli import main
+
+    assert main(["validate", str(folder)]) == 0          # validates as declared
     model = load_model(folder)
     assert model.datum == datum
     for name in ("schools", "units"):
@@ -93,6 +96,15 @@ def test_model_in_chinese_datum_lands_on_wgs84_reference(tmp_path, datum):
     zone_shift = ref.zones.geometry.hausdorff_distance(model.zones.geometry.set_crs(
         ref.zones.crs, allow_override=True))
     assert zone_shift.max() < 0.5
+
+
+def test_validate_prints_the_datum(tmp_path, capsys):
+    from capacity.cli import main
+
+    folder = write_tiny_model(tmp_path / "m")
+    _as_datum(folder, "gcj02")
+    assert main(["validate", str(folder)]) == 0
+    assert "coordinates GCJ-02" in capsys.readouterr().out
 
 
 def test_undeclared_datum_offset_is_hundreds_of_metres():

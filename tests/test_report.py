@@ -112,8 +112,12 @@ def test_chromium_renders_report(tmp_path: Path) -> None:
 def test_report_in_chinese(tmp_path: Path) -> None:
     result = make_result()
     result.manifest["lang"] = "zh"
+    result.manifest["datum"] = "gcj02"
+    result.manifest["caveats"] = {"en": ["Schools are synthetic."], "zh": ["学校名录为合成数据。"]}
     result.zones["name_zh"] = ["一区", "二区", None]        # fallback: name_zh → name → id
     page = report.write_report(result, tmp_path).read_text(encoding="utf-8")
+    assert "GCJ-02" in page and "已转换为 WGS84" in page          # the datum is stated
+    assert "学校名录为合成数据。" in page and "Schools are synthetic" not in page
     assert "<html lang='zh-CN'>" in page
     for text in ("学位缺口要点", "指标与规划目标对照", "小学（6–11 岁）", "初中（12–14 岁）",
                  "就近入学率", "汇总表", "学段参数", "最优分配"):
