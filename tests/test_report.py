@@ -117,6 +117,7 @@ def test_report_in_chinese(tmp_path: Path) -> None:
     result.zones["name_zh"] = ["一区", "二区", None]        # fallback: name_zh → name → id
     page = report.write_report(result, tmp_path).read_text(encoding="utf-8")
     assert "GCJ-02" in page and "已转换为 WGS84" in page          # the datum is stated
+    assert "本次运行的其他表格" not in page                          # no extra tables
     assert "学校名录为合成数据。" in page and "Schools are synthetic" not in page
     assert "<html lang='zh-CN'>" in page
     for text in ("学位缺口要点", "指标与规划目标对照", "小学（6–11 岁）", "初中（12–14 岁）",
@@ -137,3 +138,13 @@ def test_zone_names_fall_back_to_name_then_id() -> None:
                           "name": ["Alpha", "Beta", None], "name_zh": ["甲", "", None]})
     assert display_names(names, "zone", "zh") == {"a": "甲", "b": "Beta", "c": "c"}
     assert display_names(names, "zone", "en") == {"a": "Alpha", "b": "Beta", "c": "c"}
+
+
+def test_tables_of_custom_steps_are_shown(tmp_path: Path) -> None:
+    import pandas as pd
+
+    result = make_result()
+    result.extras["calibration"] = pd.DataFrame({"year": [2020, 2021],
+                                                 "reported": [100, 110], "model": [101, 108]})
+    page = report.report_html(result)
+    assert "calibration.csv (2)" in page and "<td class='n'>108</td>" in page

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,43 +30,8 @@ from .fonts import font_context
 from .interactive_map import write_interactive_map
 from .static_maps import save_static_map, static_map
 
-_CSS = """
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC",
-       sans-serif; color: #1d1d1f; margin: 0; background: #fff; }
-main { max-width: 1180px; margin: 0 auto; padding: 18px 24px 40px; }
-h1 { font-size: 24px; margin: 8px 0 2px; }
-h2 { font-size: 19px; margin: 30px 0 8px; border-bottom: 2px solid #d9dde3; padding-bottom: 3px; }
-h3 { font-size: 16px; margin: 18px 0 6px; }
-.sub { color: #555; margin: 0 0 14px; }
-nav a { margin-right: 14px; }
-a { color: #1f5aa6; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 12px; }
-.card { border: 1px solid #d9dde3; border-radius: 6px; padding: 10px 14px; background: #fafbfc; }
-.card h3 { margin: 0 0 4px; font-size: 15px; }
-.card .big { font-size: 26px; font-weight: 700; color: #b2182b; }
-.card .big.ok { color: #1a7f37; }
-.card p { margin: 3px 0; }
-.card ol { margin: 4px 0 0 18px; padding: 0; }
-table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
-th, td { border-bottom: 1px solid #e3e6ea; padding: 3px 9px; text-align: left; }
-th { background: #f1f3f5; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-tr.stage-start td { border-top: 2px solid #c9ced6; }
-.badge { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px;
-         font-weight: 600; white-space: nowrap; }
-.badge.met { background: #dafbe1; color: #116329; }
-.badge.not { background: #ffebe9; color: #a40e26; }
-.badge.none { background: #eef0f2; color: #57606a; }
-.stage { display: grid; grid-template-columns: minmax(0, 1fr); gap: 8px; }
-figure { margin: 6px 0 14px; }
-figure img, figure svg { max-width: 100%; height: auto; }
-figure svg { max-width: 780px; display: block; }
-figcaption { color: #555; font-size: 12px; }
-.note { color: #555; font-size: 12px; }
-details { margin: 6px 0 12px; }
-.scroll { overflow-x: auto; }
-@media print { nav { display: none; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
-"""
+#: The report's style sheet (inlined into the page).
+_CSS = resources.files("capacity.report").joinpath("assets", "report.css").read_text("utf-8")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -264,7 +230,7 @@ def _stage_block(p: Page, stage: str) -> str:
 def _stages(p: Page) -> str:
     blocks = "".join(_stage_block(p, s) for s in p.stages)
     return (f"<h2 id='stages'>{p.t('h_stages')}</h2><p>{p.t('map_intro')} "
-            f'<a href="{_e(p.map_link)}">{_e(p.map_link)}</a> {p.t("map_offline")}.</p>'
+            f'<a href="{_e(p.map_link)}">{_e(p.map_link)}</a> {p.t("map_offline")}</p>'
             + (blocks or f"<p class='note'>{p.t('no_stages')}</p>"))
 
 
@@ -347,6 +313,33 @@ def _front(p: Page) -> str:
     return "".join(out)
 
 
+def _frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
+    """A small DataFrame as an HTML table (the first ``rows`` rows; numbers right-aligned)."""
+    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+    body = []
+    for rec in frame.head(rows).itertuples(index=False):
+        cells = []
+        for v in rec:
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+                cells.append(f"<td class='n'>{_num(v, 0 if float(v).is_integer() else 3)}</td>")
+            else:
+                cells.append(f"<td>{_e('' if v is None or pd.isna(v) else v)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    more = f"<p class='note'>… {len(frame) - rows:,} more rows</p>" if len(frame) > rows else ""
+    return f"<div class='scroll'><table><tr>{head}</tr>{''.join(body)}</table></div>{more}"
+
+
+def _extras(p: Page) -> str:
+    """Tables that custom steps of the run added (e.g. calibration or plausibility checks):
+    each in a fold, under its file name."""
+    extras = {k: v for k, v in p.result.extras.items() if isinstance(v, pd.DataFrame)}
+    if not extras:
+        return ""
+    folds = "".join(f"<details><summary>{_e(name)}.csv ({len(frame):,})</summary>"
+                    f"{_frame_table(frame)}</details>" for name, frame in extras.items())
+    return f"<h3 id='extra-tables'>{p.t('extra_tables')}</h3>{folds}"
+
+
 def _section(key: str, anchor: str, body: Callable[[Page], str]) -> Callable[[Page], str]:
     return lambda p: f"<h2 id='{anchor}'>{p.t(key)}</h2>\n{body(p)}"
 
@@ -360,6 +353,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _stages,
     _summary_table,
     _stage_settings,
+    _extras,
 ]
 
 
