@@ -256,6 +256,16 @@ def test_criticality_view_is_formatted(tmp_path):
     assert ws.cell(1, 5).value == "取消后新增缺口（人·年）"
     assert ws.cell(2, 5).value == 250
     assert ws.cell(2, 3).value == "初中"
+    # criticality values are translated too: project kind and yes/no
+    crit = crit.assign(kind=["new", "expansion"], needed_by_horizon=[True, False])
+    path = write_budget(_result(), tmp_path, criticality=crit, lang="zh")
+    ws = openpyxl.load_workbook(path)["重点项目关键性"]
+    head = [c.value for c in ws[1]]
+    rows = {ws.cell(r, 1).value: [c.value for c in ws[r]] for r in (2, 3)}
+    assert rows["a"][head.index("项目类型")] == "新建学校"
+    assert rows["b"][head.index("项目类型")] == "改扩建"
+    assert rows["a"][head.index("规划期内是否需要")] == "是"
+    assert rows["b"][head.index("规划期内是否需要")] == "否"
 
 
 def test_budget_from_a_written_and_reread_run(tmp_path):

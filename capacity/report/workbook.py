@@ -67,7 +67,10 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif col == "indicator":
             out[col] = out[col].astype("string").map(lambda s: L.indicator_label(s, lang)
                                                      if pd.notna(s) else s)
-        elif col == "met" or col.endswith("_met"):
+        elif col == "kind":                                 # new / expansion
+            out[col] = out[col].astype("string").map(lambda s: L.word(s, lang)
+                                                     if pd.notna(s) else s)
+        elif col == "met" or col.endswith("_met") or pd.api.types.is_bool_dtype(out[col]):
             b = as_bool(out[col])
             out[col] = b.map({True: L.word("yes", lang), False: L.word("no", lang)}
                              ).astype("string")
