@@ -66,7 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("-o", "--out", required=True, help="output folder")
     _outside_option(r)
     r.add_argument("--lang", choices=("en", "zh"), default=None,
-                   help="labels of budget.xlsx (default: the scenario's [report] lang, or en)")
+                   help="language of the report, maps, workbook and summary (default: the "
+                        "scenario's [report] lang, else the model's, else en)")
+    r.add_argument("--csv-bom", action="store_true", default=None,
+                   help="write CSVs as UTF-8 with a byte-order mark, for Excel on Chinese "
+                        "Windows (default: [report] csv_bom of the scenario or model)")
     r.add_argument("--no-criticality", action="store_true",
                    help="skip the per-project criticality re-runs (faster)")
     r.add_argument("--no-maps", action="store_true", help="skip maps and report.html")
@@ -81,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="compare run folders side by side")
     c.add_argument("runs", nargs="+")
     c.add_argument("-o", "--out", required=True)
+    c.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="language of compare.xlsx (default: the runs' language, else en)")
     c.set_defaults(func=cmd_compare)
     m = sub.add_parser("map", help="catchment map of a run (PNG, SVG and HTML)")
     m.add_argument("run")
@@ -121,35 +127,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def model_summary(model) -> str:
-    """One screen: zones, population, schools and places per stage, projects."""
-    pop = model.population
-    lines = [f"model {model.name!r} ({model.path})",
-             f"  base year {model.base_year}, CRS {model.crs}, open age {model.open_age}",
-             f"  zones: {len(model.zones)}",
-             f"  population {model.base_year}: {pop['count'].sum():,.0f} "
-             f"(F {pop.loc[pop['sex'] == 'F', 'count'].sum():,.0f}, "
-             f"M {pop.loc[pop['sex'] == 'M', 'count'].sum():,.0f})",
-             f"  mortality given as {model.mortality_kind}; net migration rows: "
-             f"{len(model.migration)}; housing developments: {len(model.housing)}",
-             f"  demand units: {len(model.units) if model.units is not None else 'grid'}",
-             "  stage         ages   children  schools    places  radius_m  projects  "
-             "project places"]
-    both = pop.groupby("age")["count"].sum()
-    for name, st in model.stages.items():
-        kids = both.loc[st.ages[0]:st.ages[1]].sum()
-        s = model.schools[model.schools["stage"] == name] if len(model.schools) else pop[:0]
-        pj = model.projects[model.projects["stage"] == name] if len(model.projects) else pop[:0]
-        lines.append(f"  {name:<12} {st.ages[0]:>2}-{st.ages[1]:<2} {kids:>10,.0f} "
-                     f"{len(s):>8} {s['places'].sum() if len(s) else 0:>9,.0f} "
-                     f"{st.radius_m:>9,.0f} {len(pj):>9} "
-                     f"{pj['places'].sum() if len(pj) else 0:>15,.0f}")
-    scale = model.zones["radius_scale"]
-    if (scale != 1).any():
-        lines.append("  radius_m is multiplied by the zones' radius_scale: " + ", ".join(
-            f"×{v:g} in {n} zone{'s' if n > 1 else ''}"
-            for v, n in scale[scale != 1].value_counts().sort_index().items()))
-    return "\n".join(lines)
+def model_summary(model, lang: str | None = None) -> str:
+    """One screen: zones, population, schools and places per stage, projects (in ``lang``,
+    default the model's [report] lang; capacity/report/console.py)."""
+    from .report.console import model_summary as summary
+
+    return summary(model, lang)
 
 
 def cmd_project(args: argparse.Namespace) -> int:
@@ -180,6 +163,7 @@ def writers_for(result, lang: str | None = None, maps: bool = True) -> list:
     from .report.budget import write_budget
 
     chosen = lang or result.manifest.get("lang") or "en"
+    result.manifest["lang"] = chosen           # maps and report follow the workbook
     out = [lambda r, folder: write_budget(r, folder, lang=chosen,
                                           criticality=r.tables.get("criticality"))]
     if maps:
@@ -204,6 +188,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError.single("--workers", f"{args.workers} is not a number of processes",
                                 expected="a whole number >= 1")
     for scenario in scenarios:
+        if args.lang:
+            scenario.lang = args.lang          # --lang wins over the scenario and the model
+        if args.csv_bom:
+            scenario.csv_bom = True
         progress = Progress()
         progress(f"{scenario.name}: starting")
         with warnings.catch_warnings(record=True):
@@ -223,24 +211,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def headline(result, folder: Path) -> str:
-    """Per stage: the worst year's shortfall and the zones where it falls."""
-    mode = result.mode
-    short = result.shortfall[result.shortfall["mode"] == mode]
-    summary = result.summary[result.summary["mode"] == mode]
-    names = dict(zip(result.zones["zone_id"], result.zones["name"]))
-    lines = [f"{result.name}: wrote {folder} ({result.manifest['timings']['total_s']:.1f} s)",
-             f"  {'stage':<13}{'worst year':>10}{'shortfall':>11}{'of demand':>11}"
-             f"{'out of reach':>14}  where (top zones)"]
-    for stage, g in summary.groupby("stage", sort=False):
-        worst = g.loc[g["shortfall"].idxmax()]
-        z = short[(short["stage"] == stage) & (short["year"] == worst["year"])] \
-            .nlargest(3, "shortfall")
-        where = ", ".join(f"{names.get(r.zone_id, r.zone_id)} {r.shortfall:,}"
-                          for r in z.itertuples() if r.shortfall > 0) or "-"
-        share = worst["shortfall"] / worst["demand"] if worst["demand"] else 0.0
-        lines.append(f"  {stage:<13}{int(worst['year']):>10}{int(worst['shortfall']):>11,}"
-                     f"{share:>11.1%}{int(worst['out_of_reach']):>14,}  {where}")
-    return "\n".join(lines)
+    """Per stage: the worst year's shortfall and the zones where it falls, in the run's
+    language (capacity/report/console.py)."""
+    from .report.console import headline as lines
+
+    return lines(result, folder)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -248,7 +223,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .result import read_result
 
     results = [read_result(p) for p in args.runs if Path(p).resolve() != Path(args.out).resolve()]
-    folder = write_compare(results, args.out)
+    langs = {r.manifest.get("lang") or "en" for r in results}
+    lang = args.lang or (langs.pop() if len(langs) == 1 else "en")
+    folder = write_compare(results, args.out, lang=lang)
     from .report.compare import compare
 
     print(format_compare(compare(results)))

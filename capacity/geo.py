@@ -95,3 +95,119 @@ def distance_to_zones(x: np.ndarray, y: np.ndarray, zones: gpd.GeoDataFrame,
     known = pos >= 0
     out[known] = shapely.distance(pts[known], geom.to_numpy()[pos[known]])
     return out
+
+
+# ------------------------------------------------------------------ Chinese map datums
+# GCJ-02 ("Mars coordinates", Amap/Tencent/Google China) and BD-09 (Baidu) are obfuscated
+# WGS84. The forward WGS84 → GCJ-02 transform is the published one that circulates in
+# open-source libraries (eviltransform, github.com/googollee/eviltransform; coordtransform,
+# github.com/wandergis/coordtransform): Krasovsky 1940 constants a = 6378245 m,
+# e² = 0.00669342162296594323 and polynomial/sine offsets of (lon − 105, lat − 35); points
+# outside China are left as they are. GCJ-02 → WGS84 has no closed form: the forward
+# transform is inverted by fixed-point iteration w ← w − (gcj(w) − g), converging to 1e-11°
+# (sub-millimetre) in a few steps. BD-09 ↔ GCJ-02 is Baidu's closed form (x_pi = π·3000/180),
+# as in the same libraries.
+#: Coordinate datums a model's lon/lat may be given in (model.toml ``datum``).
+DATUMS = ("wgs84", "gcj02", "bd09")
+_A, _EE = 6378245.0, 0.00669342162296594323
+_X_PI = np.pi * 3000.0 / 180.0
+
+
+def _offsets(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The GCJ-02 offset polynomials (metres-ish) of ``x = lon − 105``, ``y = lat − 35``."""
+    s = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+            + s + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+            + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
+    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+            + s + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    return dlon, dlat
+
+
+def in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """The libraries' rough box where the GCJ-02 offset applies (72.004–137.8347 E,
+    0.8293–55.8271 N; coordtransform's ``out_of_china``)."""
+    return (lon >= 72.004) & (lon <= 137.8347) & (lat >= 0.8293) & (lat <= 55.8271)
+
+
+def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 → GCJ-02 (vectorised; points outside China and NaN pass through)."""
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    dlon, dlat = _offsets(lon - 105.0, lat - 35.0)
+    rad = lat / 180.0 * np.pi
+    magic = 1.0 - _EE * np.sin(rad) ** 2
+    sq = np.sqrt(magic)
+    dlat = dlat * 180.0 / ((_A * (1.0 - _EE)) / (magic * sq) * np.pi)
+    dlon = dlon * 180.0 / (_A / sq * np.cos(rad) * np.pi)
+    inside = in_china(lon, lat)
+    return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
+
+
+def gcj02_to_wgs84(lon, lat, tol: float = 1e-11, max_iter: int = 30
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 → WGS84 by fixed-point iteration of the forward transform (to ``tol`` degrees)."""
+    glon, glat = np.asarray(lon, float), np.asarray(lat, float)
+    wlon, wlat = glon.copy(), glat.copy()
+    for _ in range(max_iter):
+        flon, flat = wgs84_to_gcj02(wlon, wlat)
+        dlon, dlat = flon - glon, flat - glat
+        wlon, wlat = wlon - dlon, wlat - dlat
+        if not np.any(np.abs(dlon) > tol) and not np.any(np.abs(dlat) > tol):
+            break
+    return wlon, wlat
+
+
+def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 → BD-09 (Baidu's closed form)."""
+    x, y = np.asarray(lon, float), np.asarray(lat, float)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 → GCJ-02 (Baidu's closed-form inverse)."""
+    x, y = np.asarray(lon, float) - 0.0065, np.asarray(lat, float) - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def to_wgs84(lon, lat, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude/latitude in ``datum`` (one of :data:`DATUMS`) as WGS84."""
+    if datum == "gcj02":
+        return gcj02_to_wgs84(lon, lat)
+    if datum == "bd09":
+        return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+    if datum != "wgs84":
+        raise ValueError(f"datum must be one of {DATUMS}, not {datum!r}")
+    return np.asarray(lon, float), np.asarray(lat, float)
+
+
+def lonlat_to_wgs84(frame: pd.DataFrame, datum: str) -> pd.DataFrame:
+    """A point table with the lon/lat of its rows without their own ``crs`` converted from
+    ``datum`` to WGS84 (a copy; rows with a ``crs`` cell are left as they are)."""
+    if datum == "wgs84" or not {"lon", "lat"} <= set(frame.columns):
+        return frame
+    out = frame.copy()
+    sel = (row_crs(out) == WGS84).to_numpy()
+    lon, lat = to_wgs84(pd.to_numeric(out["lon"], errors="coerce").to_numpy(float)[sel],
+                        pd.to_numeric(out["lat"], errors="coerce").to_numpy(float)[sel], datum)
+    for col, values in (("lon", lon), ("lat", lat)):
+        full = pd.to_numeric(out[col], errors="coerce").to_numpy(float).copy()
+        full[sel] = values
+        out[col] = pd.Series(full, index=out.index).astype(frame[col].dtype)
+    return out
+
+
+def geometry_to_wgs84(geometry: gpd.GeoSeries, datum: str) -> gpd.GeoSeries:
+    """Lon/lat geometries in ``datum`` as WGS84 (vertex by vertex)."""
+    if datum == "wgs84":
+        return geometry
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], datum))
+
+    return gpd.GeoSeries(shapely.transform(geometry.to_numpy(), convert),
+                         index=geometry.index, crs=geometry.crs)

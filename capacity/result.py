@@ -44,11 +44,12 @@ EXTRA_TABLES: dict[str, list[str]] = {
                     "extra_shortfall_if_dropped", "extra_shortfall_if_dropped_peak",
                     "peak_year", "latest_open_year_without_extra_shortfall",
                     "needed_by_horizon"],
+    "names": ["kind", "id", "name", "name_zh"],   # capacity/names.py
 }
 ALL_TABLES: dict[str, list[str]] = {**TABLES, **EXTRA_TABLES}
 
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
-               "indicator", "name", "kind"}
+               "indicator", "name", "kind", "id", "name_zh"}
 
 Writer = Callable[["Result", Path], Any]
 
@@ -73,6 +74,7 @@ class Result:
     components: pd.DataFrame | None = None  # births, deaths, net migration per zone-year
     projects: pd.DataFrame | None = None    # key projects after scenario edits
     criticality: pd.DataFrame | None = None  # per key project (post-step)
+    names: pd.DataFrame | None = None       # kind, id, name, name_zh (capacity/names.py)
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables of custom steps
     path: Path | None = None
 
@@ -160,14 +162,15 @@ class Result:
         return radius * zone_scale_at(self.zones, points)
 
     # -- writing -------------------------------------------------------------------------
-    def _write_tables(self, folder: Path, format: str, modes: list[str] | None) -> None:
+    def _write_tables(self, folder: Path, format: str, modes: list[str] | None,
+                      bom: bool = False) -> None:
         """Every table, zones.geojson and manifest.json into ``folder``."""
         for key, frame in self.tables.items():
             cols = ALL_TABLES.get(key, list(frame.columns))
             frame = frame[[c for c in cols if c in frame.columns]]
             if modes is not None and "mode" in frame.columns:
                 frame = frame[frame["mode"].isin(modes)]
-            _write_table(frame, folder / f"{key}.{format}", format)
+            _write_table(frame, folder / f"{key}.{format}", format, bom)
         self.zones.to_crs("EPSG:4326").to_file(folder / "zones.geojson", driver="GeoJSON")
         (folder / "manifest.json").write_text(
             json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
@@ -175,7 +178,7 @@ class Result:
 
     def write(self, out_dir: str | Path, *, writers: list[Writer] | None = None,
               format: str = "csv", modes: list[str] | None = None,
-              workers: int = 1) -> Path:
+              workers: int = 1, bom: bool | None = None) -> Path:
         """Write the run to ``out_dir/<name>/`` atomically; return that folder.
 
         Everything is written into a temporary sibling folder first and renamed into place
@@ -183,12 +186,17 @@ class Result:
         ``writers`` are extra callables ``f(result, folder)`` (workbook, maps, report).
         ``format`` "parquet" writes the tables as Parquet (zstd, ids as categories: several
         times faster and smaller than CSV); ``modes`` keeps only those allocation modes
-        in the tables that have a ``mode`` column. With ``workers`` > 1 the tables and
-        each writer run side by side in forked processes (they write different files).
+        in the tables that have a ``mode`` column. ``bom`` writes CSVs as UTF-8 with a
+        byte-order mark (Excel on Chinese Windows); None: the manifest's ``csv_bom``.
+        With ``workers`` > 1 the tables and each writer run side by side in forked
+        processes (they write different files).
         """
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
         from .runfolder import atomic_folder
+
+        if bom is None:
+            bom = bool(self.manifest.get("csv_bom", False))
 
         out_dir = Path(out_dir)
         try:
@@ -196,7 +204,7 @@ class Result:
                 from .parallel import pmap
 
                 self.path = tmp
-                jobs: list[Writer] = [lambda r, f: r._write_tables(f, format, modes),
+                jobs: list[Writer] = [lambda r, f: r._write_tables(f, format, modes, bom),
                                       *(writers or [])]
                 pmap(_run_writer, (self, tmp, jobs), list(range(len(jobs))),
                      workers if len(self.tables.get("allocation", ())) else 1)
@@ -244,9 +252,9 @@ def _run_writer(shared: tuple["Result", Path, list[Writer]], i: int) -> None:
     jobs[i](result, folder)
 
 
-def _write_table(frame: pd.DataFrame, path: Path, format: str) -> None:
+def _write_table(frame: pd.DataFrame, path: Path, format: str, bom: bool = False) -> None:
     if format == "csv":
-        csv_ready(frame).to_csv(path, index=False)
+        csv_ready(frame).to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
         return
     frame = frame.copy()
     for col in frame.columns.intersection(sorted(_ID_COLUMNS)):
@@ -260,7 +268,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         for col in frame.columns.intersection(sorted(_ID_COLUMNS)):
             frame[col] = frame[col].astype("string")
         return frame
-    return pd.read_csv(path, dtype={c: "string" for c in _ID_COLUMNS}, keep_default_na=True)
+    return pd.read_csv(path, dtype={c: "string" for c in _ID_COLUMNS}, keep_default_na=True,
+                       encoding="utf-8-sig")
 
 
 def read_result(path: str | Path) -> Result:

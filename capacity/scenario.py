@@ -47,7 +47,8 @@ class Scenario:
     repurposed: list[dict[str, Any]] = field(default_factory=list)
     cross_boundary: list[dict[str, Any]] = field(default_factory=list)
     report_year: int | None = None
-    lang: str = "en"
+    lang: str | None = None          # None: the model's [report] lang
+    csv_bom: bool | None = None      # None: the model's [report] csv_bom
     description: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)   # implausible values
@@ -132,6 +133,13 @@ def _get(data: dict[str, Any], path: str) -> Any:
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (following ``extends``)."""
     path = Path(path)
+    if path.is_dir() or path.name == "model.toml":
+        model = path if path.is_dir() else path.parent
+        what = "a model folder" if (model / "model.toml").is_file() else "a folder"
+        raise InputError.single(path, f"this is {what}, not a scenario file",
+                                expected="a scenario .toml that names the model, e.g. "
+                                         "scenarios/baseline.toml (`capacity validate "
+                                         f"{model}` checks the model itself)")
     if not path.is_file():
         raise InputError.single(path, "scenario file not found",
                                 expected="a .toml scenario file (see scenarios/)")
@@ -209,6 +217,7 @@ def load_scenario(path: str | Path) -> Scenario:
         repurposed=list(_get(data, "repurposed") or []),
         cross_boundary=list(_get(data, "cross_boundary") or []),
         report_year=_get(data, "report.year"), lang=_get(data, "report.lang"),
+        csv_bom=_get(data, "report.csv_bom"),
         description=_get(data, "description") or "", raw=data,
         warnings=[p for p in found if p.level == "warning"])
 

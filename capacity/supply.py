@@ -96,6 +96,7 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
                 added[col] = np.nan
         added["places"] = added["places"].astype(float).fillna(
             added["classes"].astype(float) * added["stage"].map(model.base_class_size))
+        added = lonlat_to_wgs84(added, model.datum)   # the model's datum applies
         new = added["kind"] == "new"
         added["x"], added["y"] = points_xy(added, model.crs, rows=new)
         p = pd.concat([p, added], ignore_index=True)
@@ -122,6 +123,7 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
         r["name"] = r["name"] if "name" in r else r["site_id"]
         r["x"], r["y"] = np.nan, np.nan
         r.index = pd.RangeIndex(len(r))
+        r = lonlat_to_wgs84(r, model.datum)
         r["x"], r["y"] = points_xy(r, model.crs)
         frames.append(pd.DataFrame({
             "school_id": r["site_id"], "name": r["name"], "stage": r["stage"], "x": r["x"],

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .names import names_table
 from .stages import is_compulsory
 
 if TYPE_CHECKING:
@@ -101,15 +102,20 @@ def tables(state: "RunState") -> None:
         "units": units[["unit_id", "zone_id", "lon", "lat"]].copy(), "capacity": capacity,
         "allocation": allocation, "schools": schools, "shortfall": shortfall,
         "summary": summary.reset_index(drop=True), "indicators": indicators,
-        "components": components_table(state), "projects": projects})
+        "components": components_table(state), "projects": projects,
+        "names": names_table(model, supply)})
 
 
-def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray:
+def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray | None:
     """Which kindergarten sites are inclusive (普惠): schools.csv ``inclusive``; new
-    kindergarten projects count as inclusive unless projects.csv says otherwise."""
+    kindergarten projects count as inclusive unless projects.csv says otherwise. None when
+    schools.csv gives no ``inclusive`` value for any existing kindergarten (not given)."""
     sites = supply.sites
     flag = pd.Series(False, index=sites.index)
     s = model.schools
+    kg = s[s["stage"] == "kindergarten"] if len(s) and "stage" in s.columns else s
+    if len(kg) and ("inclusive" not in kg.columns or kg["inclusive"].isna().all()):
+        return None
     if "inclusive" in s.columns and len(s):
         key = s.set_index(["school_id", "stage"])["inclusive"].fillna(False).astype(bool)
         pairs = list(zip(sites["school_id"], sites["stage"]))
@@ -129,43 +135,58 @@ def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndar
                      ) -> pd.DataFrame:
     """indicators.csv for the scenario's mode, each beside its [targets] value.
 
-    - ``<stage>_enrolment_rate``: pupils served ÷ children of the stage's ages;
+    - ``<stage>_enrolment_rate``: pupils served ÷ children of the stage's ages, the children
+      counted as the pupils seeking a place ÷ the stage's ``enrolment`` share (the demand's
+      own rounding), so the rate reaches ``enrolment`` exactly when every pupil who seeks a
+      place gets one (children of the ages when ``enrolment`` is 0);
     - ``inclusive_kindergarten_coverage``: pupils at inclusive kindergartens ÷ all served
-      kindergarten pupils;
+      kindergarten pupils; empty (not given) when schools.csv has no ``inclusive`` values;
     - ``nearby_enrolment_rate``: compulsory-stage pupils (docs/model-format.md) placed at the
-      nearest school of their stage within the radius ÷ all compulsory-stage pupils.
-    ``met`` is value ≥ target (empty when the model sets no target).
+      nearest school of their stage within the radius ÷ all compulsory-stage pupils seeking
+      a place (served or not), and ``<stage>_nearby_enrolment_rate`` the same per compulsory
+      stage (both beside the ``nearby_enrolment_rate`` target).
+    ``met`` is value ≥ target (empty when the model sets no target or the value is empty).
     """
     rows: list[pd.DataFrame] = []
     stage_names = list(model.stages)
+
+    def rate(name: str, num: np.ndarray, den: np.ndarray, target_key: str | None = None
+             ) -> None:
+        rows.append(pd.DataFrame({"year": years, "indicator": name,
+                                  "value": np.divide(num, den, out=np.zeros_like(num),
+                                                     where=den > 0),
+                                  "_target": target_key or name}))
+
+    seeking = {s: np.array([a.pupils.sum() + a.unserved.sum() for a in out[(s, mode)]], float)
+               for s in stage_names}
     for k, stage in enumerate(stage_names):
         served = np.array([a.pupils.sum() for a in out[(stage, mode)]], float)
-        eligible = zpop[:, :, k].sum(axis=1)
-        rows.append(pd.DataFrame({"year": years, "indicator": f"{stage}_enrolment_rate",
-                                  "value": np.divide(served, eligible, out=np.zeros_like(served),
-                                                     where=eligible > 0)}))
+        share = float(getattr(model.stages[stage], "enrolment", 0) or 0)
+        children = seeking[stage] / share if share > 0 else zpop[:, :, k].sum(axis=1)
+        rate(f"{stage}_enrolment_rate", served, np.asarray(children, float))
     if "kindergarten" in model.stages:
-        inc = _inclusive_sites(supply, model)[(supply.sites["stage"] == "kindergarten")
-                                              .to_numpy()]
+        inc = _inclusive_sites(supply, model)
         allocs = out[("kindergarten", mode)]
-        at_inc = np.array([a.pupils[inc[a.school]].sum() for a in allocs], float)
         total = np.array([a.pupils.sum() for a in allocs], float)
-        rows.append(pd.DataFrame({"year": years, "indicator": "inclusive_kindergarten_coverage",
-                                  "value": np.divide(at_inc, total, out=np.zeros_like(total),
-                                                     where=total > 0)}))
+        if inc is None:                                    # not given: no value
+            rows.append(pd.DataFrame({"year": years, "indicator": "inclusive_kindergarten_"
+                                      "coverage", "value": np.nan,
+                                      "_target": "inclusive_kindergarten_coverage"}))
+        else:
+            inc = inc[(supply.sites["stage"] == "kindergarten").to_numpy()]
+            at_inc = np.array([a.pupils[inc[a.school]].sum() for a in allocs], float)
+            rate("inclusive_kindergarten_coverage", at_inc, total)
     comp = [s for s, st in model.stages.items()
             if is_compulsory(s, getattr(st, "compulsory", None))]
     if comp:
-        near = sum(np.array([a.pupils[a.nearest].sum() for a in out[(s, mode)]], float)
-                   for s in comp)
-        demand = sum(np.array([a.pupils.sum() + a.unserved.sum() for a in out[(s, mode)]],
-                              float) for s in comp)
-        rows.append(pd.DataFrame({"year": years, "indicator": "nearby_enrolment_rate",
-                                  "value": np.divide(near, demand, out=np.zeros_like(near),
-                                                     where=demand > 0)}))
+        near = {s: np.array([a.pupils[a.nearest].sum() for a in out[(s, mode)]], float)
+                for s in comp}
+        rate("nearby_enrolment_rate", sum(near.values()), sum(seeking[s] for s in comp))
+        for s in comp:
+            rate(f"{s}_nearby_enrolment_rate", near[s], seeking[s], "nearby_enrolment_rate")
     ind = pd.concat(rows, ignore_index=True)
-    ind["target"] = ind["indicator"].map(
+    ind["target"] = ind["_target"].map(
         {k: v for k, v in model.targets.items() if k != "year"}).astype(float)
     met = ind["value"] >= ind["target"] - 1e-12
-    ind["met"] = met.astype("boolean").where(ind["target"].notna())
+    ind["met"] = met.astype("boolean").where(ind["target"].notna() & ind["value"].notna())
     return ind[["year", "indicator", "value", "target", "met"]]

@@ -166,6 +166,17 @@ def test_workbook_numbers_equal_csv_and_result(tmp_path):
     for view, frame in views.items():
         csv = pd.read_csv(tmp_path / f"budget_{view}.csv")
         assert list(csv.columns) == list(frame.columns)  # English snake_case
+        if view == "shortfall_by_zone":   # the sheet: zone × stage rows, a column per year
+            sheet = _sheet(path, L.sheet_label(view))
+            years = sorted(csv["year"].unique())
+            assert [str(c) for c in sheet.columns[3:]] == [str(y) for y in years]
+            for (zone, stage), g in csv.groupby(["zone_id", "stage"]):
+                row = sheet[(sheet.iloc[:, 0] == zone)
+                            & (sheet.iloc[:, 2] == L.stage_label(stage))]
+                assert len(row) == 1
+                assert row.iloc[0, 3:].astype(float).tolist() == \
+                    g.set_index("year")["shortfall"].reindex(years).astype(float).tolist()
+            continue
         sheet = _english(_sheet(path, L.sheet_label(view)), frame.columns)
         assert list(sheet.columns) == list(frame.columns)
         assert len(sheet) == len(csv) == len(frame)
@@ -245,6 +256,16 @@ def test_criticality_view_is_formatted(tmp_path):
     assert ws.cell(1, 5).value == "取消后新增缺口（人·年）"
     assert ws.cell(2, 5).value == 250
     assert ws.cell(2, 3).value == "初中"
+    # criticality values are translated too: project kind and yes/no
+    crit = crit.assign(kind=["new", "expansion"], needed_by_horizon=[True, False])
+    path = write_budget(_result(), tmp_path, criticality=crit, lang="zh")
+    ws = openpyxl.load_workbook(path)["重点项目关键性"]
+    head = [c.value for c in ws[1]]
+    rows = {ws.cell(r, 1).value: [c.value for c in ws[r]] for r in (2, 3)}
+    assert rows["a"][head.index("项目类型")] == "新建学校"
+    assert rows["b"][head.index("项目类型")] == "改扩建"
+    assert rows["a"][head.index("规划期内是否需要")] == "是"
+    assert rows["b"][head.index("规划期内是否需要")] == "否"
 
 
 def test_budget_from_a_written_and_reread_run(tmp_path):

@@ -255,4 +255,4 @@ def test_chromium_renders_interactive_map(result: Result, tmp_path: Path) -> Non
     assert seen["filledZones"] == 3 and seen["schools"] == 1 and seen["rings"] == 1
     assert "Zone one (z1)" in seen["zoneTip"] and "Children aged 12–14" in seen["zoneTip"]
     assert "Junior one" in seen["schoolTip"] and "Utilisation" in seen["schoolTip"]
-    assert "Junior (ages 12–14), 2021 (catchment)" in seen["summary"]
+    assert "Junior secondary (ages 12–14), 2021 (Catchment)" in seen["summary"]

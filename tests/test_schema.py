@@ -267,5 +267,5 @@ def test_scenario_defaults_come_from_the_schema(model_dir):
     path = model_dir.parent / "s.toml"
     path.write_text('name = "x"\nmodel = "m"\nhorizon = 2030\n', encoding="utf-8")
     s = load_scenario(path)
-    assert (s.mode, s.lang, s.migration_scale, s.zone_radius_scale) == ("optimal", "en", 1.0,
+    assert (s.mode, s.lang, s.migration_scale, s.zone_radius_scale) == ("optimal", None, 1.0,
                                                                          True)

@@ -1,8 +1,9 @@
 """Golden tests of the default Tongzhou model: the run against reported facts and a snapshot.
 
-The snapshot (tests/golden/baseline_summary.csv) is the baseline's district summary; when a
-deliberate change moves it, regenerate with ``python tests/test_tongzhou_golden.py`` and say
-why in the commit.
+The snapshots (tests/golden/baseline_summary.csv, the baseline's district summary, and
+tests/golden/baseline_indicators.csv, its indicators) move when the model or a rule changes
+deliberately: regenerate both with
+``PYTHONPATH=. python tests/test_tongzhou_golden.py`` and say why in the commit.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from capacity.result import TABLES
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 GOLDEN = Path(__file__).parent / "golden" / "baseline_summary.csv"
+GOLDEN_INDICATORS = GOLDEN.with_name("baseline_indicators.csv")
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,31 @@ def test_summary_matches_snapshot(baseline):
         np.testing.assert_array_equal(merged[f"{col}_got"], merged[f"{col}_want"], err_msg=col)
 
 
+def test_indicators_match_snapshot(baseline):
+    want = pd.read_csv(GOLDEN_INDICATORS)
+    got = baseline.indicators.reset_index(drop=True)
+    assert list(got.columns) == list(want.columns)
+    merged = want.merge(got, on=["year", "indicator"], suffixes=("_want", "_got"))
+    assert len(merged) == len(want) == len(got)
+    for col in ("value", "target"):
+        np.testing.assert_allclose(merged[f"{col}_got"].astype(float),
+                                   merged[f"{col}_want"].astype(float), rtol=1e-9, err_msg=col)
+    assert (merged["met_got"].astype("string").fillna("")
+            == merged["met_want"].astype("string").fillna("")).all()
+
+
+def test_chinese_workbook_prints_on_a_few_pages_per_sheet(baseline, tmp_path):
+    import office_check
+    from capacity.report.budget import write_budget
+
+    office_check.require_office()
+    path = write_budget(baseline, tmp_path, lang="zh")
+    pages = office_check.pages_per_sheet(path, tmp_path / "pdf")
+    assert set(pages) == {"说明", "汇总", "指标", "分区学位缺口", "需增学位", "建设成本"}
+    assert all(1 <= n <= 6 for n in pages.values()), pages
+    assert sum(pages.values()) <= 16, pages
+
+
 def test_cli_run_writes_every_file(tmp_path, capsys):
     assert main(["run", str(BASELINE), "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -106,5 +133,7 @@ def test_cli_run_writes_every_file(tmp_path, capsys):
 
 if __name__ == "__main__":
     GOLDEN.parent.mkdir(exist_ok=True)
-    capacity.run(BASELINE, criticality=False).summary.to_csv(GOLDEN, index=False)
-    print(f"wrote {GOLDEN}", file=sys.stderr)
+    run = capacity.run(BASELINE, criticality=False)
+    run.summary.to_csv(GOLDEN, index=False)
+    run.indicators.to_csv(GOLDEN_INDICATORS, index=False)
+    print(f"wrote {GOLDEN} and {GOLDEN_INDICATORS}", file=sys.stderr)

@@ -49,13 +49,12 @@ sorted(p.name for p in folder.iterdir())"""),
 Static maps (matplotlib) show, for one stage and year, zones shaded by shortfall per 1,000
 children, schools sized by places and coloured by utilisation, the key projects and the
 catchments derived from the allocation. The interactive map is a single offline HTML file."""),
-        ("code", """import tempfile
-from pathlib import Path
+        ("code", """import html
 
-from IPython.display import IFrame
+from IPython.display import HTML
 
 import capacity
-from capacity.report.interactive_map import write_interactive_map
+from capacity.report.interactive_map import interactive_map
 from capacity.report.static_maps import static_map
 
 result = capacity.run("../scenarios/baseline.toml", criticality=False)"""),
@@ -68,10 +67,10 @@ change = s.pivot_table(index="zone_id", columns="year", values="shortfall")
 change["change"] = change[2025] - change[2021]
 change.sort_values("change", ascending=False).head(10)"""),
         ("md", "The interactive map: every stage and year, hover for zone and school details. It works offline."),
-        ("code", """folder = Path(tempfile.mkdtemp())
-path = write_interactive_map(result, folder)
-print(path, f"{path.stat().st_size / 1e6:.1f} MB")
-IFrame(str(path), width="100%", height=600)"""),
+        ("code", """page = interactive_map(result)          # one self-contained HTML page
+print(f"{len(page.encode()) / 1e6:.1f} MB")
+HTML(f'<iframe srcdoc="{html.escape(page)}" style="width:100%; height:640px; border:0">'
+     "</iframe>")                         # shown inside the notebook, nothing written"""),
     ],
     "03-scenarios-and-budget.ipynb": [
         ("md", """# Scenarios and the budget view

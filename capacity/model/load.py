@@ -78,6 +78,10 @@ class Model:
     warnings: list[str] = field(default_factory=list)
     anchors: pd.DataFrame | None = None            # area, indicator, variant, year, value, ...
     reported_enrolment: pd.DataFrame | None = None  # stage, year, pupils, fitted, source
+    datum: str = "wgs84"               # of the input lon/lat; the tables hold WGS84
+    lang: str = "en"                   # [report] lang: default language of the outputs
+    csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
+    caveats: dict[str, list[str]] = field(default_factory=dict)  # [report] caveats by lang
 
     @property
     def zone_ids(self) -> list[str]:
@@ -142,14 +146,20 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
                           Problems()).items()}
     files = _files(folder, _table(conf, "files"), label, text, problems, allow_outside)
     problems.raise_if_any()
+    datum = conf.get("datum", KEYS["datum"].default)
+    encoding = _table(conf, "files").get("encoding", KEYS["files.encoding"].default)
+    report = _table(conf, "report")
 
     tables: dict[str, pd.DataFrame | None] = {}
     for key in schema.file_keys():
         if key == "zones" or key not in files:
             continue
-        tables[key] = read_table(files[key], files[key].name, schema.table(key), problems)
+        tables[key] = read_table(files[key], files[key].name, schema.table(key), problems,
+                                 encoding)
+        if tables[key] is not None and "lon" in tables[key].columns:
+            tables[key] = geo.lonlat_to_wgs84(tables[key], datum)
     notes: list[Problem] = []
-    zones = read_zones(files["zones"], schema.table("zones"), crs, problems, notes)
+    zones = read_zones(files["zones"], schema.table("zones"), crs, problems, notes, datum)
     if zones is None or any(t is None for t in tables.values()):
         problems.raise_if_any()
     damaged = bool(problems)  # cells with bad values: cross-checks are best effort
@@ -170,8 +180,13 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         schools=_or_empty(tables.get("schools"), "schools"),
         projects=_or_empty(tables.get("projects"), "projects"),
         grid_m=float(grid_m), base_class_size=base_sizes,
-        targets=dict(_table(conf, "targets")), files=files,
-        anchors=tables.get("anchors"), reported_enrolment=tables.get("reported_enrolment"))
+        targets=dict(_table(conf, "targets")), files=files, datum=datum,
+        anchors=tables.get("anchors"), reported_enrolment=tables.get("reported_enrolment"),
+        lang=report.get("lang", KEYS["report.lang"].default),
+        csv_bom=bool(report.get("csv_bom", False)),
+        caveats={lang: [str(c) for c in report.get(key) or []]
+                 for lang, key in (("en", "caveats"), ("zh", "caveats_zh"))
+                 if report.get(key)})
     errors, warnings = run_checks(model, best_effort=damaged)
     warnings = notes + stage_warnings(model, overrides or {}, Origin(label, text), over) + warnings
     problems.extend(errors)

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .. import geo
 from ..errors import Problem, Problems
 from ..schema import Col, Schema, in_bounds
 
@@ -27,19 +28,28 @@ FALSE = {"false", "0", "no", "n", "f"}
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
-def read_csv_text(path: Path, label: str, problems: Problems) -> pd.DataFrame | None:
-    """Read a CSV as strings; report unreadable, non-UTF-8 or empty files."""
+def read_csv_text(path: Path, label: str, problems: Problems, encoding: str = "utf-8"
+                  ) -> pd.DataFrame | None:
+    """Read a CSV as strings; report unreadable, undecodable or empty files. ``encoding``:
+    utf-8 (a BOM is dropped), gbk or gb18030 (model.toml ``[files] encoding``)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problems.add(label, f"cannot read file: {exc.strerror}")
         return None
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.add(label, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", row=line,
-                     expected="UTF-8 text; re-save the file as UTF-8 CSV")
+        if encoding == "utf-8":
+            problems.add(label, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})", row=line,
+                         expected="UTF-8 text; re-save the file as UTF-8 CSV, or declare "
+                                  'its encoding in model.toml: [files] encoding = "gbk"')
+        else:
+            problems.add(label, f"file is not {encoding.upper()} (byte "
+                         f"0x{raw[exc.start]:02x})", row=line,
+                         expected=f"{encoding.upper()} text, as model.toml [files] encoding "
+                                  "declares; or change the declaration")
         return None
     if not text.strip():
         problems.add(label, "file is empty", expected="a header row and data rows")
@@ -153,9 +163,10 @@ def _describe(col: Col) -> str:
     return "text"
 
 
-def read_table(path: Path, label: str, schema: Schema, problems: Problems) -> pd.DataFrame | None:
+def read_table(path: Path, label: str, schema: Schema, problems: Problems,
+               encoding: str = "utf-8") -> pd.DataFrame | None:
     """Read and type a table; returns None when it is unusable (problems are recorded)."""
-    frame = read_csv_text(path, label, problems)
+    frame = read_csv_text(path, label, problems, encoding)
     if frame is None:
         return None
     return type_frame(frame, label, schema, problems)
@@ -218,10 +229,13 @@ def flag_rows(label: str, frame: pd.DataFrame, mask: pd.Series | np.ndarray, col
 
 
 def read_zones(path: Path, schema: Schema, crs: str, problems: Problems,
-               warnings: list[Problem] | None = None) -> gpd.GeoDataFrame | None:
+               warnings: list[Problem] | None = None,
+               datum: str = "wgs84") -> gpd.GeoDataFrame | None:
     """Read the zone polygons (any OGR format), reproject them to ``crs`` and type their
     declared properties; None when unusable (problems are recorded; repaired polygons are
-    added to ``warnings``). A VRT file, which may point anywhere, is refused."""
+    added to ``warnings``). A VRT file, which may point anywhere, is refused. Lon/lat
+    polygons are taken to be in ``datum`` (model.toml ``datum``) and converted to WGS84
+    first."""
     label = path.name
     warnings = [] if warnings is None else warnings
     with path.open("rb") as f:
@@ -257,6 +271,10 @@ def read_zones(path: Path, schema: Schema, crs: str, problems: Problems,
     zones["zone_id"] = zones["zone_id"].astype("string")
     rows = pd.Series(range(1, len(zones) + 1), index=zones.index)
     for col in optional:  # numeric properties (radius_scale): empty = the default
+        if col.kind == "str":
+            zones[col.name] = pd.Series(given[col.name], dtype="string") \
+                if col.name in given else pd.Series(pd.NA, index=zones.index, dtype="string")
+            continue
         zones[col.name] = col.default
         raw = given.get(col.name)
         if raw is None:
@@ -283,6 +301,8 @@ def read_zones(path: Path, schema: Schema, crs: str, problems: Problems,
     for i in rows[~empty & ~kinds.isin(["Polygon", "MultiPolygon"])]:
         problems.add(label, f"zone geometry is {kinds.iloc[i - 1]}", row=int(i),
                      column="geometry", expected="Polygon or MultiPolygon")
+    if zones.crs.is_geographic:
+        zones["geometry"] = geo.geometry_to_wgs84(zones.geometry, datum)
     if len(problems.items) > before or not _placed(zones, rows, crs, label, problems):
         return None
     invalid = ~zones.geometry.is_valid

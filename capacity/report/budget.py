@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from . import labels as L
-from .frames import as_bool, in_mode, sort_by
+from .catchment import names_of
+from .frames import as_bool, in_mode, sort_by, with_names
 from .workbook import write_workbook
 
 if TYPE_CHECKING:
@@ -146,8 +147,9 @@ def indicators_by_stage(result: "Result") -> pd.DataFrame:
         metric = metric.mask(rows, names.str.replace(rf"(?:^|_){s}(?=_|$)", "", regex=True)
                              .str.strip("_"))
     ind["stage"], ind["metric"] = stage, metric
+    per_stage = set(metric[stage.notna()])   # e.g. primary_nearby_enrolment_rate: the
     multi = pd.DataFrame([(k, s) for k, v in multi_stage_indicators(result).items()
-                          for s in v],
+                          if k not in per_stage for s in v],   # combined one stays "all"
                          columns=["indicator", "multi_stage"]).astype("string")
     ind = ind.merge(multi, on="indicator", how="left")
     ind["stage"] = ind["stage"].fillna(ind["multi_stage"]).fillna("all")
@@ -387,12 +389,60 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     views = budget_tables(result, criticality)
+    bom = bool(result.manifest.get("csv_bom"))      # --csv-bom / [report] csv_bom
     for view, frame in views.items():
-        frame.to_csv(folder / f"budget_{view}.csv", index=False)
-    shown = dict(views)
-    cost = views["cost"]
+        frame.to_csv(folder / f"budget_{view}.csv", index=False,
+                     encoding="utf-8-sig" if bom else "utf-8")
+    # zone and project names in the language: name_zh in Chinese (capacity/names.py)
+    zones, projects = names_of(result, "zone", lang), names_of(result, "project", lang)
+    shown = {view: with_names(frame, zones, projects) for view, frame in views.items()}
+    shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
+    cost = shown["cost"]
     total = cost["zone_id"] == TOTAL_ID
     shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
         total, L.word("district_total", lang)))
     return write_workbook(folder / "budget.xlsx", shown, lang=lang,
-                          notes=budget_notes(result, views, lang), bold_rows={"cost": total})
+                          notes=budget_notes(result, views, lang), bold_rows={"cost": total},
+                          formulas={"cost": cost_formulas(cost)})
+
+
+def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
+    """The workbook's shortfall-by-zone sheet: one row per zone × stage, one shortfall column
+    per year (a long zone × stage × year table prints on dozens of pages; the CSV keeps it)."""
+    if by_zone.empty:
+        return by_zone
+    wide = by_zone.pivot_table(index=["zone_id", "zone_name", "stage"], columns="year",
+                               values="shortfall", aggfunc="sum", sort=False)
+    wide.columns = [str(int(y)) for y in wide.columns]
+    return wide.reset_index().astype({"zone_id": "string", "zone_name": "string",
+                                      "stage": "string"})
+
+
+def cost_formulas(cost: pd.DataFrame) -> pd.DataFrame:
+    """Excel formula templates of the cost sheet (:mod:`.workbook`): each stage's cost per
+    place is a value in its district-total row (the one cell to change), zone rows take it
+    from there; cost = places × cost per place; totals are SUMIFS over the zone rows (per
+    stage) and over the stage totals (all stages); 万元 and 亿元 follow the CNY cost. A stage
+    without a cost per place keeps its values."""
+    out = pd.DataFrame(None, index=cost.index, columns=["places_to_add", "cost_per_place_cny",
+                                                        "cost_cny", "cost_wan_cny",
+                                                        "cost_yi_cny"], dtype=object)
+    pos = pd.Series(range(len(cost)), index=cost.index)
+    total = cost["zone_id"] == TOTAL_ID
+    stage_total = pos[total & (cost["stage"] != "all")]
+    total_row = dict(zip(cost.loc[stage_total.index, "stage"], stage_total))
+    priced = cost["cost_per_place_cny"].notna() | (cost["stage"] == "all")
+    zone = ~total & priced & cost["stage"].isin(total_row.keys())
+    out.loc[zone, "cost_per_place_cny"] = [f"={{cost_per_place_cny@{total_row[s]}}}"
+                                           for s in cost.loc[zone, "stage"]]
+    out.loc[zone, "cost_cny"] = "={places_to_add}*{cost_per_place_cny}"
+    per_stage = total & (cost["stage"] != "all") & priced
+    for col in ("places_to_add", "cost_cny"):
+        out.loc[per_stage, col] = (f"=SUMIFS({{{col}:all}},{{stage:all}},{{stage}},"
+                                   f'{{zone_id:all}},"<>"&{{zone_id}})')
+        out.loc[total & (cost["stage"] == "all"), col] = (
+            f'=SUMIFS({{{col}:all}},{{zone_id:all}},{{zone_id}},{{stage:all}},"<>"&{{stage}})')
+    sums = (zone | per_stage | (total & (cost["stage"] == "all"))) & cost["cost_cny"].notna()
+    out.loc[sums, "cost_wan_cny"] = "={cost_cny}/10000"
+    out.loc[sums, "cost_yi_cny"] = "={cost_cny}/100000000"
+    return out

@@ -19,13 +19,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..names import display_names
 from ..result import Result
+from . import labels as L
 
 DEFAULT_CRS = "EPSG:32650"
-#: Utilisation classes of school symbols (upper bounds) and their colours (light → dark),
+#: Utilisation classes of school symbols (upper bounds) and their colours (light → dark;
+#: labels: text/<lang>.toml [maps] util_*),
 #: and the colour of key projects: the legend both maps share.
 UTIL_BINS = [0.0, 0.7, 0.9, 0.99, np.inf]
-UTIL_LABELS = ["< 70 %", "70–90 %", "90–99 %", "full (≥ 99 %)"]
 UTIL_COLOURS = ["#deebf7", "#9ecae1", "#4292c6", "#08306b"]
 NEW_COLOUR = "#e7298a"
 
@@ -75,11 +77,42 @@ def pick_mode(result: Result, mode: str | None) -> str:
     return mode if mode in modes else modes[0]
 
 
-def stage_label(result: Result, stage: str) -> str:
-    """'Primary (ages 6–11)'."""
+def result_lang(result: Result) -> str:
+    """The language of a run's deliverables: its manifest's ``lang`` (``--lang``, else the
+    scenario's, else the model's [report] lang), else English."""
+    lang = result.manifest.get("lang") or "en"
+    return lang if lang in L.LANGS else "en"
+
+
+def stage_label(result: Result, stage: str, lang: str | None = None) -> str:
+    """'Primary (ages 6–11)' / '小学（6–11 岁）'."""
+    lang = lang or result_lang(result)
     ages = result.stage_ages(stage)
-    name = str(stage).replace("_", " ").capitalize()
-    return f"{name} (ages {ages[0]}–{ages[1]})" if ages else name
+    name = L.stage_label(stage, lang)
+    if name == stage:
+        name = str(stage).replace("_", " ").capitalize()
+    return L.text("report", "stage_ages", lang, stage=name, first=ages[0], last=ages[1]) \
+        if ages else name
+
+
+def names_of(result: Result, kind: str, lang: str | None = None) -> dict[str, str]:
+    """id → name to show for zones, schools or projects (``kind``): in Chinese the model's
+    ``name_zh`` where given, else ``name``, else the id (:func:`capacity.names.display_names`)."""
+    lang = lang or result_lang(result)
+    table = run_table(result, "names")
+    if kind == "zone" and not (len(table) and (table["kind"] == "zone").any()):
+        z = result.zones
+        table = pd.DataFrame({"kind": "zone", "id": z["zone_id"].astype(str),
+                              "name": z["name"] if "name" in z else z["zone_id"],
+                              "name_zh": z["name_zh"] if "name_zh" in z else pd.NA})
+    elif not len(table):
+        src = run_table(result, "capacity" if kind == "school" else "projects")
+        id_col = "school_id" if kind == "school" else "project_id"
+        if src.empty:
+            return {}
+        table = pd.DataFrame({"kind": kind, "id": src[id_col].astype(str),
+                              "name": src["name"]}).drop_duplicates("id")
+    return display_names(table, kind, lang)
 
 
 def zone_stats(result: Result, stage: str, year: int | None = None,

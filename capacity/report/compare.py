@@ -27,7 +27,8 @@ from ..errors import InputError, Problem
 from ..result import Result
 from . import labels as L
 from .budget import shortfall_by_zone_view, targets_year
-from .frames import in_mode, sort_by
+from .catchment import names_of
+from .frames import in_mode, sort_by, with_names
 from .workbook import write_workbook
 
 #: Files written by :func:`write_compare`.
@@ -131,7 +132,11 @@ def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
         frame.to_csv(folder / f"compare_{key}.csv", index=False)
     formats = {"shortfall": {n: "count" for n in names},
                "indicators": {n: "rate" for n in names}}
-    write_workbook(folder / "compare.xlsx", tables, lang=lang, notes=_notes(results, lang),
+    zones: dict[str, str] = {}
+    for r in results:                     # name_zh in Chinese (capacity/names.py)
+        zones.update(names_of(r, "zone", lang))
+    shown = {k: with_names(v, zones, {}) for k, v in tables.items()}
+    write_workbook(folder / "compare.xlsx", shown, lang=lang, notes=_notes(results, lang),
                    formats=formats)
 
 

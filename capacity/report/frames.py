@@ -32,3 +32,15 @@ def as_bool(values: pd.Series) -> pd.Series:
     out[text.isin(["true", "1", "1.0", "yes"]).fillna(False)] = True
     out[text.isin(["false", "0", "0.0", "no"]).fillna(False)] = False
     return out
+
+
+def with_names(frame: pd.DataFrame, zones: Mapping[str, str],
+               projects: Mapping[str, str]) -> pd.DataFrame:
+    """``zone_name`` by ``zone_id`` and a project's ``name`` by ``project_id`` from the maps
+    given (names in a report's language); rows not in them keep theirs (totals)."""
+    out = frame.copy()
+    for id_col, col, names in (("zone_id", "zone_name", zones), ("project_id", "name", projects)):
+        if id_col in out.columns and col in out.columns and names:
+            found = out[id_col].astype("string").map(dict(names))
+            out[col] = found.fillna(out[col].astype("string")).astype("string")
+    return out

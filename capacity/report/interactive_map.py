@@ -19,10 +19,11 @@ import pandas as pd
 import shapely
 
 from ..result import Result
-from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, UTIL_LABELS, dominant_school,
-                        map_geometry, open_projects, pick_mode, run_modes, run_stages,
-                        run_table, run_years, school_stats, stage_label, to_points,
-                        zone_stats)
+from . import labels as L
+from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, dominant_school, map_geometry,
+                        names_of, open_projects, pick_mode, result_lang, run_modes,
+                        run_stages, run_table, run_years, school_stats, stage_label,
+                        to_points, zone_stats)
 
 #: Palette for catchments (neighbouring schools get different ones).
 CATCHMENT_PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
@@ -243,27 +244,38 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
                     "open": None if pd.isna(rec["open_year"]) else int(rec["open_year"]),
                     "cost": None if pd.isna(rec["cost"]) else float(rec["cost"])})
     ages = {s: result.stage_ages(s) for s in stages}
+    lang = result_lang(result)
+    zone_names, school_names = names_of(result, "zone", lang), names_of(result, "school", lang)
+    project_names = names_of(result, "project", lang)
+    for p in projects:
+        p["name"] = project_names.get(p["id"], p["name"])
     return {
         "scenario": str(result.manifest.get("scenario", result.name)),
         "crs": geo.crs, "unit": _UNIT, "view": [0, 0, width, height],
-        "stages": [{"id": s, "label": stage_label(result, s),
+        "stages": [{"id": s, "label": stage_label(result, s, lang),
                     "ages": list(ages[s]) if ages[s] else None,
                     "radius": result.stages.get(s, {}).get("radius_m"),
                     "vmax": vmax[s]} for s in stages],
         "years": years, "modes": modes, "mode": pick_mode(result, None),
         "district": svg_paths([geo.district], origin)[0] if geo.district is not None else "",
         "zones": {"id": zones["zone_id"].astype(str).tolist(),
-                  "name": zones["name"].astype(str).tolist(),
+                  "name": [zone_names.get(z, n) for z, n in zip(
+                      zones["zone_id"].astype(str), zones["name"].astype(str))],
                   "path": svg_paths(zones.geometry.values, origin)},
         "cells": svg_paths(units["cell"].to_numpy(), origin),
         "codeWidth": width_codes,
         "assign": list(assignments),
         "schools": {"id": sch["school_id"].astype(str).tolist(),
-                    "name": sch["name"].astype(str).tolist(), "x": sx, "y": sy,
+                    "name": [school_names.get(i, n) for i, n in zip(
+                        sch["school_id"].astype(str), sch["name"].astype(str))],
+                    "x": sx, "y": sy,
                     "rs": _nums(_zone_scale(result, stages, spts), 3), "colour": scol},
         "palette": CATCHMENT_PALETTE, "utilBins": UTIL_BINS[1:-1],
-        "utilLabels": UTIL_LABELS, "utilColours": UTIL_COLOURS, "newColour": NEW_COLOUR,
-        "projects": projects, "data": data,
+        "utilLabels": [L.text("maps", k, lang) for k in
+                       ("util_low", "util_mid", "util_high", "util_full")],
+        "utilColours": UTIL_COLOURS, "newColour": NEW_COLOUR,
+        "projects": projects, "data": data, "lang": lang, "t": L.TEXTS[lang]["map"],
+        "modeLabels": {m: L.mode_label(m, lang) for m in modes},
     }
 
 
@@ -291,11 +303,16 @@ def interactive_map(result: Result, *, stages: list[str] | None = None,
     year_opts = "".join(f'<option value="{y}"{" selected" if y == default_year else ""}>'
                         f"{y}</option>" for y in years)
     mode_opts = "".join(f'<option value="{html.escape(m)}"'
-                        f'{" selected" if m == data["mode"] else ""}>{html.escape(m)}</option>'
-                        for m in data["modes"])
+                        f'{" selected" if m == data["mode"] else ""}>'
+                        f'{html.escape(data["modeLabels"][m])}</option>' for m in data["modes"])
     yi = years.index(default_year) if years else 0
     page = _asset("catchments.html")
-    return (page.replace("{{TITLE}}", f"{scenario} — catchment map")
+    lang = data["lang"]
+    for key, text in data["t"].items():          # {{T:key}}: a [map] text of the language
+        page = page.replace("{{T:" + key + "}}", html.escape(text))
+    return (page.replace("{{TITLE}}", html.escape(L.text("map", "title", lang,
+                                                         scenario=data["scenario"])))
+            .replace("{{LANG}}", "zh-CN" if lang == "zh" else "en")
             .replace("{{CSS}}", _asset("catchments.css"))
             .replace("{{STAGE_OPTIONS}}", stage_opts)
             .replace("{{YEAR_OPTIONS}}", year_opts)

@@ -19,6 +19,7 @@ def map_command(run_folder: str | Path, stage: str, year: int, mode: str | None 
                                 column="stage", expected=SAFE_NAME)
     result = read_result(run_folder)
     stages, years = run_stages(result), run_years(result)
+    stage = {s.lower(): s for s in stages}.get(str(stage).strip().lower(), stage)  # Primary
     if stage not in stages:
         raise InputError.single(run_folder, f"no stage {stage!r} in this run",
                                 column="stage", expected=" or ".join(stages) or "a stage")

@@ -22,9 +22,11 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..result import Result
 from ..runfolder import is_safe_name
-from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, UTIL_LABELS, catchments,
-                        map_geometry, open_projects, pick_mode, school_stats, stage_label,
-                        to_points, zone_stats)
+from . import labels as L
+from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, catchments, map_geometry,
+                        names_of, open_projects, pick_mode, result_lang, school_stats,
+                        stage_label, to_points, zone_stats)
+from .fonts import font_context
 
 #: Colour map of the shortfall per 1,000 children.
 SHORT_CMAP = "YlOrRd"
@@ -37,7 +39,15 @@ def _nice_length(span_m: float) -> float:
     return float(max(m * base for m in (1, 2, 5) if m * base <= target))
 
 
-def _scale_bar(ax: Any, bounds: tuple[float, float, float, float]) -> None:
+def _m(key: str, lang: str, **fields: Any) -> str:
+    return L.text("maps", key, lang, **fields)
+
+
+#: Keys of the utilisation classes' legend labels ([maps] in text/<lang>.toml).
+UTIL_KEYS = ["util_low", "util_mid", "util_high", "util_full"]
+
+
+def _scale_bar(ax: Any, bounds: tuple[float, float, float, float], lang: str = "en") -> None:
     x0, y0, x1, y1 = bounds
     length = _nice_length(x1 - x0)
     h = (y1 - y0) * 0.012
@@ -50,12 +60,12 @@ def _scale_bar(ax: Any, bounds: tuple[float, float, float, float]) -> None:
     km = length / 1000
     fmt = (lambda v: f"{v:g}")
     for frac in (0, 0.5, 1):
-        ax.text(sx + frac * length, sy + 1.8 * h, fmt(km * frac) + (" km" if frac == 1 else ""),
+        ax.text(sx + frac * length, sy + 1.8 * h, fmt(km * frac) + (" " + _m("km", lang) if frac == 1 else ""),
                 ha="center", va="bottom", fontsize=8, zorder=20, path_effects=halo)
 
 
-def _north_arrow(ax: Any) -> None:
-    ax.annotate("N", xy=(0.955, 0.115), xytext=(0.955, 0.03), xycoords="axes fraction",
+def _north_arrow(ax: Any, lang: str = "en") -> None:
+    ax.annotate(_m("north", lang), xy=(0.955, 0.115), xytext=(0.955, 0.03), xycoords="axes fraction",
                 ha="center", va="center", fontsize=11, fontweight="bold", zorder=20,
                 arrowprops=dict(facecolor="black", edgecolor="black", width=3.5,
                                 headwidth=11, headlength=10),
@@ -75,15 +85,19 @@ def _shortfall_norm(result: Result, stage: str, mode: str) -> Normalize:
 
 def static_map(result: Result, stage: str, year: int, *, mode: str | None = None,
                rings: bool = False, figsize: tuple[float, float] | None = None,
-               labels: bool = True) -> Figure:
+               labels: bool = True, lang: str | None = None) -> Figure:
     """One stage and year: shortfall per 1,000 children, schools, projects, catchments.
 
     Zones are shaded by the shortfall (of ``mode``, default the scenario's) per 1,000
     children of the stage's ages; schools are circles sized by places and coloured by
     utilisation; key projects open by ``year`` are stars (new) and diamonds (expansion);
     catchment boundaries come from the assignment; ``rings`` adds service-radius circles.
+    Zone names label the zones (a base layer). Texts and names are in ``lang`` (default:
+    the run's; draw inside :func:`.fonts.font_context` for Chinese).
     """
     mode = pick_mode(result, mode)
+    lang = lang or result_lang(result)
+    mode_label = L.mode_label(mode, lang)
     geo = map_geometry(result)
     x0, y0, x1, y1 = geo.bounds()
     pad = 0.04 * max(x1 - x0, y1 - y0, 1.0)
@@ -111,6 +125,8 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     if (~has).any():
         zones[~has].plot(ax=ax, facecolor="#eeeeee", edgecolor="none", zorder=1)
     geo.zones.boundary.plot(ax=ax, color="#555555", lw=0.7, linestyle=(0, (3, 2)), zorder=3)
+    if labels:
+        _zone_names(ax, geo.zones, names_of(result, "zone", lang))
 
     # catchments
     catch = catchments(result, stage, year, mode)
@@ -152,8 +168,10 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
                    edgecolors="black", linewidths=0.7, zorder=10)
         if labels and len(proj) <= 20:
             halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
-            for x, y, name, yr in zip(ppts.x, ppts.y, proj["name"], proj["open_year"]):
-                name = name if len(name) <= 40 else name[:39].rstrip() + "…"
+            shown = names_of(result, "project", lang)
+            for x, y, pid, name, yr in zip(ppts.x, ppts.y, proj["project_id"], proj["name"],
+                                           proj["open_year"]):
+                name = shown.get(str(pid), name)
                 project_labels.append(ax.annotate(
                     f"{name} ({int(yr)})", (x, y), xytext=(6, 6), textcoords="offset points",
                     fontsize=7, zorder=11, path_effects=halo))
@@ -163,60 +181,72 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     ax.set_ylabel("")
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
-    _scale_bar(ax, bounds)
-    _north_arrow(ax)
+    _scale_bar(ax, bounds, lang)
+    _north_arrow(ax, lang)
 
     ages = result.stage_ages(stage)
-    agetext = f"aged {ages[0]}–{ages[1]}" if ages else "of the stage's ages"
+    agetext = _m("ages", lang, first=ages[0], last=ages[1]) if ages else \
+        _m("ages_unknown", lang)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, orientation="horizontal",
                  fraction=0.035, pad=0.01, shrink=0.6, aspect=40,
-                 label=f"Shortfall per 1,000 children {agetext} ({mode} allocation)")
-    handles: list[Any] = [Patch(facecolor="white", edgecolor="none", label="School utilisation")]
+                 label=_m("colorbar", lang, ages=agetext, mode=mode_label))
+    heads = [_m(k, lang) for k in ("school_utilisation", "school_places", "projects_open",
+                                   "areas")]
+    handles: list[Any] = [Patch(facecolor="white", edgecolor="none", label=heads[0])]
     handles += [Line2D([], [], marker="o", ls="", markerfacecolor=c, markeredgecolor="black",
-                       markersize=8, label=lab) for c, lab in zip(UTIL_COLOURS, UTIL_LABELS)]
-    handles.append(Patch(facecolor="white", edgecolor="none", label="School places"))
+                       markersize=8, label=_m(k, lang)) for c, k in zip(UTIL_COLOURS, UTIL_KEYS)]
+    handles.append(Patch(facecolor="white", edgecolor="none", label=heads[1]))
     for p in sorted({round(pmax / 4), round(pmax)}):
         if p > 0:
             handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="white",
                                   markeredgecolor="black", label=f"{p:,.0f}",
                                   markersize=float(np.sqrt(size(p)))))
-    handles.append(Patch(facecolor="white", edgecolor="none", label="Key projects open"))
+    handles.append(Patch(facecolor="white", edgecolor="none", label=heads[2]))
     handles.append(Line2D([], [], marker="*", ls="", markerfacecolor=NEW_COLOUR,
-                          markeredgecolor="black", markersize=14, label="new school"))
+                          markeredgecolor="black", markersize=14, label=_m("new_school", lang)))
     handles.append(Line2D([], [], marker="D", ls="", markerfacecolor="none",
                           markeredgecolor=NEW_COLOUR, markeredgewidth=2, markersize=11,
-                          label="expansion"))
-    handles.append(Patch(facecolor="white", edgecolor="none", label="Areas"))
-    handles.append(Line2D([], [], color="#1b1b1b", lw=1.1, label="catchment boundary"))
+                          label=_m("expansion", lang)))
+    handles.append(Patch(facecolor="white", edgecolor="none", label=heads[3]))
+    handles.append(Line2D([], [], color="#1b1b1b", lw=1.1,
+                          label=_m("catchment_boundary", lang)))
     handles.append(Patch(facecolor="none", edgecolor="#555555", hatch="////", lw=0,
-                         label="not served"))
+                         label=_m("not_served", lang)))
     handles.append(Line2D([], [], color="#555555", lw=0.7, ls=(0, (3, 2)),
-                          label="zone boundary"))
-    handles.append(Line2D([], [], color="black", lw=1.8, label="district"))
+                          label=_m("zone_boundary", lang)))
+    handles.append(Line2D([], [], color="black", lw=1.8, label=_m("district", lang)))
     if rings:
         handles.append(Line2D([], [], color="#2c5aa0", lw=0.7, ls="--",
-                              label="service radius"))
+                              label=_m("service_radius", lang)))
     leg = ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
                     frameon=False, fontsize=8, handletextpad=0.6, borderaxespad=0)
     for text in leg.get_texts():
-        if text.get_text() in {"School utilisation", "School places", "Key projects open",
-                               "Areas"}:
+        if text.get_text() in heads:
             text.set_fontweight("bold")
             text.set_x(-20)
 
     scenario = result.manifest.get("scenario", result.name)
-    fig.suptitle(f"{scenario}: {stage_label(result, stage)}, {year}", fontsize=14,
-                 fontweight="bold")
+    fig.suptitle(_m("title", lang, scenario=scenario, stage=stage_label(result, stage, lang),
+                    year=year), fontsize=14, fontweight="bold")
     served_total = schools["pupils"].sum() if len(schools) else 0
-    ax.set_title(f"{len(schools)} schools, {schools['places'].sum():,.0f} places, "
-                 f"{served_total:,.0f} pupils served; shortfall "
-                 f"{stats['shortfall'].sum():,.0f} ({mode} allocation)", fontsize=9)
-    ax.text(0.91, 0.01, f"{geo.crs} · catchments: Voronoi cells of demand units, by the "
-            "school serving most of each unit's pupils", transform=ax.transAxes, ha="right",
+    ax.set_title(_m("subtitle", lang, schools=len(schools),
+                    places=f"{schools['places'].sum():,.0f}", served=f"{served_total:,.0f}",
+                    shortfall=f"{stats['shortfall'].sum():,.0f}", mode=mode_label),
+                 fontsize=9)
+    ax.text(0.91, 0.01, _m("footer", lang, crs=geo.crs), transform=ax.transAxes, ha="right",
             va="bottom", fontsize=6, color="#444444", zorder=20,
             path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
     _declutter(fig, ax, project_labels)
     return fig
+
+
+def _zone_names(ax: Any, zones: gpd.GeoDataFrame, names: dict[str, str]) -> None:
+    """Each zone's name at a point inside it, small and grey under everything else."""
+    halo = [patheffects.withStroke(linewidth=2, foreground="white")]
+    spots = zones.geometry.representative_point()
+    for zid, pt in zip(zones["zone_id"].astype(str), spots):
+        ax.text(pt.x, pt.y, names.get(zid, zid), ha="center", va="center", fontsize=6.5,
+                color="#3a3a3a", alpha=0.85, zorder=7, path_effects=halo)
 
 
 def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
@@ -249,8 +279,9 @@ def write_static_maps(result: Result, folder: str | Path, stage: str, year: int,
                       mode: str | None = None, rings: bool = False, dpi: int = 200
                       ) -> list[Path]:
     """Write ``folder/maps/<stage>_<year>.png`` (``dpi``) and ``.svg``; return the paths."""
-    fig = static_map(result, stage, year, mode=mode, rings=rings)
-    return save_static_map(fig, folder, stage, year, dpi=dpi)
+    with font_context(result_lang(result)):
+        fig = static_map(result, stage, year, mode=mode, rings=rings)
+        return save_static_map(fig, folder, stage, year, dpi=dpi)
 
 
 def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,

@@ -1,8 +1,18 @@
 """Excel workbooks for people: one sheet per table, labelled in English or Chinese.
 
 Generic (the budget and the comparison both write with it): headers and values translated
-with :mod:`.labels`, a bold frozen header row with a filter, number formats by column kind,
-column widths fitted to the text, optional bold rows and a README sheet of notes.
+with :mod:`.labels`, a bold frozen header row with a filter, number formats by column kind
+(万元/亿元 units in Chinese), column widths fitted to the text, optional bold rows and a
+README sheet of notes; every sheet prints landscape on A4, fitted to the page width, with
+the header row repeated on every page.
+
+Formulas: a view may come with formula templates (``formulas``) for some of its cells, so
+that a planner who changes an assumption in Excel sees the totals follow. Templates name
+columns, not cells: ``{col}`` is the cell of column ``col`` in the same row, ``{col@N}`` the
+cell in the view's row ``N`` (0-based position), ``{col:all}`` the column's data range.
+The computed value is stored with each formula as its cached result (pandas and other
+readers see numbers), and the workbook asks for a full recalculation when opened. Only
+these templates become formulas; text cells are written as values.
 """
 from __future__ import annotations
 
@@ -19,6 +29,10 @@ from .frames import as_bool
 #: Excel number formats by kind.
 NUMBER_FORMATS = {"count": "#,##0", "year": "0", "rate": "0.0%", "cny": "#,##0",
                   "wan": "#,##0.0", "yi": "#,##0.00", "size": "0"}
+#: Formats that differ in Chinese workbooks (the unit after the number).
+NUMBER_FORMATS_ZH = {"wan": '#,##0.0"万元"', "yi": '#,##0.00"亿元"'}
+#: Display width of a README description column and the points per wrapped line.
+README_WIDTH, LINE_POINTS = 110, 15.0
 
 #: Kind of each known column (columns not listed: text, or counts when numeric).
 COLUMN_KINDS = {
@@ -53,7 +67,10 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif col == "indicator":
             out[col] = out[col].astype("string").map(lambda s: L.indicator_label(s, lang)
                                                      if pd.notna(s) else s)
-        elif col == "met" or col.endswith("_met"):
+        elif col == "kind":                                 # new / expansion
+            out[col] = out[col].astype("string").map(lambda s: L.word(s, lang)
+                                                     if pd.notna(s) else s)
+        elif col == "met" or col.endswith("_met") or pd.api.types.is_bool_dtype(out[col]):
             b = as_bool(out[col])
             out[col] = b.map({True: L.word("yes", lang), False: L.word("no", lang)}
                              ).astype("string")
@@ -74,9 +91,33 @@ def _text_width(values: pd.Series) -> int:
     return int((s.str.len() + s.str.count(r"[\u2e80-\uffff]")).max())
 
 
+def _print_setup(ws) -> None:
+    """Landscape A4, fitted to one page wide, header row repeated, narrow margins."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.center.text = "&P / &N"
+
+
+def _lines(text: str, width: float) -> int:
+    """Wrapped lines of ``text`` in a column ``width`` characters wide (CJK count double)."""
+    import math
+
+    return sum(max(1, math.ceil(_text_width(pd.Series([part])) / max(width - 1, 1)))
+               for part in str(text).split("\n"))
+
+
 def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
-                  formats: Mapping[str, str | None], bold_rows: pd.Series | None) -> None:
-    """Bold wrapped header, frozen header row, filter, number formats, fitted widths."""
+                  formats: Mapping[str, str | None], bold_rows: pd.Series | None,
+                  lang: str = "en") -> None:
+    """Bold wrapped header, frozen header row, filter, number formats, fitted widths,
+    print setup."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
@@ -93,7 +134,8 @@ def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if kind is None and numeric:
             kind = "count"
-        fmt = NUMBER_FORMATS.get(kind) if kind else None
+        fmt = ((NUMBER_FORMATS_ZH if lang == "zh" else {}).get(kind)
+               or NUMBER_FORMATS.get(kind)) if kind else None
         if fmt:
             for (cell,) in ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=j, max_col=j):
                 cell.number_format = fmt
@@ -103,9 +145,16 @@ def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
                 len(f"{big:,.0f}") + 1
         else:
             width = _text_width(shown.iloc[:, j - 1])
+        if fmt and kind in NUMBER_FORMATS_ZH and lang == "zh":
+            width += 2                                      # the unit after the number
         header = _text_width(pd.Series([shown.columns[j - 1]]))
         ws.column_dimensions[get_column_letter(j)].width = min(
             max(width, min(header, 24), 6) + 2, 60)
+    widths = [ws.column_dimensions[get_column_letter(j)].width
+              for j in range(1, len(frame.columns) + 1)]
+    ws.row_dimensions[1].height = LINE_POINTS * max(
+        [_lines(h, w) for h, w in zip(shown.columns, widths)] + [1])
+    _print_setup(ws)
     if bold_rows is not None and bold_rows.any():
         bold = Font(bold=True)
         for i in np.flatnonzero(bold_rows.to_numpy(bool)):
@@ -124,26 +173,34 @@ def _write_notes(xw: pd.ExcelWriter, notes: list[tuple[str, str]], lang: str) ->
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 28
-    ws.column_dimensions["B"].width = 110
+    ws.column_dimensions["B"].width = README_WIDTH
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        # explicit heights: wrapped text is shown whole whatever the program
+        ws.row_dimensions[row[0].row].height = LINE_POINTS * max(
+            _lines(row[0].value or "", 28), _lines(row[1].value or "", README_WIDTH))
+    _print_setup(ws)
 
 
 def write_workbook(path: str | Path, views: Mapping[str, pd.DataFrame], *, lang: str = "en",
                    notes: list[tuple[str, str]] | None = None,
                    formats: Mapping[str, Mapping[str, str | None]] | None = None,
-                   bold_rows: Mapping[str, pd.Series] | None = None) -> Path:
+                   bold_rows: Mapping[str, pd.Series] | None = None,
+                   formulas: Mapping[str, pd.DataFrame] | None = None) -> Path:
     """Write ``views`` (one sheet each, labelled in ``lang``) and a notes sheet to ``path``.
 
     Written to a temporary file first and renamed, so a failure leaves no broken workbook.
     ``formats`` maps view → column → number-format kind (:data:`NUMBER_FORMATS`) to override
-    the defaults; ``bold_rows`` maps view → boolean mask of rows to bolden (totals).
+    the defaults; ``bold_rows`` maps view → boolean mask of rows to bolden (totals);
+    ``formulas`` maps view → formula templates (see the module docstring): a frame with the
+    view's index and some of its columns, None where the cell keeps its value.
     """
     L.check_lang(lang)
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    formats, bold_rows = formats or {}, bold_rows or {}
+    formats, bold_rows, formulas = formats or {}, bold_rows or {}, formulas or {}
+    cached: dict[str, dict[str, float]] = {}
     try:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
             if notes is not None:
@@ -152,10 +209,17 @@ def write_workbook(path: str | Path, views: Mapping[str, pd.DataFrame], *, lang:
                 shown = for_people(frame, lang)
                 name = L.sheet_label(view, lang)
                 shown.to_excel(xw, sheet_name=name, index=False)
-                _format_sheet(xw.sheets[name], frame, shown, formats.get(view, {}),
-                              bold_rows.get(view))
-            for ws in xw.sheets.values():
-                as_text(ws)
+                ws = xw.sheets[name]
+                _format_sheet(ws, frame, shown, formats.get(view, {}), bold_rows.get(view),
+                              lang)
+                as_text(ws)               # user text never becomes a formula ...
+                if view in formulas:      # ... and our own formulas are written after
+                    sheet_xml = f"xl/worksheets/sheet{len(xw.sheets)}.xml"
+                    cached[sheet_xml] = write_formulas(ws, frame, formulas[view])
+            if notes is not None:
+                as_text(xw.sheets[next(iter(xw.sheets))])
+        if cached:
+            store_cached_values(tmp, cached)
         reproducible_zip(tmp)
         os.replace(tmp, path)
     finally:
@@ -179,6 +243,58 @@ def as_text(ws) -> int:
                 cell.quotePrefix = True
                 n += 1
     return n
+
+
+def write_formulas(ws, frame: pd.DataFrame, templates: pd.DataFrame) -> dict[str, float]:
+    """Write the templates' cells as formulas; return cell → computed value (the view's)."""
+    import re
+
+    from openpyxl.utils import get_column_letter
+
+    columns = list(frame.columns)
+    last = len(frame) + 1
+
+    def render(template: str, row: int) -> str:
+        def cell(match: re.Match) -> str:
+            letter = get_column_letter(columns.index(match.group(1)) + 1)
+            if match.group(3):
+                return f"${letter}$2:${letter}${last}"
+            return f"{letter}{(int(match.group(2)) if match.group(2) else row) + 2}"
+        return re.sub(r"\{(\w+)(?:@(\d+))?(:all)?\}", cell, template)
+
+    values: dict[str, float] = {}
+    for pos, (_, row) in enumerate(templates.reindex(frame.index).iterrows()):
+        for col, template in row.items():
+            if template is None or pd.isna(template):
+                continue
+            j = columns.index(col) + 1
+            ws.cell(pos + 2, j).value = render(str(template), pos)   # our own formula
+            value = frame[col].iloc[pos]
+            if pd.notna(value):
+                values[f"{get_column_letter(j)}{pos + 2}"] = float(value)
+    return values
+
+
+def store_cached_values(path: Path, cached: Mapping[str, Mapping[str, float]]) -> None:
+    """Put each formula's computed value into the sheet XML as its cached result (openpyxl
+    writes formulas without one), so readers that do not calculate still see numbers."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        entries = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in entries:
+            cells = cached.get(info.filename)
+            if cells:
+                def fill(m: re.Match) -> bytes:
+                    ref = m.group(1).decode()
+                    if ref not in cells:
+                        return m.group(0)
+                    return m.group(0)[:-len(b"<v /></c>")] + \
+                        f"<v>{cells[ref]!r}</v></c>".encode()
+                data = re.sub(rb'<c r="([A-Z]+\d+)"[^>]*><f>[^<]*</f><v /></c>', fill, data)
+            z.writestr(info, data)
 
 
 def reproducible_zip(path: Path) -> None:

@@ -211,8 +211,9 @@ def row_columns(doc: str, path: str) -> list[Col | Key]:
 
 
 def file_keys() -> list[str]:
-    """The tables a model folder may have, as named in model.toml ``[files]``."""
-    return [k.name for k in children("model", "files")]
+    """The tables a model folder may have, as named in model.toml ``[files]`` (every key
+    there but ``encoding``)."""
+    return [k.name for k in children("model", "files") if k.name != "encoding"]
 
 
 def _col_kind(col: Col) -> Any:

@@ -72,6 +72,24 @@ year = 2025
 kindergarten_enrolment_rate = 0.90
 inclusive_kindergarten_coverage = 0.90
 nearby_enrolment_rate = 0.99
+
+# Shown on the first page of report.html: which inputs are estimates or synthetic
+# (README.md, "Read this first"); caveats_zh in Chinese reports.
+[report]
+caveats = [
+  "Only the district totals are census facts (2020 census, S12/S13).",
+  "Zones are approximate township cells (Voronoi around the seats), not official boundaries; 14 of 22 zone populations are estimates.",
+  "The school inventory is SYNTHETIC, calibrated to the district totals (no per-school data were found).",
+  "The housing pipeline, migration and the sizes of most key projects are estimates.",
+  "Life tables are model tables fitted to estimated life expectancies.",
+]
+caveats_zh = [
+  "只有全区总数是普查数据（2020 年第七次人口普查，S12/S13）。",
+  "区域为按街道乡镇驻地划分的近似范围（泰森多边形），并非官方边界；22 个区域中 14 个的人口为估算。",
+  "学校名录为合成数据，按全区总数校准（未找到逐校数据）。",
+  "新建住宅、人口迁移及多数重点项目的规模为估算。",
+  "生命表为按估算预期寿命拟合的模型生命表。",
+]
 '''
 
 

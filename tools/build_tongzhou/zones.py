@@ -16,52 +16,13 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPoint, Point, box
 
+from capacity import geo
+
 from .common import TO_UTM, TO_WGS, UTM, Sources
 
-_A = 6378245.0
-_EE = 0.00669342162296594323
-
-
-def _tlat(x, y):
-    r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
-    r += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-    r += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-    r += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
-    return r
-
-
-def _tlon(x, y):
-    r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
-    r += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-    r += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-    r += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
-    return r
-
-
-def wgs84_to_gcj02(lon, lat):
-    lon = np.asarray(lon, float)
-    lat = np.asarray(lat, float)
-    dlat = _tlat(lon - 105.0, lat - 35.0)
-    dlon = _tlon(lon - 105.0, lat - 35.0)
-    radlat = lat / 180.0 * np.pi
-    magic = 1.0 - _EE * np.sin(radlat) ** 2
-    sqrtmagic = np.sqrt(magic)
-    dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrtmagic) * np.pi)
-    dlon = (dlon * 180.0) / (_A / sqrtmagic * np.cos(radlat) * np.pi)
-    return lon + dlon, lat + dlat
-
-
-def gcj02_to_wgs84(glon, glat, tol=1e-11, max_iter=50):
-    glon = np.asarray(glon, float)
-    glat = np.asarray(glat, float)
-    wlon, wlat = glon.copy(), glat.copy()
-    for _ in range(max_iter):
-        flon, flat = wgs84_to_gcj02(wlon, wlat)
-        dlon, dlat = flon - glon, flat - glat
-        wlon, wlat = wlon - dlon, wlat - dlat
-        if max(np.abs(dlon).max(), np.abs(dlat).max()) < tol:
-            break
-    return wlon, wlat
+# The published WGS84 <-> GCJ-02 transform lives in the product (capacity/geo.py, where
+# models declaring `datum = "gcj02"` use it too); the build reuses it.
+wgs84_to_gcj02, gcj02_to_wgs84 = geo.wgs84_to_gcj02, geo.gcj02_to_wgs84
 
 
 def _round_geom(g, nd=7):

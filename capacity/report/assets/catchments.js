@@ -2,6 +2,13 @@
 (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("map-data").textContent);
+  // texts of the run's language (text/<lang>.toml [map]); {name} fields filled in here
+  function T(key, fields) {
+    var s = D.t[key];
+    Object.keys(fields || {}).forEach(function (n) { s = s.split("{" + n + "}").join(fields[n]); });
+    return s;
+  }
+  function modeLabel(m) { return D.modeLabels[m] || m; }
   var svg = document.getElementById("map");
   var NS = svg.namespaceURI;           // the SVG namespace, taken from the inline <svg>
   var $ = function (id) { return document.getElementById(id); };
@@ -168,42 +175,42 @@
   function drawLegend(info, vmax) {
     var h = "";
     if (state.view === "shortfall") {
-      var ages = info.ages ? " aged " + info.ages[0] + "–" + info.ages[1] : "";
-      h += "<h3>Shortfall per 1,000 children" + esc(ages) + "</h3>";
-      h += row('<span class="sw" style="background:' + SHORT[0] + '"></span>', "none");
+      var ages = info.ages ? T("ages_suffix", { first: info.ages[0], last: info.ages[1] }) : "";
+      h += "<h3>" + esc(T("legend_shortfall", { ages: ages })) + "</h3>";
+      h += row('<span class="sw" style="background:' + SHORT[0] + '"></span>', T("none"));
       for (var k = 1; k <= 5; k++) {
         h += row('<span class="sw" style="background:' + SHORT[k] + '"></span>',
                  fmt(vmax * (k - 1) / 5) + "–" + fmt(vmax * k / 5));
       }
-      h += row('<span class="sw" style="background:#e6e6e6"></span>', "no children");
+      h += row('<span class="sw" style="background:#e6e6e6"></span>', T("no_children"));
     } else {
-      h += "<h3>Catchments</h3>";
+      h += "<h3>" + esc(T("catchments")) + "</h3>";
       h += row('<span class="sw" style="background:' + D.palette[0] + '"></span>',
-               "area served by one school (colours tell neighbours apart)");
+               T("catchment_area"));
       h += row('<svg width="16" height="12"><rect width="16" height="12" fill="#f4f4f4"></rect>' +
                '<path d="M0 12L12 0M6 12L16 2M-2 6L4 0" stroke="#9a9a9a" stroke-width="2.5"></path></svg>',
-               "not served (out of reach or schools full)");
+               T("not_served"));
     }
-    h += "<h3>School utilisation (" + esc(state.mode) + ")</h3>";
+    h += "<h3>" + esc(T("utilisation_of", { mode: modeLabel(state.mode) })) + "</h3>";
     D.utilLabels.forEach(function (lab, i) {
       h += row('<svg width="16" height="16"><circle cx="8" cy="8" r="6" fill="' + D.utilColours[i] +
                '" stroke="#000"></circle></svg>', lab);
     });
-    h += row("", "circle area ∝ places");
-    h += "<h3>Key projects</h3>";
+    h += row("", T("circle_area"));
+    h += "<h3>" + esc(T("key_projects")) + "</h3>";
     h += row('<svg width="18" height="18"><path d="' + starPath(9, 9, 8) + '" fill="' + D.newColour +
-             '" stroke="#000"></path></svg>', "new school (open)");
+             '" stroke="#000"></path></svg>', T("new_open"));
     h += row('<svg width="18" height="18"><path d="' + diamondPath(9, 9, 7) + '" fill="none" stroke="' +
-             D.newColour + '" stroke-width="2"></path></svg>', "expansion (open)");
+             D.newColour + '" stroke-width="2"></path></svg>', T("expansion_open"));
     h += row('<svg width="18" height="18"><path d="' + starPath(9, 9, 8) +
-             '" fill="none" stroke="#777" stroke-dasharray="3 2"></path></svg>', "planned, opens later");
-    h += "<h3>Lines</h3>";
-    h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#000" stroke-width="2.2"></path></svg>', "district");
-    h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#6b6b6b" stroke-dasharray="3 2"></path></svg>', "zone");
+             '" fill="none" stroke="#777" stroke-dasharray="3 2"></path></svg>', T("planned_later"));
+    h += "<h3>" + esc(T("lines")) + "</h3>";
+    h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#000" stroke-width="2.2"></path></svg>', T("district"));
+    h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#6b6b6b" stroke-dasharray="3 2"></path></svg>', T("zone"));
     if (state.rings) {
       h += row('<svg width="18" height="10"><path d="M0 5H18" stroke="#2c5aa0" stroke-dasharray="4 3"></path></svg>',
-               "service radius " + fmt(info.radius) + " m" +
-               (D.schools.rs.some(function (v) { return v !== 1; }) ? " × zone's scale" : ""));
+               T("radius", { radius: fmt(info.radius) }) +
+               (D.schools.rs.some(function (v) { return v !== 1; }) ? T("radius_scaled") : ""));
     }
     $("legend").innerHTML = h;
     function row(sym, text) { return '<div class="row">' + sym + "<span>" + esc(text) + "</span></div>"; }
@@ -212,14 +219,12 @@
   function sum(a) { return a.reduce(function (s, v) { return s + (v || 0); }, 0); }
   function drawSummary(entry, md, info) {
     var dem = sum(entry.d), pl = sum(entry.p), sf = sum(md.f), oor = sum(md.o);
-    $("summary").innerHTML = "<h3>" + esc(info.label) + ", " + state.year + " (" + esc(state.mode) +
-      ")</h3><table>" +
-      "<tr><td>Pupils (demand)</td><td class=n>" + fmt(dem) + "</td></tr>" +
-      "<tr><td>Places</td><td class=n>" + fmt(pl) + "</td></tr>" +
-      "<tr><td>Served</td><td class=n>" + fmt(sum(md.q)) + "</td></tr>" +
-      "<tr><td>Shortfall</td><td class=n><b>" + fmt(sf) + "</b></td></tr>" +
-      "<tr><td>of which out of reach</td><td class=n>" + fmt(oor) + "</td></tr>" +
-      "<tr><td>Schools open</td><td class=n>" + entry.s.length + "</td></tr></table>";
+    var tr = function (key, v) { return "<tr><td>" + esc(T(key)) + "</td><td class=n>" + v + "</td></tr>"; };
+    $("summary").innerHTML = "<h3>" + esc(info.label) + ", " + state.year + " (" +
+      esc(modeLabel(state.mode)) + ")</h3><table>" +
+      tr("pupils_demand", fmt(dem)) + tr("places", fmt(pl)) + tr("served", fmt(sum(md.q))) +
+      tr("shortfall", "<b>" + fmt(sf) + "</b>") + tr("out_of_reach", fmt(oor)) +
+      tr("schools_open", entry.s.length) + "</table>";
   }
 
   // ---------------------------------------------------------------- tooltips
@@ -234,40 +239,41 @@
     };
     if (kind === "zone") {
       var per = entry.c[i] > 0 ? 1000 * md.f[i] / entry.c[i] : null;
-      var ages = info.ages ? "Children aged " + info.ages[0] + "–" + info.ages[1] : "Children";
+      var ages = info.ages ? T("children_aged", { first: info.ages[0], last: info.ages[1] }) : T("children");
       return "<b>" + esc(D.zones.name[i]) + " (" + esc(D.zones.id[i]) + ")</b>" + rows([
-        [ages, fmt(entry.c[i])], ["Pupils (demand)", fmt(entry.d[i])],
-        ["Shortfall", "<b>" + fmt(md.f[i]) + "</b>"], ["of which out of reach", fmt(md.o[i])],
-        ["Shortfall per 1,000 children", fmt(per, 1)]]);
+        [ages, fmt(entry.c[i])], [T("pupils_demand"), fmt(entry.d[i])],
+        [T("shortfall"), "<b>" + fmt(md.f[i]) + "</b>"], [T("out_of_reach"), fmt(md.o[i])],
+        [T("per_1000"), fmt(per, 1)]]);
     }
     if (kind === "school") {
       var k = +target.getAttribute("data-k");
       var served = 0;
       codes.forEach(function (c) { if (c === i + 2) { served += 1; } });
       var h = "<b>" + esc(D.schools.name[i]) + "</b>" + rows([
-        ["School id", esc(D.schools.id[i])], ["Places", fmt(entry.p[k])],
-        ["Pupils", fmt(md.q[k])],
-        ["Utilisation", pct(entry.p[k] > 0 ? md.q[k] / entry.p[k] : null)],
-        ["Catchment cells", fmt(served)]]);
+        [T("school_id"), esc(D.schools.id[i])], [T("places"), fmt(entry.p[k])],
+        [T("pupils"), fmt(md.q[k])],
+        [T("utilisation"), pct(entry.p[k] > 0 ? md.q[k] / entry.p[k] : null)],
+        [T("catchment_cells"), fmt(served)]]);
       (projectsBySchool[i] || []).forEach(function (p) {
-        h += "<div>Project: " + esc(p.name) + " — " + (p.kind === "new" ? "new school" : "expansion") +
-          (p.places !== null ? ", " + fmt(p.places) + " places" : "") +
-          (p.open !== null ? ", opens " + p.open : "") + (p.open !== null && p.open > state.year ? " (planned)" : "") +
-          "</div>";
+        h += "<div>" + esc(T("project")) + ": " + esc(p.name) + " — " +
+          esc(T(p.kind === "new" ? "new_school" : "expansion")) +
+          (p.places !== null ? ", " + esc(T("n_places", { n: fmt(p.places) })) : "") +
+          (p.open !== null ? ", " + esc(T("opens", { year: p.open })) : "") +
+          (p.open !== null && p.open > state.year ? esc(T("planned_paren")) : "") + "</div>";
       });
       return h;
     }
     if (kind === "project") {
       var p = D.projects[i], sk = entry.s.indexOf(p.school);
       var list = [
-        ["Key project", p.kind === "new" ? "new school" : "expansion"],
-        ["School", esc(D.schools.name[p.school] || "")],
-        ["Project places", fmt(p.places)], ["Opening year", p.open === null ? "–" : String(p.open)],
-        ["Status in " + state.year, p.open !== null && p.open <= state.year ? "open" : "planned"],
-        ["Cost", fmt(p.cost)]];
+        [T("key_project"), esc(T(p.kind === "new" ? "new_school" : "expansion"))],
+        [T("school"), esc(D.schools.name[p.school] || "")],
+        [T("project_places"), fmt(p.places)], [T("opening_year"), p.open === null ? "–" : String(p.open)],
+        [T("status_in", { year: state.year }), esc(T(p.open !== null && p.open <= state.year ? "open" : "planned"))],
+        [T("cost"), fmt(p.cost)]];
       if (sk >= 0) {
-        list.push(["School places", fmt(entry.p[sk])], ["Pupils", fmt(md.q[sk])],
-                  ["Utilisation", pct(entry.p[sk] > 0 ? md.q[sk] / entry.p[sk] : null)]);
+        list.push([T("school_places"), fmt(entry.p[sk])], [T("pupils"), fmt(md.q[sk])],
+                  [T("utilisation"), pct(entry.p[sk] > 0 ? md.q[sk] / entry.p[sk] : null)]);
       }
       return "<b>" + esc(p.name) + "</b>" + rows(list);
     }

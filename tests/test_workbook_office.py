@@ -1,0 +1,88 @@
+"""The budget workbook opened by LibreOffice: formulas recalculate after an assumption
+changes, and sheets print on a few pages (the Tongzhou-size check is in
+tests/test_tongzhou_golden.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import office_check
+from capacity.report import labels as L
+from capacity.report.budget import TOTAL_ID, budget_tables, write_budget
+from test_budget import _result
+
+
+def _cost_sheet(path: Path, lang: str) -> pd.DataFrame:
+    return pd.read_excel(path, sheet_name=L.sheet_label("cost", lang), engine="openpyxl")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_cost_formulas_recalculate_in_libreoffice(tmp_path: Path, lang: str) -> None:
+    office_check.require_office()
+    result = _result()
+    path = write_budget(result, tmp_path, lang=lang)
+    cost = budget_tables(result)["cost"]
+    # cached results: readers that do not calculate see our numbers
+    shown = _cost_sheet(path, lang)
+    assert np.allclose(shown.iloc[:, 5].astype(float), cost["cost_cny"], equal_nan=True)
+    # a planner raises primary's cost per place in its district-total row
+    wb = openpyxl.load_workbook(path)           # openpyxl drops the cached results
+    ws = wb[L.sheet_label("cost", lang)]
+    total_rows = {ws.cell(r, 3).value: r for r in range(2, ws.max_row + 1)
+                  if ws.cell(r, 1).value == TOTAL_ID}
+    primary = total_rows[L.stage_label("primary", lang)]
+    assert isinstance(ws.cell(primary, 5).value, (int, float))   # the assumption: a value
+    ws.cell(primary, 5).value = 300_000
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    (back,) = office_check.convert([edited], "xlsx", tmp_path / "lo")
+    got = _cost_sheet(back, lang)
+    want = cost.copy()
+    cpp = want["cost_per_place_cny"].where(want["stage"] != "primary", 300_000.0)
+    want["cost_cny"] = want["places_to_add"].astype(float) * cpp
+    zones = want["zone_id"] != TOTAL_ID
+    for stage in ("primary", "junior"):
+        rows = (want["stage"] == stage) & ~zones
+        want.loc[rows, "cost_cny"] = want.loc[zones & (want["stage"] == stage), "cost_cny"].sum()
+    want.loc[want["stage"] == "all", "cost_cny"] = want.loc[
+        ~zones & (want["stage"] != "all"), "cost_cny"].sum()
+    assert np.allclose(got.iloc[:, 5].astype(float), want["cost_cny"])
+    assert np.allclose(got.iloc[:, 6].astype(float), want["cost_cny"] / 1e4)
+    assert np.allclose(got.iloc[:, 7].astype(float), want["cost_cny"] / 1e8)
+    assert got.iloc[:, 5].iloc[-1] == 45 * 300_000 + 50 * 383_000
+    # the places totals are sums of the zone rows
+    assert got.iloc[:, 3].iloc[-1] == cost["places_to_add"].iloc[-1] == 95
+
+
+def test_small_workbook_prints_one_page_per_sheet(tmp_path: Path) -> None:
+    office_check.require_office()
+    path = write_budget(_result(), tmp_path, lang="zh")
+    pages = office_check.pages_per_sheet(path, tmp_path / "pdf")
+    assert pages and all(n == 1 for n in pages.values()), pages
+
+
+def test_workbook_page_setup(tmp_path: Path) -> None:
+    path = write_budget(_result(), tmp_path, lang="zh")
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0
+        assert ws.print_title_rows == "$1:$1"
+        assert ws.freeze_panes == "A2"
+    readme = wb[L.sheet_label("readme", "zh")]
+    # wrapped README rows are tall enough for their text (no clipped notes)
+    for row in readme.iter_rows(min_row=2):
+        text = str(row[1].value or "")
+        assert row[1].alignment.wrap_text
+        width = sum(2 if ord(c) > 0x2e80 else 1 for c in text)
+        assert readme.row_dimensions[row[0].row].height >= 15 * np.ceil(width / 110) - 1e-9
+    cost = wb[L.sheet_label("cost", "zh")]
+    head = [c.value for c in cost[1]]
+    assert cost.cell(2, head.index("建设成本（万元）") + 1).number_format == '#,##0.0"万元"'
+    assert cost.cell(2, head.index("建设成本（亿元）") + 1).number_format == '#,##0.00"亿元"'
+    assert cost.cell(2, head.index("建设成本（元）") + 1).value.startswith("=")
