@@ -1,4 +1,4 @@
-"""Command line (docs/cli.md): validate, project, run, compare, map.
+"""Command line (docs/cli.md): validate, project, run, compare, map, ensemble.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -89,6 +89,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--rings", action="store_true",
                    help="draw each school's service radius on the static map")
     m.set_defaults(func=cmd_map)
+    from .ensemble.cli import add_parser as add_ensemble
+
+    add_ensemble(sub)
     return p
 
 
