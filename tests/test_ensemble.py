@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import capacity
 from capacity.cli import main
@@ -247,3 +249,38 @@ def test_cli_ensemble_writes_its_folder_and_reruns_a_draw(tiny, wide):
     got = rerun.set_index(["year", "stage"])["shortfall"].sort_index()
     want = dd[dd["draw"] == 2].set_index(["year", "stage"])["shortfall"].sort_index()
     assert got.tolist() == want.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2),
+       st.integers(0, 2**32 - 1))
+def test_aggregates_are_ordered_and_district_rows_are_totals(n, years, zones, stages, seed):
+    from capacity.ensemble import aggregate as agg
+
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(0, 50, (n, years, zones, stages))
+    short = np.minimum(rng.integers(0, 60, demand.shape), demand)
+    ys, zs, ks = np.arange(2020, 2020 + years), [f"z{i}" for i in range(zones)], \
+        [f"s{k}" for k in range(stages)]
+    q = agg.quantiles({"demand": demand, "shortfall": short},
+                      {"demand": demand[0], "shortfall": short[0]}, ys, zs, ks)
+    cols = [f"p{p}" for p in agg.QUANTILES]
+    assert (np.diff(q[cols].to_numpy(), axis=1) >= -1e-9).all()
+    d = q[(q["zone_id"] == agg.DISTRICT) & (q["measure"] == "shortfall")]
+    assert np.allclose(d["mean"].sum(), short.sum() / n)
+    p = agg.probability(demand, short, ys, zs, ks)
+    zone_p = p[p["zone_id"] != agg.DISTRICT]
+    assert np.isclose(zone_p["p_shortfall"].sum(), (short > 0).mean(axis=0).sum())
+    assert (p["p_shortfall_5pct"] <= p["p_shortfall"]).all()
+    b = agg.budget(short, {k: 10.0 for k in ks}, zs, ks)
+    assert (b["places_p50"] <= b["places_p80"]).all() and (b["places_p80"] <= b["places_p90"]).all()
+    peak = short.max(axis=1)
+    zb = b[b["zone_id"] != agg.DISTRICT]
+    # P90 of the worst-year shortfall: at least 90 % of the draws need no more places
+    for r in zb.itertuples():
+        z, k = zs.index(r.zone_id), ks.index(r.stage)
+        assert (peak[:, z, k] <= r.places_p90).mean() >= 0.9
+        assert (peak[:, z, k] < r.places_p90).mean() < 0.9
+    tot = b[b["zone_id"] == agg.DISTRICT].set_index("stage")["places_p80"]
+    assert (zb.groupby("stage")["places_p80"].sum() == tot.loc[zb["stage"].unique()]).all()
+    assert np.allclose(b["cost_p90"], 10.0 * b["places_p90"])

@@ -42,8 +42,9 @@ class Summaries:
         rows = [position[int(i)] for i in r.draws]
         self.demand[rows], self.shortfall[rows] = r.demand, r.shortfall
         self.out_of_reach[rows], self.places[rows] = r.out_of_reach, r.places
-        for k, v in r.stats.items():
-            self.stats[k] = self.stats.get(k, 0) + int(v)
+        for k, v in r.stats.items():     # counts add up; a peak is the largest
+            self.stats[k] = max(self.stats.get(k, 0), int(v)) if k.startswith("peak") \
+                else self.stats.get(k, 0) + int(v)
 
 
 def run_draws(base: Base, draws: list[Draw], workers: int | None = None,

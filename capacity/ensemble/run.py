@@ -12,6 +12,7 @@ summaries.
 from __future__ import annotations
 
 import hashlib
+import resource
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -113,6 +114,7 @@ def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
                                                out.stats)
                 out.demand[j, y, :, k], out.shortfall[j, y, :, k] = dem, short
                 out.out_of_reach[j, y, :, k] = reach
+    out.stats["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return out
 
 
