@@ -69,14 +69,22 @@ sd = 0.05
 
 @pytest.fixture(scope="module")
 def one_and_two(wide):
+    import logging
+
+    from distributed import LocalCluster
+
     one = ensemble(wide, draws=6, seed=3, workers=1, batch=4)
-    two = ensemble(wide, draws=6, seed=3, workers=2, batch=1)
+    # two workers of an existing cluster, reached by address (as --scheduler tcp://…)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster:
+        two = ensemble(wide, draws=6, seed=3, scheduler=cluster.scheduler_address, batch=1)
     return one, two
 
 
 def test_same_seed_same_outputs_on_one_and_two_workers(one_and_two):
     one, two = one_and_two
     assert one.manifest["cluster"]["workers"] == 1 and two.manifest["cluster"]["workers"] == 2
+    assert two.manifest["cluster"]["scheduler"].startswith("tcp://")
     for name in ("demand", "shortfall", "out_of_reach", "places"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
     pd.testing.assert_frame_equal(one.quantiles, two.quantiles)

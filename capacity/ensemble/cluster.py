@@ -59,7 +59,7 @@ def run_draws(base: Base, draws: list[Draw], workers: int | None = None,
         client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     else:
         cluster = LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
-                               processes=True, dashboard_address=None,
+                               processes=True, dashboard_address=":0",
                                silence_logs=logging.ERROR)
         client = Client(cluster)
     try:
