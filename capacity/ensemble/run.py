@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import resource
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ _CACHE: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
     """Every draw of ``draws`` through projection, demand, supply and allocation."""
+    cpu0 = time.process_time()
     model, steps, years = base.model, base.steps, base.years
     Z, A, D = len(model.zones), model.open_age + 1, len(draws)
     scens = [draw_scenario(d, base.scenario, model, steps) for d in draws]
@@ -114,6 +116,7 @@ def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
                                                out.stats)
                 out.demand[j, y, :, k], out.shortfall[j, y, :, k] = dem, short
                 out.out_of_reach[j, y, :, k] = reach
+    out.stats["cpu_ms"] = round(1000 * (time.process_time() - cpu0))
     out.stats["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return out
 
