@@ -20,7 +20,8 @@ from .chain import Chain, project_population, run  # noqa: E402
 from .result import Result, read_result as load_result  # noqa: E402
 from .scenario import Scenario, load_scenario  # noqa: E402
 from .state import RunState  # noqa: E402
+from .ensemble import EnsembleResult, ensemble  # noqa: E402
 
 __all__ = ["InputError", "Problem", "Model", "load_model", "Scenario", "load_scenario",
-           "Chain", "RunState", "project_population", "run", "Result", "load_result",
+           "Chain", "RunState", "ensemble", "EnsembleResult", "project_population", "run", "Result", "load_result",
            "__version__"]

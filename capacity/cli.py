@@ -1,5 +1,5 @@
 """Command line (docs/cli.md): validate, project, run, compare, map, migration-residual,
-calibrate-migration, backtest.
+calibrate-migration, backtest, ensemble.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -100,6 +100,9 @@ def _parser() -> argparse.ArgumentParser:
 
     migration.add_parsers(sub)
     backtest.add_parser(sub)
+    from .ensemble.cli import add_parser as add_ensemble
+
+    add_ensemble(sub)
     return p
 
 

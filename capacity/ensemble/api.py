@@ -1,0 +1,184 @@
+"""``capacity.ensemble(...)``: N draws of a scenario and their summaries (docs/ensemble.md)."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..chain import Chain, resolve_scenario
+from ..errors import InputError
+from ..result import Result
+from ..runfolder import atomic_folder
+from ..scenario import Scenario
+from . import aggregate
+from .cluster import run_draws
+from .draws import Draw, district_tfr, draw_scenario, inputs_table, make_draw, project_units
+from .run import make_base, run_batch
+from .spec import Uncertainty, check_tfr_base, read_uncertainty
+
+MAIN_STEPS = ("projection", "demand", "supply", "distances", "allocation")
+
+
+@dataclass
+class EnsembleResult:
+    """An ensemble's per-draw summaries (arrays: draw, year, zone, stage) and its tables."""
+
+    scenario: str
+    mode: str
+    seed: int
+    years: np.ndarray
+    zone_ids: list[str]
+    stages: list[str]
+    cost_per_place: dict[str, float]
+    inputs: pd.DataFrame                   # one row per draw: every drawn input
+    demand: np.ndarray                     # (N, Y, Z, K) whole pupils
+    shortfall: np.ndarray                  # (N, Y, Z, K)
+    out_of_reach: np.ndarray               # (N, Y, Z, K)
+    places: np.ndarray                     # (N, Y, K) district places
+    deterministic: dict[str, np.ndarray]   # demand, shortfall, out_of_reach: (Y, Z, K)
+    zones: gpd.GeoDataFrame
+    report_year: int
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def draws(self) -> np.ndarray:
+        return self.inputs["draw"].to_numpy()
+
+    @property
+    def quantiles(self) -> pd.DataFrame:
+        """quantiles.csv: demand and shortfall at P5 … P95 beside the deterministic run."""
+        return aggregate.quantiles({"demand": self.demand, "shortfall": self.shortfall},
+                                   self.deterministic, self.years, self.zone_ids, self.stages)
+
+    @property
+    def probability(self) -> pd.DataFrame:
+        return aggregate.probability(self.demand, self.shortfall, self.years, self.zone_ids,
+                                     self.stages)
+
+    @property
+    def budget(self) -> pd.DataFrame:
+        return aggregate.budget(self.shortfall, self.cost_per_place, self.zone_ids,
+                                self.stages)
+
+    @property
+    def district(self) -> pd.DataFrame:
+        """Per-draw district summaries (draws.parquet)."""
+        return aggregate.district_draws(self.draws, self.demand, self.shortfall,
+                                        self.out_of_reach, self.places, self.years,
+                                        self.stages)
+
+    def worst_years(self) -> pd.DataFrame:
+        """Per stage: the year of the largest median district shortfall, P10/P50/P90."""
+        return aggregate.worst_years(self.quantiles, self.stages)
+
+    def write(self, out: str | Path, year: int | None = None) -> Path:
+        """Write ``out/<scenario>-ensemble/`` atomically; returns the folder."""
+        from .report import write_report
+
+        name = f"{self.scenario}-ensemble"
+        with atomic_folder(out, name) as tmp:
+            q = self.quantiles
+            q.to_csv(tmp / "quantiles.csv", index=False)
+            self.probability.to_csv(tmp / "probability.csv", index=False)
+            self.budget.to_csv(tmp / "budget.csv", index=False)
+            self.inputs.to_csv(tmp / "inputs.csv", index=False)
+            self.district.to_parquet(tmp / "draws.parquet", index=False)
+            aggregate.zone_draws(self.draws, self.demand, self.shortfall, self.out_of_reach,
+                                 self.years, self.zone_ids, self.stages
+                                 ).to_parquet(tmp / "draws_zones.parquet", index=False)
+            write_report(self, tmp, year or self.report_year, q)
+            (tmp / "ensemble.json").write_text(json.dumps(self.manifest, indent=2,
+                                                          default=str), encoding="utf-8")
+        return Path(out) / name
+
+
+def prepare(scenario: Scenario | str | Path) -> tuple[Chain, object, Uncertainty, float]:
+    """Load and check the scenario, its model and ``[uncertainty]``; run the deterministic
+    chain (scenario mode, no criticality). Returns the chain, its state, the checked
+    distributions and the deterministic compute time (s)."""
+    scen = resolve_scenario(scenario)
+    chain = Chain(scen, modes=(scen.mode,), post=(), workers=1)
+    state = chain.start()
+    spec = read_uncertainty(state.scenario, state.model)
+    check_tfr_base(district_tfr(state.model), spec.tfr_spread, state.label)
+    t = time.perf_counter()
+    chain.run_steps(state, MAIN_STEPS)
+    return chain, state, spec, time.perf_counter() - t
+
+
+def null_draw(state, spec: Uncertainty) -> Draw:
+    """A draw that changes nothing: the deterministic run."""
+    names, _ = project_units(state.model, spec)
+    return Draw(-1, np.ones(len(state.years) - 1), 1.0, 1.0, 0, {u: 0 for u in names},
+                {s: st.enrolment for s, st in state.model.stages.items()})
+
+
+def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *,
+             workers: int | None = None, scheduler: str | None = None,
+             batch: int | None = None, progress: Callable[[str], None] | None = None
+             ) -> EnsembleResult:
+    """Run ``draws`` draws of ``scenario`` (its ``[uncertainty]``) on dask.distributed:
+    ``workers`` local processes (default: every core), or the cluster at ``scheduler``
+    (``tcp://host:8786``). Nothing is written; see :meth:`EnsembleResult.write`."""
+    if not isinstance(draws, int) or draws < 1:
+        raise InputError.single("--draws", f"{draws!r} is not a number of draws",
+                                expected="a whole number >= 1")
+    if workers is not None and workers < 1:
+        raise InputError.single("--workers", f"{workers} is not a number of processes",
+                                expected="a whole number >= 1")
+    t0 = time.perf_counter()
+    _, state, spec, det_s = prepare(scenario)
+    base = make_base(state)
+    det = run_batch(base, [null_draw(state, spec)])
+    steps = state.years[1:]
+    drawn = [make_draw(i, seed, spec, state.model, steps) for i in range(draws)]
+    if progress:
+        progress(f"{state.scenario.name}: {draws} draws")
+    sums, info = run_draws(base, drawn, workers, scheduler, batch, progress)
+    model = state.model
+    zones = model.zones[["zone_id", "name", "geometry"]].to_crs("EPSG:4326")
+    manifest = {
+        "scenario": state.scenario.name, "scenario_file": str(state.scenario.path or ""),
+        "model": model.name, "mode": state.scenario.mode, "draws": draws, "seed": seed,
+        "uncertainty": spec.as_dict(), "cluster": info, "stats": sums.stats,
+        "timings": {"deterministic_compute_s": round(det_s, 3),
+                    "total_s": round(time.perf_counter() - t0, 3)},
+        "versions": {"capacity": __version__}, "input_hashes": model.file_hashes(),
+        "warnings": list(state.warnings)}
+    return EnsembleResult(
+        scenario=state.scenario.name, mode=state.scenario.mode, seed=seed, years=state.years,
+        zone_ids=list(model.zone_ids), stages=list(model.stages),
+        cost_per_place={s: float(getattr(st, "cost_per_place", 0) or 0)
+                        for s, st in model.stages.items()},
+        inputs=inputs_table(drawn, steps), demand=sums.demand, shortfall=sums.shortfall,
+        out_of_reach=sums.out_of_reach, places=sums.places,
+        deterministic={"demand": det.demand[0], "shortfall": det.shortfall[0],
+                       "out_of_reach": det.out_of_reach[0]},
+        zones=zones, report_year=state.report_year, manifest=manifest)
+
+
+def draw_of(scenario: Scenario | str | Path, index: int, seed: int = 0) -> Scenario:
+    """Draw ``index`` of ``seed`` as a plain scenario: ``capacity.run(draw_of(...))`` re-runs
+    that draw alone through the whole chain (``capacity ensemble --only-draw``)."""
+    if not isinstance(index, int) or index < 0:
+        raise InputError.single("--only-draw", f"{index!r} is not a draw number",
+                                expected="a whole number >= 0")
+    chain = Chain(resolve_scenario(scenario), post=())
+    state = chain.start()
+    spec = read_uncertainty(state.scenario, state.model)
+    check_tfr_base(district_tfr(state.model), spec.tfr_spread, state.label)
+    draw = make_draw(index, seed, spec, state.model, state.years[1:])
+    return draw_scenario(draw, state.scenario, state.model, state.years[1:])
+
+
+def run_draw(scenario: Scenario | str | Path, index: int, seed: int = 0) -> Result:
+    """The whole chain (scenario mode, no criticality) for draw ``index`` alone."""
+    drawn = draw_of(scenario, index, seed)
+    return Chain(drawn, modes=(drawn.mode,), post=()).run()
