@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import Problems
-from .geo import points_xy
+from .geo import lonlat_to_wgs84, points_xy
 from .model import Model
 from .scenario import Scenario
 from .tomlspec import key_line

@@ -144,7 +144,7 @@ def test_tables_of_custom_steps_are_shown(tmp_path: Path) -> None:
     import pandas as pd
 
     result = make_result()
-    result.extras["calibration"] = pd.DataFrame({"year": [2020, 2021],
-                                                 "reported": [100, 110], "model": [101, 108]})
+    result.extras["school_checks"] = pd.DataFrame({"year": [2020, 2021],
+                                                   "reported": [100, 110], "model": [101, 108]})
     page = report.report_html(result)
-    assert "calibration.csv (2)" in page and "<td class='n'>108</td>" in page
+    assert "school_checks.csv (2)" in page and "<td class='n'>108</td>" in page
