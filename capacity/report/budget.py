@@ -38,24 +38,11 @@ import pandas as pd
 from . import labels as L
 from .frames import as_bool, in_mode, sort_by
 from .workbook import write_workbook
+from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from ..result import Result
 
-#: Standard school sizes, in classes, that new schools are built in (largest used first).
-#: Sources (see models/…/README and shared standards): kindergarten — 幼儿园工作规程 (2016)
-#: art. 11, "一般不超过360人" = 12 classes × 30; primary — Beijing new primaries of 24 classes
-#: (960 places: Huangchenggen Daxing, Shunyi 2023–24) and 36 classes (1440 places: Beijing
-#: Primary EDA 2024; Tongzhou branches of Beijing Primary and No. 2 Experimental Primary);
-#: junior — 24 classes (Zhangzhuang Middle School, Shunyi 2024); senior — the 30-class senior
-#: section of Beijing's 66-class complete secondaries (36 + 30: CNU-affiliated HS Tongzhou,
-#: No. 8 MS Yizhuang). Places per school = classes × the stage's class_size in the run.
-STANDARD_SCHOOL_CLASSES: dict[str, tuple[int, ...]] = {
-    "kindergarten": (12,),
-    "primary": (24, 36),
-    "junior": (24,),
-    "senior": (30,),
-}
 
 TOTAL_ID = "TOTAL"
 TOTAL_NAME = "District total"   # zone_name of the total rows in the CSV (labelled in sheets)
