@@ -33,11 +33,14 @@ def decode(f: Formulation, sol: Solution, sp: StagePlan, stage: str, sites: pd.D
            candidates: pd.DataFrame, zone_ids: list[str], horizon: int) -> pd.DataFrame:
     """plan.csv rows of one stage (``sites``: the stage's existing supply sites in order)."""
     v, rows, T = sol.values, [], len(f.years)
+    xv = v[f.x["var"].to_numpy()]
     for r in f.y[v[f.y["var"].to_numpy()] > 0.5].itertuples():
         c = candidates.iloc[r.cand]
+        used = f.x["t"].to_numpy()[(f.x["site"].to_numpy() == f.n_sites + r.cand) & (xv > 1e-6)]
+        opens = int(f.years[used.min()]) if len(used) else int(r.open_year)
         rows.append({"stage": stage, "kind": "new", "id": c["site_id"], "name": c["name"],
                      "zone_id": c["zone_id"], "classes": int(r.classes), "places": int(r.places),
-                     "open_year": r.open_year, "first_year": r.open_year,
+                     "open_year": opens, "first_year": opens,
                      "last_year": horizon, "cost_cny": r.places * sp.cost_per_place,
                      "lon": c["lon"], "lat": c["lat"], "basis": c["basis"],
                      "generated": bool(c["generated"])})

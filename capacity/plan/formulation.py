@@ -10,7 +10,8 @@ Variables (all ≥ 0; money in 10,000 CNY, 万元, to keep the coefficients in r
 - ``x[a, t]``  pupils of class ``c(a)`` placed over arc ``a`` (walking or transport) in year t;
 - ``u[c, t]``  pupils of class c without a place in year t;
 - ``h[s, t]``  temporary places at existing site s in year t, ≤ share × places[s, t];
-- ``y[j, m, o]`` ∈ {0, 1}: a school of m classes at candidate j, opening in year o.
+- ``y[j, m]`` ∈ {0, 1}: a school of m classes at candidate j, available from the site's
+  earliest opening year o_j (capital is undiscounted, so earlier never costs more).
 """
 from __future__ import annotations
 
@@ -128,8 +129,12 @@ def formulate(state: "RunState", params: PlanParams, stage: str,
     cap_h = sp_.temporary_share * P
     hs, ht = np.nonzero(cap_h >= 1)
     h = pd.DataFrame({"site": hs, "t": ht})
-    yrows = [(j, m, int(o)) for j in range(J) for m in candidates["sizes"].iloc[j]
-             for o in years if o >= candidates["earliest_open_year"].iloc[j]]
+    # capital is not discounted, so opening a chosen school at its site's earliest year
+    # costs the same and never serves fewer: one binary per site and size; the plan opens
+    # the school in the first year it places pupils there (decode.py)
+    yrows = [(j, m, int(max(candidates["earliest_open_year"].iloc[j], years[0])))
+             for j in range(J) for m in candidates["sizes"].iloc[j]
+             if candidates["earliest_open_year"].iloc[j] <= years[-1]]
     y = pd.DataFrame(yrows, columns=["cand", "classes", "open_year"])
     y["places"] = y["classes"] * sp_.class_size
 
