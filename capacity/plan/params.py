@@ -87,11 +87,11 @@ def plan_params(state: "RunState") -> PlanParams:
                        state.scenario.raw.get("plan", {}))
 
 
-def read_params(model_path: Path, stage_info: dict[str, tuple[int, float, bool]],
+def read_params(model_path: Path | None, stage_info: dict[str, tuple[int, float, bool]],
                 base: int, scen: dict[str, Any]) -> PlanParams:
     """Planning parameters from a model folder, its stages (class size, cost per place,
-    compulsory) and a scenario's ``[plan]`` table."""
-    conf, _ = read_toml(Path(model_path) / "model.toml")
+    compulsory) and a scenario's ``[plan]`` table (``model_path`` None: defaults only)."""
+    conf = read_toml(Path(model_path) / "model.toml")[0] if model_path is not None else {}
     plan = dict(conf.get("plan", {}))
     stages_conf = {**plan.pop("stages", {})}
     for name, extra in scen.get("stages", {}).items():

@@ -37,6 +37,7 @@ import pandas as pd
 
 from . import labels as L
 from .frames import as_bool, in_mode, sort_by
+from .recommend import data_basis_view, recommendation_view
 from .workbook import write_workbook
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 
@@ -312,6 +313,8 @@ def budget_tables(result: "Result", criticality: pd.DataFrame | None = None
     views = {"summary": summary_view(result), "indicators": indicators_by_stage(result)
              .drop(columns="metric"), "shortfall_by_zone": by_zone,
              "places_to_add": places, "cost": cost_view(result, places)}
+    views["recommendation"], views["cost_by_year"] = recommendation_view(result, by_zone)
+    views["data_basis"] = data_basis_view(result)
     if criticality is not None:
         views["criticality"] = criticality_view(criticality)
     return views
