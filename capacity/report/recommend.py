@@ -8,12 +8,14 @@ Rule (thresholds in model.toml ``[plan]``: ``transient_years``, ``transport_max_
    cost = pupil-years × ``transport_cost_per_pupil_year``, in the years they occur; the rest
    of the shortfall (schools in reach are full) goes on to 2–3. Otherwise the whole
    shortfall goes on.
-2. **permanent** — when that shortfall lasts ``transient_years`` years or more, or is still
-   there at the horizon: its peak in whole classes, built as standard schools (fewest
+2. **permanent** — when that shortfall is still there at the horizon, or lasts
+   ``transient_years`` years or more while the zone's horizon surplus (places of its schools −
+   its demand) is smaller than its peak (places built would not stand empty later): its peak in whole classes, built as standard schools (fewest
    schools, :func:`capacity.report.budget.standard_schools`); places = the schools' classes ×
    class size, capital = places × ``cost_per_place`` (the schools recommended, not the
    rounded shortfall), in the first year short.
-3. **temporary** — otherwise (short and gone by the horizon): place-years = Σ shortfall,
+3. **temporary** — otherwise (gone by the horizon, and short for fewer than
+   ``transient_years`` years or with surplus places by then): place-years = Σ shortfall,
    cost = place-years × ``temporary_cost_per_place_year``, in the years short.
 
 Also per zone and stage: the years short, the peak, the places of the zone's schools at the
@@ -89,7 +91,12 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
         if sp is not None and 0 < oor.max(initial=0) <= params.transport_max_pupils:
             transport, rest = oor, short - oor
         on = rest > 0
-        permanent = bool(on.any()) and (on.sum() >= params.transient_years or rest[-1] > 0)
+        demand_h = float(g["demand"].iloc[-1])
+        placed = float(places.get((zone, stage), 0.0))
+        gone = rest[-1] <= 0 if len(rest) else True
+        transient = gone and (on.sum() < params.transient_years
+                              or placed - demand_h >= rest.max(initial=0))
+        permanent = bool(on.any()) and not transient
         kinds = []
         perm_places, mix, temp_py = 0, "", 0.0
         if sp is not None and transport.sum() > 0:
@@ -110,8 +117,6 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
                 kinds.append("temporary")
                 for y, p in zip(years[on], rest[on]):
                     phased.append((y, stage, "temporary", p * sp.temporary_cost_per_place_year))
-        demand_h = float(g["demand"].iloc[-1])
-        placed = float(places.get((zone, stage), 0.0))
         cost = 0.0
         if sp is not None:
             cost = (transport.sum() * sp.transport_cost_per_pupil_year
