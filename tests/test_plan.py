@@ -98,9 +98,15 @@ def formulation(tiny):
 def test_plan_equals_brute_force(formulation):
     _, f = formulation
     assert f.integer.sum() == 2 + 1          # s-a: 12 or 24 classes; s-c: 12
-    sol = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False)
+    best = brute_force(f)
+    sol = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False, restrict=False)
     assert sol.status == "optimal"
-    assert sol.cost_cny / 1e4 == pytest.approx(brute_force(f), rel=1e-7)
+    assert sol.cost_cny / 1e4 == pytest.approx(best, rel=1e-7)
+    # the default search (candidates the linear relaxation opens): bound ≤ optimum ≤ cost
+    fast = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False)
+    assert fast.bound_cny / 1e4 <= best * (1 + 1e-9) + 1e-6
+    assert fast.cost_cny / 1e4 >= best * (1 - 1e-9) - 1e-6
+    assert fast.gap == pytest.approx((fast.cost_cny - fast.bound_cny) / fast.cost_cny, abs=1e-9)
 
 
 def test_plan_within_capacity_and_radius(formulation):

@@ -1,4 +1,5 @@
-"""Write a plan: plan.csv, plan_by_year.csv, plan_summary.csv, candidates.csv and plan.toml —
+"""Write a plan: plan.csv, plan_by_year.csv, plan_summary.csv, candidates.csv, plan.xlsx,
+plan_map.png and plan.toml —
 a scenario extending the input that adds the plan's schools (``[[projects.add]]``),
 temporary places (``[[repurposed]]`` with ``to_year``) and transport (``[radius_scale]``)."""
 from __future__ import annotations
@@ -85,9 +86,16 @@ def write_plan(plan: Plan, out: str | Path) -> Path:
     plan.by_year.to_csv(folder / "plan_by_year.csv", index=False)
     plan.summary.to_csv(folder / "plan_summary.csv", index=False)
     cands = [c.assign(sizes=c["sizes"].map(lambda s: " ".join(map(str, s))))
-             for c in plan.candidates.values()]
+             for c in plan.candidates.values() if len(c)]
     if cands:
         pd.concat(cands, ignore_index=True).drop(columns=["x", "y"]).to_csv(
             folder / "candidates.csv", index=False)
     (folder / "plan.toml").write_text(plan_toml(plan, folder), encoding="utf-8")
+    from ..report.plan_section import write_plan_map, write_plan_workbook
+
+    cand = pd.concat(cands, ignore_index=True).drop(columns=["x", "y"]) if cands \
+        else pd.DataFrame()
+    write_plan_workbook(folder, plan.summary, plan.plan, plan.by_year, cand)
+    write_plan_map(folder, plan.state.model.zones, plan.plan,
+                   f"Plan of {plan.state.scenario.name}: new schools and temporary places")
     return folder
