@@ -11,7 +11,7 @@ Rule (thresholds in model.toml ``[plan]``: ``transient_years``, ``transport_max_
 2. **permanent** — when that shortfall is still there at the horizon, or lasts
    ``transient_years`` years or more while the zone's horizon surplus (places of its schools −
    its demand) is smaller than its peak (places built would not stand empty later): its peak in whole classes, built as standard schools (fewest
-   schools, :func:`capacity.report.budget.standard_schools`); places = the schools' classes ×
+   schools, :func:`capacity.report.sizes.standard_schools`); places = the schools' classes ×
    class size, capital = places × ``cost_per_place`` (the schools recommended, not the
    rounded shortfall), in the first year short.
 3. **temporary** — otherwise (gone by the horizon, and short for fewer than
@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..plan.params import PlanParams, read_params
+from .sizes import standard_schools
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -75,8 +76,6 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(recommendation per zone × stage, cost per year × stage × kind) from
     :func:`capacity.report.budget.shortfall_by_zone_view`'s table."""
-    from .budget import standard_schools
-
     params = params or result_params(result)
     horizon = int(by_zone["year"].max()) if len(by_zone) else 0
     places = zone_places(result, horizon).set_index(["zone_id", "stage"])["places"]
