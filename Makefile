@@ -26,6 +26,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_projection.py
 	$(BIN)/python benchmarks/bench_allocation.py
 	$(BIN)/python benchmarks/bench_ensemble.py
+	$(BIN)/python benchmarks/bench_plan.py
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info

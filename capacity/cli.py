@@ -1,5 +1,5 @@
 """Command line (docs/cli.md): validate, project, run, compare, map, migration-residual,
-calibrate-migration, backtest, ensemble.
+calibrate-migration, backtest, ensemble, plan.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -103,7 +103,36 @@ def _parser() -> argparse.ArgumentParser:
     from .ensemble.cli import add_parser as add_ensemble
 
     add_ensemble(sub)
+    pl = sub.add_parser("plan", help="where and when to build: new schools, temporary "
+                        "places, transport (docs/plan.md)")
+    pl.add_argument("scenario")
+    pl.add_argument("-o", "--out", required=True, help="output folder")
+    pl.add_argument("--stage", action="append", default=None, help="plan only this stage "
+                    "(repeatable; default: every stage)")
+    pl.add_argument("--time-limit", type=float, default=None, metavar="S",
+                    help="solver seconds per stage (default: model.toml plan.time_limit_s)")
+    pl.set_defaults(func=cmd_plan)
     return p
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .plan.run import make_plan
+    from .plan.write import write_plan
+
+    progress = Progress()
+    with warnings.catch_warnings(record=True):
+        plan = make_plan(args.scenario, stages=args.stage, progress=progress,
+                         time_limit_s=args.time_limit)
+    progress.done()
+    folder = write_plan(plan, args.out)
+    print(f"wrote {folder}")
+    for r in plan.summary.itertuples():
+        print(f"  {r.stage:<13} {r.new_schools:>3} new schools ({r.new_places:,} places, "
+              f"CNY {r.capital_cny / 1e8:,.2f} 亿), {r.temporary_place_years:,.0f} temporary "
+              f"place-years, {r.transport_pupil_years:,.0f} transported pupil-years; "
+              f"unserved {r.unserved_before:,} → {r.unserved_after:,.0f} pupil-years "
+              f"({r.unreachable:,.0f} out of every option's reach); gap {r.gap:.1%}")
+    return 0
 
 
 def _outside_option(p: argparse.ArgumentParser) -> None:

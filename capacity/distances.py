@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 
 from .allocate import Arcs
+from .errors import Problems
 from .registry import DISTANCES
 
 if TYPE_CHECKING:
@@ -47,10 +48,34 @@ def zone_scale_at(zones: gpd.GeoDataFrame, points: gpd.GeoSeries) -> np.ndarray:
 
 
 def stage_radius(state: "RunState", stage: str) -> np.ndarray:
-    """(U,) service radius of every demand unit for one stage of the run."""
+    """(U,) service radius of every demand unit for one stage of the run, times the
+    scenario's ``[radius_scale.<stage>]`` factor of the unit's zone (transport)."""
     model = state.model
-    return unit_radius(model.stages[stage].radius_m, model.zones["radius_scale"].to_numpy(),
-                       state.units["zone"].to_numpy(), state.scenario.zone_radius_scale)
+    radius = unit_radius(model.stages[stage].radius_m, model.zones["radius_scale"].to_numpy(),
+                         state.units["zone"].to_numpy(), state.scenario.zone_radius_scale)
+    return radius * scenario_zone_factor(state, stage)[state.units["zone"].to_numpy()]
+
+
+def scenario_zone_factor(state: "RunState", stage: str) -> np.ndarray:
+    """(Z,) the scenario's ``[radius_scale.<stage>]`` factor per zone (1 where absent);
+    InputError for an unknown stage or zone."""
+    table = state.scenario.raw.get("radius_scale", {})
+    ids = list(state.model.zones["zone_id"])
+    problems = Problems()
+    for name, zones in table.items():
+        if name not in state.model.stages:
+            problems.add(state.label, f"radius_scale.{name}: unknown stage",
+                         column=f"radius_scale.{name}", expected=", ".join(state.model.stages))
+        for zone in zones:
+            if zone not in ids:
+                problems.add(state.label, f"radius_scale.{name}.{zone}: unknown zone",
+                             column=f"radius_scale.{name}.{zone}",
+                             expected="a zone_id of the model")
+    problems.raise_if_any()
+    factor = np.ones(len(ids))
+    for zone, value in table.get(stage, {}).items():
+        factor[ids.index(zone)] = float(value)
+    return factor
 
 
 def distances(state: "RunState") -> None:

@@ -1,12 +1,13 @@
 """Golden tests of the default Tongzhou model: the run against reported facts and a snapshot.
 
-The snapshots (tests/golden/baseline_summary.csv, the baseline's district summary, and
-tests/golden/baseline_indicators.csv, its indicators) move when the model or a rule changes
-deliberately: regenerate both with
+The snapshots (tests/golden/baseline_*.csv) are the baseline's district summary, indicators,
+project criticality and budget recommendation and phased costs; a missing snapshot fails.
+When a deliberate change moves them (e.g. the model's migration), regenerate them all with
 ``PYTHONPATH=. python tests/test_tongzhou_golden.py`` and say why in the commit.
 """
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -22,11 +23,26 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 GOLDEN = Path(__file__).parent / "golden" / "baseline_summary.csv"
 GOLDEN_INDICATORS = GOLDEN.with_name("baseline_indicators.csv")
+#: snapshot name → (table of the run or budget view, key columns)
+SNAPSHOTS = {"criticality": ["project_id"],
+             "budget_recommendation": ["zone_id", "stage"],
+             "budget_cost_by_year": ["year", "stage", "kind"]}
+
+
+def snapshot_tables(result) -> dict[str, pd.DataFrame]:
+    """The tables the golden snapshots hold, from a baseline run."""
+    from capacity.report.budget import budget_tables
+
+    views = budget_tables(result)
+    return {"summary": result.summary.reset_index(drop=True),
+            "criticality": result.criticality,
+            "budget_recommendation": views["recommendation"],
+            "budget_cost_by_year": views["cost_by_year"]}
 
 
 @pytest.fixture(scope="module")
 def baseline():
-    return capacity.run(BASELINE, criticality=False)
+    return capacity.run(BASELINE)
 
 
 def test_base_year_matches_the_census(baseline):
@@ -76,8 +92,7 @@ def test_base_year_places_sit_where_the_children_are(baseline):
 
 
 def test_summary_matches_snapshot(baseline):
-    if not GOLDEN.exists():
-        pytest.skip("no snapshot yet: run this file as a script to create it")
+    assert GOLDEN.exists(), "missing snapshot: PYTHONPATH=. python tests/test_tongzhou_golden.py"
     want = pd.read_csv(GOLDEN)
     got = baseline.summary.reset_index(drop=True)
     assert list(got.columns) == list(want.columns)
@@ -112,6 +127,21 @@ def test_chinese_workbook_prints_on_a_few_pages_per_sheet(baseline, tmp_path):
     assert sum(pages.values()) <= 16, pages
 
 
+@pytest.mark.parametrize("name", list(SNAPSHOTS))
+def test_tables_match_snapshots(baseline, name):
+    path = GOLDEN.parent / f"baseline_{name}.csv"
+    assert path.exists(), f"missing snapshot {path.name}: PYTHONPATH=. python " \
+                          "tests/test_tongzhou_golden.py"
+    want = pd.read_csv(path)
+    got = pd.read_csv(io.StringIO(
+        snapshot_tables(baseline)[name].to_csv(index=False)))
+    assert list(got.columns) == list(want.columns)
+    keys = SNAPSHOTS[name]
+    got, want = got.sort_values(keys).reset_index(drop=True), \
+        want.sort_values(keys).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False, rtol=1e-9)
+
+
 def test_cli_run_writes_every_file(tmp_path, capsys):
     assert main(["run", str(BASELINE), "-o", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -133,7 +163,10 @@ def test_cli_run_writes_every_file(tmp_path, capsys):
 
 if __name__ == "__main__":
     GOLDEN.parent.mkdir(exist_ok=True)
-    run = capacity.run(BASELINE, criticality=False)
-    run.summary.to_csv(GOLDEN, index=False)
+    run = capacity.run(BASELINE)
     run.indicators.to_csv(GOLDEN_INDICATORS, index=False)
-    print(f"wrote {GOLDEN} and {GOLDEN_INDICATORS}", file=sys.stderr)
+    print(f"wrote {GOLDEN_INDICATORS}", file=sys.stderr)
+    for name, frame in snapshot_tables(run).items():
+        path = GOLDEN.parent / f"baseline_{name}.csv"
+        frame.to_csv(path, index=False)
+        print(f"wrote {path}", file=sys.stderr)

@@ -71,6 +71,7 @@ class Model:
     units: pd.DataFrame | None         # unit_id, zone_id, lon, lat, weight, x, y (None: grid)
     schools: pd.DataFrame              # school_id, name, stage, lon, lat, x, y, places, inclusive
     projects: pd.DataFrame             # project_id, name, kind, stage, school_id, x, y, places, ...
+    sites: pd.DataFrame | None = None  # candidate sites for `capacity plan` (None: none)
     grid_m: float = 500.0
     base_class_size: dict[str, int] = field(default_factory=dict)  # model's own, before edits
     targets: dict[str, float] = field(default_factory=dict)
@@ -178,7 +179,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         housing=_or_empty(tables.get("housing"), "housing"),
         units=tables.get("units"),
         schools=_or_empty(tables.get("schools"), "schools"),
-        projects=_or_empty(tables.get("projects"), "projects"),
+        projects=_or_empty(tables.get("projects"), "projects"), sites=tables.get("sites"),
         grid_m=float(grid_m), base_class_size=base_sizes,
         targets=dict(_table(conf, "targets")), files=files, datum=datum,
         anchors=tables.get("anchors"), reported_enrolment=tables.get("reported_enrolment"),

@@ -38,25 +38,14 @@ import pandas as pd
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, sort_by, with_names
+from .recommend import data_basis_view, recommendation_view
+from .sizes import standard_schools
 from .workbook import write_workbook
+from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from ..result import Result
 
-#: Standard school sizes, in classes, that new schools are built in (largest used first).
-#: Sources (see models/…/README and shared standards): kindergarten — 幼儿园工作规程 (2016)
-#: art. 11, "一般不超过360人" = 12 classes × 30; primary — Beijing new primaries of 24 classes
-#: (960 places: Huangchenggen Daxing, Shunyi 2023–24) and 36 classes (1440 places: Beijing
-#: Primary EDA 2024; Tongzhou branches of Beijing Primary and No. 2 Experimental Primary);
-#: junior — 24 classes (Zhangzhuang Middle School, Shunyi 2024); senior — the 30-class senior
-#: section of Beijing's 66-class complete secondaries (36 + 30: CNU-affiliated HS Tongzhou,
-#: No. 8 MS Yizhuang). Places per school = classes × the stage's class_size in the run.
-STANDARD_SCHOOL_CLASSES: dict[str, tuple[int, ...]] = {
-    "kindergarten": (12,),
-    "primary": (24, 36),
-    "junior": (24,),
-    "senior": (30,),
-}
 
 TOTAL_ID = "TOTAL"
 TOTAL_NAME = "District total"   # zone_name of the total rows in the CSV (labelled in sheets)
@@ -197,41 +186,6 @@ def shortfall_by_zone_view(result: "Result") -> pd.DataFrame:
                   "stage": stage_order(result, f["stage"])})
 
 
-def standard_schools(classes: np.ndarray, sizes: tuple[int, ...]
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fewest standard-size schools holding ``classes`` (then fewest classes in them).
-
-    Returns (schools, classes in those schools, mix text such as ``"1×36 + 1×24"``) per
-    element. Exact, and its work does not grow with the class counts: the fewest schools
-    is n = ⌈c ÷ largest⌉, and an optimal mix has fewer than ``largest`` schools of other
-    sizes (among ``largest`` of them, a subset sums to a multiple of ``largest`` and could
-    be replaced by fewer largest schools), so all but ``largest − 1`` of the n schools are
-    of the largest size; a dynamic programme over the small remainder places the rest.
-    """
-    classes = np.maximum(np.asarray(classes, dtype=np.int64), 0)
-    sizes = tuple(sorted(set(int(s) for s in sizes), reverse=True))
-    big = sizes[0]
-    fixed = np.maximum(-(-classes // big) - (big - 1), 0)     # schools of the largest size
-    rest = classes - fixed * big                              # < big², whatever c is
-    top = int(rest.max(initial=0))
-    n_sch = np.zeros(top + 1, dtype=np.int64)
-    built = np.zeros(top + 1, dtype=np.int64)
-    counts = np.zeros((top + 1, len(sizes)), dtype=np.int64)
-    for c in range(1, top + 1):     # over class counts of the remainder, not rows
-        cands = [(n_sch[max(c - s, 0)] + 1, built[max(c - s, 0)] + s, j)
-                 for j, s in enumerate(sizes)]
-        n, b, j = min(cands)
-        prev = max(c - sizes[j], 0)
-        n_sch[c], built[c] = n, b
-        counts[c] = counts[prev]
-        counts[c, j] += 1
-    mix_counts = counts[rest]
-    mix_counts[:, 0] += fixed
-    mix = np.array([" + ".join(f"{k}×{s}" for k, s in zip(row, sizes) if k)
-                    for row in mix_counts], dtype=object)
-    return n_sch[rest] + fixed, built[rest] + fixed * big, mix
-
-
 def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) -> pd.DataFrame:
     """Zone × stage: peak shortfall and its year, whole classes and places to add, and
     standard-size schools to build (:data:`STANDARD_SCHOOL_CLASSES`).
@@ -336,6 +290,8 @@ def budget_tables(result: "Result", criticality: pd.DataFrame | None = None
     views = {"summary": summary_view(result), "indicators": indicators_by_stage(result)
              .drop(columns="metric"), "shortfall_by_zone": by_zone,
              "places_to_add": places, "cost": cost_view(result, places)}
+    views["recommendation"], views["cost_by_year"] = recommendation_view(result, by_zone)
+    views["data_basis"] = data_basis_view(result)
     if criticality is not None:
         views["criticality"] = criticality_view(criticality)
     return views

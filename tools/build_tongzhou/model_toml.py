@@ -90,6 +90,36 @@ caveats_zh = [
   "新建住宅、人口迁移及多数重点项目的规模为估算。",
   "生命表为按估算预期寿命拟合的模型生命表。",
 ]
+
+# Site planning (`capacity plan`, docs/plan.md) and the budget's recommendation rule.
+# Tongzhou has no public list of reserved education land: there is no sites.csv, so candidate
+# sites are GENERATED from the demand (flagged `generated`; method in docs/plan.md).
+# Temporary places (modular classrooms, repurposed rooms) and transport costs are ESTIMATES
+# (planning choices, no source): about 5 % of a permanent place per year, and a school-bus
+# seat for a school year. Penalties: compulsory stages use the default (above any school's
+# capital: every pupil any option reaches gets a place); kindergarten and senior a quarter of
+# a place's cost per pupil-year (default).
+[plan]
+first_year = 2021             # options take effect from the first projected year
+build_years = 3               # estimate: land, approval and building of a new school
+transient_years = 4           # budget: shorter shortfalls (gone by the horizon) get temporary places
+transport_max_pupils = 30     # budget: up to this many out-of-reach pupils are transported
+
+[plan.stages.kindergarten]
+temporary_cost_per_place_year = 8000    # estimate
+transport_cost_per_pupil_year = 6000    # estimate
+
+[plan.stages.primary]
+temporary_cost_per_place_year = 14000   # estimate
+transport_cost_per_pupil_year = 6000    # estimate
+
+[plan.stages.junior]
+temporary_cost_per_place_year = 19000   # estimate
+transport_cost_per_pupil_year = 6000    # estimate
+
+[plan.stages.senior]
+temporary_cost_per_place_year = 19000   # estimate
+transport_cost_per_pupil_year = 6000    # estimate
 '''
 
 

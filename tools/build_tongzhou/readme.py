@@ -230,6 +230,21 @@ or board, so the urban radii would count most village children as "out of reach"
 schools that in fact enrol them. A scenario can switch this off with `[allocation]
 zone_radius_scale = false` (the walking-norms scenario does).
 
+## Site planning (model.toml `[plan]`)
+
+There is no `sites.csv`: Tongzhou publishes no list of land reserved for education, so
+`capacity plan` **generates** candidate sites from the demand and flags them `generated`
+(docs/plan.md: one per zone × cell of twice the walking radius with pupils left unserved,
+at the unit nearest the pupil-weighted centre). They mark where to look for land, not
+sites. Lead time 3 years (`build_years`, estimate). Temporary places (modular classrooms,
+repurposed rooms) cost CNY 8,000 (kindergarten), 14,000 (primary) and 19,000 (junior,
+senior) per place-year, about 5 % of a permanent place per year, at most 20 % of a
+school's places and 5 years' worth (all **estimates**, planning choices); transport CNY
+6,000 per pupil-year (**estimate**: a school-bus seat for a school year), up to 2 × the
+walking radius. The budget treats a zone's shortfall lasting fewer than 4 years and gone
+by the horizon as transient (temporary places), and up to 30 out-of-reach pupils as a
+transport case (`transient_years`, `transport_max_pupils`: planning choices).
+
 ## Known limits
 
 - Zone boundaries, 14 zone totals, the age structure within zones (all zones but Songzhuang

@@ -1,0 +1,143 @@
+"""Candidate sites for new schools: the model's ``sites.csv``, or generated from the demand.
+
+``sites.csv`` (columns: ``capacity/schema/sites.csv``) is checked here against the model:
+zones, locations within their zone, stages, and sizes in the stage's ``standard_classes``.
+Without it, candidates are *generated* (flagged ``generated``, docs/plan.md): the units with
+pupils unserved in the scenario's own allocation in any year from the earliest opening year
+are grouped by zone and by square cells of the stage's walking radius; each group's candidate
+is its unit nearest to the group's pupil-weighted centre (so the site lies in the zone).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problems
+from ..model.tables import flag_rows
+from ..model.validate import point_problems
+from .params import PlanParams
+
+if TYPE_CHECKING:
+    from ..state import RunState
+
+#: Side of the square cells that group unserved units, in walking radii.
+CELL_RADII = 2.0
+
+#: Columns of a stage's candidate frame.
+COLUMNS = ["site_id", "name", "zone_id", "stage", "x", "y", "lon", "lat", "sizes",
+           "earliest_open_year", "basis", "generated"]
+
+
+def read_sites(state: "RunState", params: PlanParams) -> pd.DataFrame | None:
+    """The model's sites.csv, typed and checked (None when the model has none)."""
+    frame = state.model.sites
+    if frame is None:
+        return None
+    problems = Problems()
+    check_sites(frame, state, params, state.model.files["sites"].name, problems)
+    problems.raise_if_any()
+    return frame
+
+
+def allowed_sizes(row: pd.Series, stage: str, params: PlanParams) -> tuple[int, ...]:
+    """Standard sizes (classes) of ``stage`` a site row can take."""
+    standard = params.stages[stage].standard_classes
+    given = row.get("classes")
+    wanted = [int(c) for c in str(given).split()] if isinstance(given, str) else standard
+    return tuple(c for c in wanted if c in standard and c <= int(row["max_classes"]))
+
+
+def check_sites(frame: pd.DataFrame, state: "RunState", params: PlanParams, label: str,
+                problems: Problems) -> None:
+    """Unknown zones and stages, points outside their zone, sizes off the standard list,
+    ids that clash with schools or projects."""
+    model = state.model
+    zones = set(model.zones["zone_id"])
+    problems.extend(flag_rows(label, frame, ~frame["zone_id"].isin(zones), "zone_id",
+                              lambda r: f"unknown zone_id {r['zone_id']!r}",
+                              "a zone_id of the zones file"))
+    known = frame["zone_id"].isin(zones)
+    if known.any():
+        problems.extend(point_problems(frame[known], label, model.zones, model.crs,
+                                       zone_col="zone_id"))
+    taken = set(model.schools["school_id"]) | set(state.supply.sites["school_id"])
+    problems.extend(flag_rows(label, frame, frame["site_id"].isin(taken), "site_id",
+                              lambda r: f"site_id {r['site_id']!r} is already a school or "
+                                        "project id", "a new, unique id"))
+    for i, row in frame.iterrows():
+        stages = str(row["stages"]).split()
+        bad = [s for s in stages if s not in model.stages]
+        if bad or not stages:
+            problems.add(label, f"unknown stage(s) {' '.join(bad) or '(none)'}", row=int(i),
+                         column="stages", expected=" ".join(model.stages))
+            continue
+        given = row.get("classes")
+        for s in stages:
+            standard = params.stages[s].standard_classes
+            if isinstance(given, str):
+                off = [c for c in given.split() if not c.isdigit() or int(c) not in standard]
+                if off:
+                    problems.add(label, f"classes {' '.join(off)} not a standard {s} size",
+                                 row=int(i), column="classes",
+                                 expected=f"sizes in plan.stages.{s}.standard_classes "
+                                          f"{list(standard)}")
+            if not allowed_sizes(row, s, params):
+                problems.add(label, f"max_classes {row['max_classes']} is below every "
+                             f"standard {s} size", row=int(i), column="max_classes",
+                             expected=f"at least {min(standard)} classes")
+
+
+def stage_candidates(state: "RunState", params: PlanParams, stage: str,
+                     sites: pd.DataFrame | None) -> pd.DataFrame:
+    """Candidates for one stage: the sites.csv rows allowing it, else generated ones."""
+    earliest = params.first_year + params.build_years
+    if sites is not None:
+        rows = sites[sites["stages"].str.split().apply(lambda s: stage in s)]
+        out = pd.DataFrame({
+            "site_id": rows["site_id"], "name": rows.get("name", rows["site_id"]),
+            "zone_id": rows["zone_id"], "stage": stage, "x": rows["x"], "y": rows["y"],
+            "lon": rows["lon"], "lat": rows["lat"],
+            "sizes": [allowed_sizes(r, stage, params) for _, r in rows.iterrows()],
+            "earliest_open_year": rows["earliest_open_year"].fillna(earliest).astype(int)
+            .clip(lower=params.first_year) if "earliest_open_year" in rows else earliest,
+            "basis": rows["basis"] if "basis" in rows else "sites.csv",
+            "generated": rows["generated"].fillna(False).astype(bool)
+            if "generated" in rows else False})
+        return out[COLUMNS].reset_index(drop=True)
+    return generate(state, params, stage, earliest)
+
+
+def generate(state: "RunState", params: PlanParams, stage: str, earliest: int
+             ) -> pd.DataFrame:
+    """One candidate per (zone, radius-sized cell) of units left unserved from ``earliest``."""
+    k = state.stage_names.index(stage)
+    years = state.years
+    allocs = state.allocations.get((stage, state.scenario.mode))
+    if allocs is None:
+        raise ValueError(f"no {state.scenario.mode} allocation of {stage} in the run")
+    later = np.flatnonzero(years >= earliest)
+    unserved = sum((allocs[y].unserved for y in later), np.zeros(len(state.units), np.int64))
+    units = state.units.assign(w=unserved)[unserved > 0]
+    cell = CELL_RADII * float(state.model.stages[stage].radius_m)
+    if units.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    key = (units["zone_id"].astype(str) + ":" + (units["x"] // cell).astype(int).astype(str)
+           + ":" + (units["y"] // cell).astype(int).astype(str))
+    rows = []
+    sp = params.stages[stage]
+    for n, (_, g) in enumerate(units.groupby(key, sort=True)):
+        cx, cy = np.average(g["x"], weights=g["w"]), np.average(g["y"], weights=g["w"])
+        best = g.iloc[int(np.argmin(np.hypot(g["x"] - cx, g["y"] - cy)))]
+        rows.append({"site_id": f"gen-{stage}-{best['zone_id']}-{n + 1}",
+                     "name": f"Candidate {stage} site near {best['unit_id']}",
+                     "zone_id": best["zone_id"], "stage": stage, "x": best["x"],
+                     "y": best["y"], "lon": best["lon"], "lat": best["lat"],
+                     "sizes": sp.standard_classes, "earliest_open_year": earliest,
+                     "basis": f"generated: {int(g['w'].sum())} pupil-years unserved from "
+                              f"{earliest} within {cell:.0f} m cells",
+                     "generated": True})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+

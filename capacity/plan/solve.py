@@ -1,0 +1,82 @@
+"""Solve a stage's plan with HiGHS (``scipy.optimize.milp``), lexicographically: least cost,
+then — the schools chosen held fixed — least pupil-distance at that cost (an LP)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .formulation import MONEY, Formulation
+
+
+@dataclass
+class Solution:
+    """A solved formulation: variable values, cost and how close to optimal."""
+
+    values: np.ndarray
+    cost_cny: float             # objective (penalties included) of the chosen plan
+    bound_cny: float            # solver's lower bound on the objective
+    gap: float                  # (cost − bound) ÷ cost, 0 when proven optimal
+    status: str
+    seconds: float
+
+
+class PlanSolveError(RuntimeError):
+    """The solver found no plan (should not happen: doing nothing is always feasible)."""
+
+
+def solve(f: Formulation, mip_gap: float = 1e-3, time_limit_s: float = 60.0,
+          tie_break: bool = True, restrict: bool = True) -> Solution:
+    """Least-cost plan, then least pupil-distance among plans of that cost and those schools."""
+    t0 = time.perf_counter()
+    cons = LinearConstraint(f.A, f.row_lo, f.row_hi)
+    c = f.c
+    if f.strict and len(f.u):
+        # the penalty exceeds every option: first the fewest pupil-years unserved with every
+        # candidate open (an LP), then the least cost that reaches it (penalty as a row)
+        served = np.zeros_like(f.c)
+        served[f.u["var"].to_numpy()] = 1.0
+        lp = milp(served, constraints=cons, bounds=Bounds(f.lo, f.hi),
+                  options={"disp": False, "time_limit": time_limit_s})
+        least = float(lp.fun) if lp.x is not None else np.inf
+        cons = [cons, LinearConstraint(served[None, :], -np.inf, least + 1e-6 + 1e-9 * least)]
+    hi, bound_lp = f.hi, -np.inf
+    if restrict and f.integer.any():
+        # the linear relaxation bounds the optimum; candidates it leaves closed are dropped
+        # (its solution stays feasible without them), which shrinks the search
+        relax = milp(c, constraints=cons, bounds=Bounds(f.lo, f.hi),
+                     options={"disp": False, "time_limit": time_limit_s})
+        if relax.x is not None:
+            bound_lp = float(relax.fun)
+            yv = f.y["var"].to_numpy()
+            used = set(f.y["cand"].to_numpy()[relax.x[yv] > 1e-6])
+            hi = f.hi.copy()
+            hi[yv[~f.y["cand"].isin(used).to_numpy()]] = 0.0
+    res = milp(c, constraints=cons, integrality=f.integer, bounds=Bounds(f.lo, hi),
+               options={"mip_rel_gap": mip_gap, "time_limit": time_limit_s, "disp": False})
+    if res.x is None:
+        raise PlanSolveError(f"HiGHS found no plan: {res.message}")
+    v = res.x.copy()
+    ints = f.integer.astype(bool)
+    v[ints] = np.round(v[ints])
+    cost = float(f.c @ v)
+    bound = float(getattr(res, "mip_dual_bound", None) or cost)
+    if np.isfinite(bound_lp):          # the restricted search's bound is not the full one's
+        bound = bound_lp
+    if tie_break and len(v):
+        lo, hi = f.lo.copy(), hi.copy()
+        lo[ints] = hi[ints] = v[ints]
+        budget = LinearConstraint(f.c[None, :], -np.inf, cost + 1e-7 * max(abs(cost), 1.0))
+        lp = milp(f.distance_km, constraints=[*np.atleast_1d(cons), budget], bounds=Bounds(lo, hi),
+                  options={"disp": False, "time_limit": time_limit_s})
+        if lp.x is not None:
+            v = lp.x
+            v[ints] = np.round(v[ints])
+    gap = max(cost - bound, 0.0) / max(abs(cost), 1e-9)
+    proven = res.status == 0 and not np.isfinite(bound_lp)
+    return Solution(v, cost * MONEY, bound * MONEY, 0.0 if proven else gap,
+                    "optimal" if proven else "feasible" if res.status == 0
+                    else str(res.message),
+                    time.perf_counter() - t0)
