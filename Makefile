@@ -25,6 +25,7 @@ test: setup
 bench: setup
 	$(BIN)/python benchmarks/bench_projection.py
 	$(BIN)/python benchmarks/bench_allocation.py
+	$(BIN)/python benchmarks/bench_scale.py --quick
 
 clean:
 	rm -rf $(VENV) $(OUT) build *.egg-info
