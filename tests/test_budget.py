@@ -262,8 +262,8 @@ def test_criticality_view_is_formatted(tmp_path):
     ws = openpyxl.load_workbook(path)["重点项目关键性"]
     head = [c.value for c in ws[1]]
     rows = {ws.cell(r, 1).value: [c.value for c in ws[r]] for r in (2, 3)}
-    assert rows["a"][head.index("项目类型")] == "新建学校"
-    assert rows["b"][head.index("项目类型")] == "改扩建"
+    assert rows["a"][head.index("类别")] == "新建学校"
+    assert rows["b"][head.index("类别")] == "改扩建"
     assert rows["a"][head.index("规划期内是否需要")] == "是"
     assert rows["b"][head.index("规划期内是否需要")] == "否"
 
