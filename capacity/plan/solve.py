@@ -35,8 +35,9 @@ class PlanSolveError(RuntimeError):
 
 
 def solve(f: Formulation, mip_gap: float = 1e-3, time_limit_s: float = 60.0,
-          tie_break: bool = True, restrict: bool = True) -> Solution:
-    """Least-cost plan, then least pupil-distance among plans of that cost and those schools."""
+          tie_break: bool = True, restrict: bool = True, full: bool = True) -> Solution:
+    """Least-cost plan, then least pupil-distance among plans of that cost and those schools
+    (``full=False``: skip the full MILP, as if it had stopped without a plan)."""
     t0 = time.perf_counter()
     cons = LinearConstraint(f.A, f.row_lo, f.row_hi)
     c = f.c
@@ -53,8 +54,8 @@ def solve(f: Formulation, mip_gap: float = 1e-3, time_limit_s: float = 60.0,
     hi, bound_lp, basis = f.hi, -np.inf, "milp"
     # the full MILP first: when it finishes, its dual bound is the solver's proof
     res = milp(c, constraints=cons, integrality=f.integer, bounds=Bounds(f.lo, f.hi),
-               options={**opts, "mip_rel_gap": mip_gap})
-    full, finished = res, res.status == 0
+               options={**opts, "mip_rel_gap": mip_gap}) if full else None
+    first, finished = res, res is not None and res.status == 0
     if not finished and restrict and f.integer.any():
         # stopped by the time limit: the linear relaxation bounds the optimum; candidates it
         # leaves closed are dropped (its solution stays feasible without them), which
@@ -68,22 +69,25 @@ def solve(f: Formulation, mip_gap: float = 1e-3, time_limit_s: float = 60.0,
             hi[yv[~f.y["cand"].isin(used).to_numpy()]] = 0.0
             small = milp(c, constraints=cons, integrality=f.integer,
                          bounds=Bounds(f.lo, hi), options={**opts, "mip_rel_gap": mip_gap})
-            if small.x is not None and (res.x is None or small.fun < res.fun):
+            if small.x is not None and (res is None or res.x is None or small.fun < res.fun):
                 res = small
             else:
                 hi = f.hi
-    if res.x is None:
-        raise PlanSolveError(f"HiGHS found no plan: {res.message}")
+    if res is None or res.x is None:
+        raise PlanSolveError("HiGHS found no plan: "
+                             + (res.message if res is not None else "no search ran"))
     v = res.x.copy()
     ints = f.integer.astype(bool)
     v[ints] = np.round(v[ints])
     cost = float(f.c @ v)
-    stopped = getattr(full, "mip_dual_bound", None)
+    stopped = getattr(first, "mip_dual_bound", None)
     stopped = float(stopped) if stopped is not None and np.isfinite(stopped) else -np.inf
     if finished:
         bound = stopped if np.isfinite(stopped) else cost
     else:     # the better of two valid bounds: the relaxation's, the stopped search's
-        bound, basis = max((bound_lp, "lp"), (stopped, "milp_stopped"))
+        tol = 1e-9 * abs(bound_lp) if np.isfinite(bound_lp) else 0.0
+        bound, basis = (stopped, "milp_stopped") if stopped > bound_lp + tol \
+            else (bound_lp, "lp")
         if not np.isfinite(bound):
             basis = "none"
     if tie_break and len(v):
