@@ -91,7 +91,8 @@ def _summary(state, params, stage, f, sol, p, cand) -> dict:
             "transport_pupil_years": float(kind["transport"]["pupil_years"].sum()),
             "transport_cny": float(kind["transport"]["cost_cny"].sum()),
             "total_cny": float(p["cost_cny"].sum()), "bound_cny": round(sol.bound_cny, 2),
-            "gap": round(sol.gap, 6), "gap_basis": sol.gap_basis, "status": sol.status, "seconds": round(sol.seconds, 2), "candidates": len(cand),
+            "gap": round(sol.gap, 6), "gap_basis": sol.gap_basis, "status": sol.status,
+            "seconds": round(sol.seconds, 2), "candidates": len(cand),
             "classes": len(f.classes), "variables": f.A.shape[1],
             "binaries": int(f.integer.sum())}
 

@@ -39,9 +39,12 @@ def _cell(value: object, digits: int) -> str:
 
 
 def table_html(frame: pd.DataFrame, digits: dict[str, int] | None = None,
-               total_row: str | None = None) -> str:
-    """A frame as an HTML table; numbers right-aligned with ``digits`` decimals by column."""
+               total_row: str | None = None, plain: tuple[str, ...] = ()) -> str:
+    """A frame as an HTML table; numbers right-aligned with ``digits`` decimals by column
+    (``plain``: whole numbers without separators, e.g. years)."""
     digits = digits or {}
+    frame = frame.assign(**{c: frame[c].map(lambda v: "" if pd.isna(v) else str(int(v)))
+                            for c in plain if c in frame.columns})
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     head = "".join(f"<th class='n'>{_e(c)}</th>" if c in numeric else f"<th>{_e(c)}</th>"
                    for c in frame.columns)
@@ -112,7 +115,8 @@ def _options(plan: "Plan", lang: str) -> str:
     view = options_view(p, lang).drop(columns=[t(f"col_{c}", lang) for c in (
         "classes", "open_year", "basis", "generated", "location")])
     return table_html(view, {t("col_cost_wan", lang): 1, t("col_pupil_years", lang): 0,
-                             t("col_radius_scale", lang): 1})
+                             t("col_radius_scale", lang): 1},
+                      plain=(t("col_first_year", lang), t("col_last_year", lang)))
 
 
 def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
@@ -124,7 +128,8 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
     title = _e(t("title", lang, scenario=scenario))
     sub = _e(t("subtitle", lang, model=state.model.name, span=span))
     summ = summary_view(plan.summary, lang)
-    money = {t(f"col_{c}", lang): 2 for c in ("capital", "temporary", "transport", "total")}
+    money = {t(f"col_{c}", lang): 2 for c in ("capital", "total")} \
+        | {t(f"col_{c}", lang): 1 for c in ("temporary", "transport")}
     summ[t("col_gap", lang)] = [("–" if pd.isna(g) else f"{100 * g:.1f} %")
                                 for g in plan.summary["gap"]]
     summ = summ.drop(columns=[t("col_seconds", lang)])

@@ -49,15 +49,24 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         "stage": _stage(s["stage"], lang), "new_schools": s["new_schools"],
         "new_places": s["new_places"], "capital": s["capital_cny"] / YI,
         "temporary_place_years": s["temporary_place_years"],
-        "temporary": s["temporary_cny"] / YI,
+        "temporary": s["temporary_cny"] / 1e4,
         "transport_pupil_years": s["transport_pupil_years"],
-        "transport": s["transport_cny"] / YI, "total": s["total_cny"] / YI,
+        "transport": s["transport_cny"] / 1e4, "total": s["total_cny"] / YI,
         "unserved_before": s["unserved_before"], "unserved_after": s["unserved_after"],
         "unreachable": s["unreachable"], "gap": s["gap"],
         "gap_basis": s["gap_basis"].map(lambda b: t(f"basis_{b}", lang)),
         "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang)),
         "seconds": s["seconds"]})
     return _label(out, lang)
+
+
+def option_name(kind: str, name: str, zone: object, lang: str) -> str:
+    """A temporary or transport option's name in ``lang`` (plan.csv's are English)."""
+    if kind == "temporary":
+        return t("name_temporary", lang, school=str(name).removeprefix("Temporary places at "))
+    if kind == "transport":
+        return t("name_transport", lang, zone=zone)
+    return name
 
 
 def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = None
@@ -68,7 +77,8 @@ def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = 
            for lon, lat in zip(p["lon"], p["lat"])]
     out = pd.DataFrame({
         "stage": _stage(p["stage"], lang), "kind": p["kind"].map(lambda k: kind_label(k, lang)),
-        "id": p["id"], "name": p["name"], "zone_id": p["zone_id"], "school_id": p["school_id"],
+        "id": p["id"], "name": [option_name(k, n, z, lang) for k, n, z in
+                                zip(p["kind"], p["name"], p["zone_id"])], "zone_id": p["zone_id"], "school_id": p["school_id"],
         "classes": p["classes"], "places": p["places"], "open_year": p["open_year"],
         "first_year": p["first_year"], "last_year": p["last_year"],
         "pupil_years": p["pupil_years"], "cost_wan": p["cost_cny"] / 1e4, "location": loc,
@@ -116,8 +126,8 @@ def write_plan_workbook(folder: Path, summary: pd.DataFrame, plan: pd.DataFrame,
              t("sheet_candidates", lang): candidates_view(candidates, lang)}
     spend = views[t("sheet_spending", lang)]
     formats = {
-        t("sheet_summary", lang): {t(f"col_{c}", lang): "yi" for c in
-                                   ("capital", "temporary", "transport", "total")}
+        t("sheet_summary", lang): {t(f"col_{c}", lang): "yi" for c in ("capital", "total")}
+        | {t(f"col_{c}", lang): "wan" for c in ("temporary", "transport")}
         | {t("col_gap", lang): "rate"},
         t("sheet_plan", lang): {t(f"col_{c}", lang): "year" for c in
                                 ("open_year", "first_year", "last_year")}
