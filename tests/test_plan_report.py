@@ -47,12 +47,12 @@ def test_report_in_english(planned, tmp_path):
     summary = pd.read_csv(folder / "plan_summary.csv")
     assert summary["gap_basis"].isin(["milp", "lp", "milp_stopped"]).all()
     assert summary.loc[0, "status"] == "optimal" and summary.loc[0, "gap_basis"] == "milp"
-    # the capital table: every year's total spending, in 亿元 to 2 decimals
+    # the capital table: every year's total spending, in 万元 to 1 decimal
     capital = page[page.index("id='capital'"):page.index("id='options'")]
     for year, cost in by_year.groupby("year")["cost_cny"].sum().items():
         row = re.search(rf"<tr><td>{year}</td>(.*?)</tr>", capital)
         assert row, f"no row for {year}"
-        assert re.findall(r"<td class='n'>([^<]*)</td>", row.group(1))[-1] == f"{cost / 1e8:,.2f}"
+        assert re.findall(r"<td class='n'>([^<]*)</td>", row.group(1))[-1] == f"{cost / 1e4:,.1f}"
     assert html.escape(L.text("plan_report", "gap_milp", "en", stage="Primary",
                                    gap=f"{100 * summary.loc[0, 'gap']:.1f} %"),
                        quote=True) in page

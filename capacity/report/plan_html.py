@@ -150,7 +150,7 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
         f"<section id='map'><h2>{_e(t('h_map', lang))}</h2>{fig}</section>",
         f"<section id='capital'><h2>{_e(t('h_capital', lang))}</h2><p>"
         f"{_e(t('capital_intro', lang))}</p>{chart}"
-        f"{table_html(spend, {c: 2 for c in spend.columns[1:]}, t('total', lang))}</section>",
+        f"{table_html(spend, {c: 1 for c in spend.columns[1:]}, t('total', lang))}</section>",
         f"<section id='options'><h2>{_e(t('h_options', lang))}</h2>{_options(plan, lang)}"
         "</section>",
         f"<section id='gap'><h2>{_e(t('h_gap', lang))}</h2>"

@@ -89,11 +89,11 @@ def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = 
 
 
 def spending_wide(by_year: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Year × (stage, kind) spending in 亿元 with a total column and a total row."""
+    """Year × (stage, kind) spending in 万元 (10,000 CNY) with a total column and row."""
     if by_year.empty:
         return pd.DataFrame(columns=[t("year", lang), t("total", lang)])
     wide = by_year.pivot_table(index="year", columns=["stage", "kind"], values="cost_cny",
-                               aggfunc="sum", fill_value=0.0) / YI
+                               aggfunc="sum", fill_value=0.0) / 1e4
     wide.columns = [f"{L.stage_label(s, lang)} · {kind_label(k, lang)}" for s, k in wide.columns]
     wide[t("total", lang)] = wide.sum(axis=1)
     wide.loc[t("total", lang)] = wide.sum(axis=0)
@@ -132,7 +132,7 @@ def write_plan_workbook(folder: Path, summary: pd.DataFrame, plan: pd.DataFrame,
         t("sheet_plan", lang): {t(f"col_{c}", lang): "year" for c in
                                 ("open_year", "first_year", "last_year")}
         | {t("col_cost_wan", lang): "wan"},
-        t("sheet_spending", lang): {c: "yi" for c in spend.columns[1:]},
+        t("sheet_spending", lang): {c: "wan" for c in spend.columns[1:]},
         t("sheet_candidates", lang): {t("col_earliest_open_year", lang): "year"}}
     bold = {t("sheet_spending", lang): spend.iloc[:, 0].eq(t("total", lang))}
     return write_workbook(folder / "plan.xlsx", views, lang=lang, formats=formats,
@@ -143,9 +143,12 @@ def plan_map(zones: gpd.GeoDataFrame, plan: pd.DataFrame, title: str, lang: str)
     """Zones, new schools (circles, by stage) and temporary places (squares)."""
     fig, ax = plt.subplots(figsize=(8, 8))
     zones.to_crs("EPSG:4326").boundary.plot(ax=ax, color="0.6", linewidth=0.6)
-    colours = dict(zip(sorted(plan["stage"].unique()), plt.cm.tab10.colors))
+    order = list(dict.fromkeys(plan["stage"]))          # teaching order, as planned
+    colours = dict(zip(order, plt.cm.tab10.colors))
     shown = plan[plan["kind"].isin(list(KIND_STYLE))]
-    for (stage, kind), g in shown.groupby(["stage", "kind"]):
+    for (stage, kind), g in sorted(shown.groupby(["stage", "kind"]),
+                                   key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+        g = g.drop_duplicates(["lon", "lat"])           # a school's runs of temporary places
         marker, size = KIND_STYLE[kind]
         ax.scatter(g["lon"], g["lat"], s=size, marker=marker, color=colours[stage],
                    edgecolor="black", linewidth=0.4,
@@ -154,7 +157,7 @@ def plan_map(zones: gpd.GeoDataFrame, plan: pd.DataFrame, title: str, lang: str)
     ax.set_xlabel("longitude" if lang == "en" else "经度")
     ax.set_ylabel("latitude" if lang == "en" else "纬度")
     if len(shown):
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     return fig
 
 
