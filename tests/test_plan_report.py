@@ -86,3 +86,22 @@ def test_scenario_language_is_the_default(planned, tmp_path):
                  "--time-limit", "30"]) == 0
     page = (tmp_path / "tiny-plan" / "report.html").read_text(encoding="utf-8")
     assert "<html lang='zh-CN'>" in page
+
+
+def test_workbook_is_reproducible_and_formula_safe(planned, tmp_path):
+    from capacity.report.plan_section import write_plan_workbook
+
+    folder = run_plan(planned, tmp_path / "run")
+    summary = pd.read_csv(folder / "plan_summary.csv")
+    plan = pd.read_csv(folder / "plan.csv")
+    plan.loc[0, "name"] = "=HYPERLINK(\"http://x\")"
+    by_year = pd.read_csv(folder / "plan_by_year.csv")
+    cand = pd.read_csv(folder / "candidates.csv")
+    paths = []
+    for i in range(2):
+        (tmp_path / str(i)).mkdir()
+        paths.append(write_plan_workbook(tmp_path / str(i), summary, plan, by_year, cand, "zh"))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    ws = openpyxl.load_workbook(paths[0])["规划方案"]
+    cell = ws.cell(2, [c.value for c in ws[1]].index("名称") + 1)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
