@@ -21,7 +21,8 @@ from .solve import solve
 SUMMARY_COLUMNS = ["stage", "demand_pupil_years", "unserved_before", "unserved_after",
                    "unreachable", "new_schools", "new_places", "capital_cny",
                    "temporary_place_years", "temporary_cny", "transport_pupil_years",
-                   "transport_cny", "total_cny", "bound_cny", "gap", "gap_basis", "status", "seconds",
+                   "transport_cny", "total_cny", "bound_cny", "gap", "gap_basis", "status",
+                   "seconds",
                    "candidates", "classes", "variables", "binaries"]
 
 

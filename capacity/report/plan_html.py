@@ -85,7 +85,8 @@ def _gap_lines(summary: pd.DataFrame, lang: str) -> str:
     items = []
     for r in summary.itertuples():
         gap = "–" if pd.isna(r.gap) else f"{100 * r.gap:.1f} %"
-        items.append(f"<li>{_e(t('gap_' + str(r.gap_basis), lang, stage=L.stage_label(r.stage, lang), gap=gap))}</li>")
+        line = t(f"gap_{r.gap_basis}", lang, stage=L.stage_label(r.stage, lang), gap=gap)
+        items.append(f"<li>{_e(line)}</li>")
     return f"<ul>{''.join(items)}</ul><p class='note'>{_e(t('gap_note', lang))}</p>"
 
 
@@ -95,8 +96,8 @@ def _estimates(plan: "Plan", lang: str) -> str:
                temporary=f"{params.stages[s].temporary_cost_per_place_year:,.0f}",
                transport=f"{params.stages[s].transport_cost_per_pupil_year:,.0f}")
              for s in stages]
-    pen = "; ".join(f"{L.stage_label(s, lang)} {params.stages[s].unserved_penalty_per_pupil_year:,.0f}"
-                    for s in stages)
+    pen = "; ".join(f"{L.stage_label(s, lang)} "
+                    f"{params.stages[s].unserved_penalty_per_pupil_year:,.0f}" for s in stages)
     items.append(t("est_penalty", lang, penalties=pen))
     cands = [c for c in plan.candidates.values() if len(c)]
     if cands:

@@ -78,7 +78,8 @@ def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = 
     out = pd.DataFrame({
         "stage": _stage(p["stage"], lang), "kind": p["kind"].map(lambda k: kind_label(k, lang)),
         "id": p["id"], "name": [option_name(k, n, z, lang) for k, n, z in
-                                zip(p["kind"], p["name"], p["zone_id"])], "zone_id": p["zone_id"], "school_id": p["school_id"],
+                                zip(p["kind"], p["name"], p["zone_id"])],
+        "zone_id": p["zone_id"], "school_id": p["school_id"],
         "classes": p["classes"], "places": p["places"], "open_year": p["open_year"],
         "first_year": p["first_year"], "last_year": p["last_year"],
         "pupil_years": p["pupil_years"], "cost_wan": p["cost_cny"] / 1e4, "location": loc,
