@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
                     "(repeatable; default: every stage)")
     pl.add_argument("--time-limit", type=float, default=None, metavar="S",
                     help="solver seconds per stage (default: model.toml plan.time_limit_s)")
+    pl.add_argument("--lang", choices=("en", "zh"), default=None,
+                    help="language of report.html, plan.xlsx and plan_map.png (default: the "
+                         "scenario's [report] lang, else the model's, else en)")
     pl.set_defaults(func=cmd_plan)
     return p
 
@@ -124,14 +127,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
         plan = make_plan(args.scenario, stages=args.stage, progress=progress,
                          time_limit_s=args.time_limit)
     progress.done()
-    folder = write_plan(plan, args.out)
+    folder = write_plan(plan, args.out, lang=args.lang)
     print(f"wrote {folder}")
     for r in plan.summary.itertuples():
         print(f"  {r.stage:<13} {r.new_schools:>3} new schools ({r.new_places:,} places, "
               f"CNY {r.capital_cny / 1e8:,.2f} 亿), {r.temporary_place_years:,.0f} temporary "
               f"place-years, {r.transport_pupil_years:,.0f} transported pupil-years; "
               f"unserved {r.unserved_before:,} → {r.unserved_after:,.0f} pupil-years "
-              f"({r.unreachable:,.0f} out of every option's reach); gap {r.gap:.1%}")
+              f"({r.unreachable:,.0f} out of every option's reach); gap {r.gap:.1%} "
+              f"against the {r.gap_basis} bound")
     return 0
 
 

@@ -102,8 +102,11 @@ def test_plan_equals_brute_force(formulation):
     sol = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False, restrict=False)
     assert sol.status == "optimal"
     assert sol.cost_cny / 1e4 == pytest.approx(best, rel=1e-7)
-    # the default search (candidates the linear relaxation opens): bound ≤ optimum ≤ cost
-    fast = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False)
+    assert sol.gap_basis == "milp" and sol.bound_cny / 1e4 <= best * (1 + 1e-9) + 1e-6
+    # the fallback when the full MILP stops (candidates the linear relaxation opens, gap
+    # against its bound): bound ≤ optimum ≤ cost
+    fast = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False, full=False)
+    assert fast.gap_basis == "lp" and fast.status == "time limit"
     assert fast.bound_cny / 1e4 <= best * (1 + 1e-9) + 1e-6
     assert fast.cost_cny / 1e4 >= best * (1 - 1e-9) - 1e-6
     assert fast.gap == pytest.approx((fast.cost_cny - fast.bound_cny) / fast.cost_cny, abs=1e-9)

@@ -112,15 +112,33 @@ def formulate(state: "RunState", params: PlanParams, stage: str,
     ca_site, ca_far = arcs.school[lead], far[lead]
     ca_dist = wd[ca_cls, rank[lead]] / wsum[ca_cls]
 
+    classes = pd.DataFrame({"cls": np.arange(C), "zone": zone[first] if C else []})
+    arcs_c = pd.DataFrame({"cls": ca_cls, "site": ca_site, "transport": ca_far,
+                           "distance_m": ca_dist})
+    return assemble(demand, arcs_c, P, candidates["earliest_open_year"].to_numpy(int),
+                    list(candidates["sizes"]), years, sp_, classes)
+
+
+def assemble(demand: np.ndarray, arcs: pd.DataFrame, P: np.ndarray, earliest: np.ndarray,
+             sizes: list, years: np.ndarray, sp_: StagePlan, classes: pd.DataFrame,
+             strong: bool = True) -> Formulation:
+    """The MILP from its data: demand (C, T) per reach class, class arcs (cls, site — existing
+    sites 0…S−1, then candidates —, transport, distance_m), places P (S, T), the candidates'
+    earliest opening years and sizes (classes). ``strong``: add the disaggregated linking rows
+    x[a, t] ≤ min(d[c, t], K_m) · y[j, m] summed over m, which tighten the LP bound."""
+    C, T = demand.shape
+    S, J = P.shape[0], len(earliest)
+    ca_cls, ca_site = arcs["cls"].to_numpy(int), arcs["site"].to_numpy(int)
     # which (site, year) can take pupils: existing sites with places (or temporary places),
     # candidates from their earliest opening year
     open_site = np.zeros((S + J, T), bool)
     open_site[:S] = P > 0
     if J:
-        open_site[S:] = years[None, :] >= candidates["earliest_open_year"].to_numpy()[:, None]
+        open_site[S:] = years[None, :] >= np.asarray(earliest)[:, None]
     ai, ti = np.nonzero(open_site[ca_site] & (demand[ca_cls] > 0))
-    x = pd.DataFrame({"cls": ca_cls[ai], "site": ca_site[ai], "transport": ca_far[ai],
-                      "t": ti, "distance_m": ca_dist[ai]})
+    x = pd.DataFrame({"cls": ca_cls[ai], "site": ca_site[ai],
+                      "transport": arcs["transport"].to_numpy(bool)[ai],
+                      "t": ti, "distance_m": arcs["distance_m"].to_numpy(float)[ai]})
     reach = np.zeros((C, T), bool)
     reach[x["cls"], x["t"]] = True
     unreachable = (demand * ~reach).sum(axis=0)
@@ -132,9 +150,8 @@ def formulate(state: "RunState", params: PlanParams, stage: str,
     # capital is not discounted, so opening a chosen school at its site's earliest year
     # costs the same and never serves fewer: one binary per site and size; the plan opens
     # the school in the first year it places pupils there (decode.py)
-    yrows = [(j, m, int(max(candidates["earliest_open_year"].iloc[j], years[0])))
-             for j in range(J) for m in candidates["sizes"].iloc[j]
-             if candidates["earliest_open_year"].iloc[j] <= years[-1]]
+    yrows = [(j, m, int(max(earliest[j], years[0])))
+             for j in range(J) for m in sizes[j] if earliest[j] <= years[-1]]
     y = pd.DataFrame(yrows, columns=["cand", "classes", "open_year"])
     y["places"] = y["classes"] * sp_.class_size
 
@@ -189,6 +206,18 @@ def formulate(state: "RunState", params: PlanParams, stage: str,
               np.zeros(J * T))
         # (4) at most one size and opening year per site
         block(y["cand"], y["var"], np.ones(ny), np.full(J, -np.inf), np.ones(J))
+        # (3') disaggregated linking: x[a→j, t] − Σ_m min(d[c, t], K_m) y[j, m] ≤ 0 (every
+        # year of an arc to a candidate is one it may be open in, so every size counts)
+        if strong and xj.any():
+            xa = x[xj].reset_index(drop=True)
+            link = pd.DataFrame({"cand_row": np.arange(len(xa)), "cand": xa["site"] - S}) \
+                .merge(y[["cand", "var", "places"]], on="cand")
+            dem = demand[xa["cls"].to_numpy(), xa["t"].to_numpy()]
+            k = np.minimum(dem[link["cand_row"]], link["places"].to_numpy(float))
+            block(np.concatenate([np.arange(len(xa)), link["cand_row"]]),
+                  np.concatenate([xa["var"], link["var"]]),
+                  np.concatenate([np.ones(len(xa)), -k]),
+                  np.full(len(xa), -np.inf), np.zeros(len(xa)))
     # (5) temporary place-years per school ≤ temporary_years × share × its largest places
     if nh:
         budget = sp_.temporary_years * sp_.temporary_share * P.max(axis=1, initial=0)
@@ -196,7 +225,6 @@ def formulate(state: "RunState", params: PlanParams, stage: str,
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(sum(len(b) for b in row_lo), n))
     dist = np.concatenate([x["distance_m"].to_numpy() / 1000, np.zeros(nu + nh + ny)])
-    classes = pd.DataFrame({"cls": np.arange(C), "zone": zone[first] if C else []})
     return Formulation(c, A, np.concatenate(row_lo), np.concatenate(row_hi), lo, hi, integer,
                        dist, x, u, h, y, classes, demand, years, S, unreachable,
                        strict=sp_.unserved_penalty_per_pupil_year

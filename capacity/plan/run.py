@@ -21,7 +21,8 @@ from .solve import solve
 SUMMARY_COLUMNS = ["stage", "demand_pupil_years", "unserved_before", "unserved_after",
                    "unreachable", "new_schools", "new_places", "capital_cny",
                    "temporary_place_years", "temporary_cny", "transport_pupil_years",
-                   "transport_cny", "total_cny", "gap", "status", "seconds",
+                   "transport_cny", "total_cny", "bound_cny", "gap", "gap_basis", "status",
+                   "seconds",
                    "candidates", "classes", "variables", "binaries"]
 
 
@@ -90,8 +91,9 @@ def _summary(state, params, stage, f, sol, p, cand) -> dict:
             "temporary_cny": float(kind["temporary"]["cost_cny"].sum()),
             "transport_pupil_years": float(kind["transport"]["pupil_years"].sum()),
             "transport_cny": float(kind["transport"]["cost_cny"].sum()),
-            "total_cny": float(p["cost_cny"].sum()), "gap": round(sol.gap, 6),
-            "status": sol.status, "seconds": round(sol.seconds, 2), "candidates": len(cand),
+            "total_cny": float(p["cost_cny"].sum()), "bound_cny": round(sol.bound_cny, 2),
+            "gap": round(sol.gap, 6), "gap_basis": sol.gap_basis, "status": sol.status,
+            "seconds": round(sol.seconds, 2), "candidates": len(cand),
             "classes": len(f.classes), "variables": f.A.shape[1],
             "binaries": int(f.integer.sum())}
 

@@ -1,5 +1,5 @@
 """Write a plan: plan.csv, plan_by_year.csv, plan_summary.csv, candidates.csv, plan.xlsx,
-plan_map.png and plan.toml —
+plan_map.png, report.html (in the plan's language) and plan.toml —
 a scenario extending the input that adds the plan's schools (``[[projects.add]]``),
 temporary places (``[[repurposed]]`` with ``to_year``) and transport (``[radius_scale]``)."""
 from __future__ import annotations
@@ -78,8 +78,18 @@ def plan_toml(plan: Plan, folder: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_plan(plan: Plan, out: str | Path) -> Path:
+def plan_lang(plan: Plan, lang: str | None = None) -> str:
+    """The plan's language: ``lang`` (``--lang``), else the scenario's, else the model's
+    ``[report] lang``, else English — as ``capacity run``."""
+    return lang or plan.state.scenario.lang or plan.state.model.lang or "en"
+
+
+def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
     """Write the plan's files into ``out/<scenario>/``; returns the folder."""
+    from ..report.plan_html import write_plan_report
+    from ..report.plan_section import t, write_plan_map, write_plan_workbook
+
+    lang = plan_lang(plan, lang)
     folder = Path(out) / plan.state.scenario.name
     folder.mkdir(parents=True, exist_ok=True)
     plan.plan.to_csv(folder / "plan.csv", index=False)
@@ -87,15 +97,13 @@ def write_plan(plan: Plan, out: str | Path) -> Path:
     plan.summary.to_csv(folder / "plan_summary.csv", index=False)
     cands = [c.assign(sizes=c["sizes"].map(lambda s: " ".join(map(str, s))))
              for c in plan.candidates.values() if len(c)]
-    if cands:
-        pd.concat(cands, ignore_index=True).drop(columns=["x", "y"]).to_csv(
-            folder / "candidates.csv", index=False)
-    (folder / "plan.toml").write_text(plan_toml(plan, folder), encoding="utf-8")
-    from ..report.plan_section import write_plan_map, write_plan_workbook
-
     cand = pd.concat(cands, ignore_index=True).drop(columns=["x", "y"]) if cands \
         else pd.DataFrame()
-    write_plan_workbook(folder, plan.summary, plan.plan, plan.by_year, cand)
+    if cands:
+        cand.to_csv(folder / "candidates.csv", index=False)
+    (folder / "plan.toml").write_text(plan_toml(plan, folder), encoding="utf-8")
+    write_plan_workbook(folder, plan.summary, plan.plan, plan.by_year, cand, lang)
     write_plan_map(folder, plan.state.model.zones, plan.plan,
-                   f"Plan of {plan.state.scenario.name}: new schools and temporary places")
+                   f"{plan.state.scenario.name}: {t('map_title', lang)}", lang)
+    write_plan_report(plan, folder, lang)
     return folder

@@ -1,8 +1,11 @@
-"""The plan's section for people: ``plan.xlsx`` (summary, options, spending by year,
-candidates) and ``plan_map.png`` (the chosen sites over the zones)."""
+"""The plan's section for people, in English or Chinese: the tables (summary per stage,
+options, spending by year, candidates) labelled from ``text/<lang>.toml`` [plan_report],
+``plan.xlsx`` through the shared writer (:mod:`.workbook`: print setup, formula-injection
+safety, reproducible zip) and ``plan_map.png`` (the chosen sites over the zones)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -10,50 +13,161 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from . import labels as L  # noqa: E402
+from .fonts import font_context  # noqa: E402
+from .workbook import write_workbook  # noqa: E402
 
 KIND_STYLE = {"new": ("o", 60), "temporary": ("s", 18)}
+#: 100 million CNY (亿元).
+YI = 1e8
 
 
-def spending_table(by_year: pd.DataFrame) -> pd.DataFrame:
-    """Year × (stage, kind) spending in 100 million CNY (亿元), with a total column."""
+def t(key: str, lang: str, **fields: Any) -> str:
+    """A [plan_report] text in ``lang``."""
+    return L.text("plan_report", key, lang, **fields)
+
+
+def kind_label(kind: str, lang: str) -> str:
+    """``new`` / ``temporary`` / ``transport`` for people."""
+    return t(f"kind_{kind}", lang)
+
+
+def _stage(s: pd.Series, lang: str) -> pd.Series:
+    return s.astype(str).map(lambda v: L.stage_label(v, lang))
+
+
+def _label(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return frame.rename(columns={c: t(f"col_{c}", lang) for c in frame.columns})
+
+
+def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """One row per stage: schools, places, costs in 亿元, unserved before/after, gap."""
+    s = summary
+    out = pd.DataFrame({
+        "stage": _stage(s["stage"], lang), "new_schools": s["new_schools"],
+        "new_places": s["new_places"], "capital": s["capital_cny"] / YI,
+        "temporary_place_years": s["temporary_place_years"],
+        "temporary": s["temporary_cny"] / 1e4,
+        "transport_pupil_years": s["transport_pupil_years"],
+        "transport": s["transport_cny"] / 1e4, "total": s["total_cny"] / YI,
+        "unserved_before": s["unserved_before"], "unserved_after": s["unserved_after"],
+        "unreachable": s["unreachable"], "gap": s["gap"],
+        "gap_basis": s["gap_basis"].map(lambda b: t(f"basis_{b}", lang)),
+        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang)),
+        "seconds": s["seconds"]})
+    return _label(out, lang)
+
+
+def option_name(kind: str, name: str, zone: object, lang: str) -> str:
+    """A temporary or transport option's name in ``lang`` (plan.csv's are English)."""
+    if kind == "temporary":
+        return t("name_temporary", lang, school=str(name).removeprefix("Temporary places at "))
+    if kind == "transport":
+        return t("name_transport", lang, zone=zone)
+    return name
+
+
+def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = None
+                 ) -> pd.DataFrame:
+    """plan.csv for people: kinds and stages translated, cost in 万元, one location column."""
+    p = plan if kinds is None else plan[plan["kind"].isin(kinds)]
+    loc = [f"{lon:.5f}, {lat:.5f}" if pd.notna(lon) and pd.notna(lat) else ""
+           for lon, lat in zip(p["lon"], p["lat"])]
+    out = pd.DataFrame({
+        "stage": _stage(p["stage"], lang), "kind": p["kind"].map(lambda k: kind_label(k, lang)),
+        "id": p["id"], "name": [option_name(k, n, z, lang) for k, n, z in
+                                zip(p["kind"], p["name"], p["zone_id"])],
+        "zone_id": p["zone_id"], "school_id": p["school_id"],
+        "classes": p["classes"], "places": p["places"], "open_year": p["open_year"],
+        "first_year": p["first_year"], "last_year": p["last_year"],
+        "pupil_years": p["pupil_years"], "cost_wan": p["cost_cny"] / 1e4, "location": loc,
+        "radius_scale": p["radius_scale"], "basis": p["basis"],
+        "generated": p["generated"].map(lambda g: t("yes", lang) if g is True or g == 1
+                                        else t("no", lang) if pd.notna(g) else "")})
+    return _label(out.reset_index(drop=True), lang)
+
+
+def spending_wide(by_year: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Year × (stage, kind) spending in 万元 (10,000 CNY) with a total column and row."""
     if by_year.empty:
-        return pd.DataFrame(columns=["year", "total_yi_cny"])
+        return pd.DataFrame(columns=[t("year", lang), t("total", lang)])
     wide = by_year.pivot_table(index="year", columns=["stage", "kind"], values="cost_cny",
-                               aggfunc="sum", fill_value=0.0) / 1e8
-    wide.columns = [f"{s}_{k}_yi_cny" for s, k in wide.columns]
-    wide["total_yi_cny"] = wide.sum(axis=1)
-    return wide.reset_index()
+                               aggfunc="sum", fill_value=0.0) / 1e4
+    wide.columns = [f"{L.stage_label(s, lang)} · {kind_label(k, lang)}" for s, k in wide.columns]
+    wide[t("total", lang)] = wide.sum(axis=1)
+    wide.loc[t("total", lang)] = wide.sum(axis=0)
+    wide.index = [str(i) for i in wide.index]
+    return wide.rename_axis(t("year", lang)).reset_index()
+
+
+def candidates_view(candidates: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """candidates.csv for people."""
+    if candidates.empty:
+        return candidates
+    c = candidates
+    out = pd.DataFrame({
+        "site_id": c["site_id"], "name": c["name"], "zone_id": c["zone_id"],
+        "stage": _stage(c["stage"], lang), "sizes": c["sizes"].astype(str),
+        "earliest_open_year": c["earliest_open_year"],
+        "location": [f"{a:.5f}, {b:.5f}" for a, b in zip(c["lon"], c["lat"])],
+        "basis": c["basis"],
+        "generated": c["generated"].map(lambda g: t("yes", lang) if g else t("no", lang))})
+    return _label(out, lang)
 
 
 def write_plan_workbook(folder: Path, summary: pd.DataFrame, plan: pd.DataFrame,
-                        by_year: pd.DataFrame, candidates: pd.DataFrame) -> Path:
-    """plan.xlsx: one sheet per table (machine column names, as in the CSV files)."""
-    path = folder / "plan.xlsx"
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        summary.to_excel(xl, sheet_name="summary", index=False)
-        plan.to_excel(xl, sheet_name="plan", index=False)
-        spending_table(by_year).to_excel(xl, sheet_name="spending_by_year", index=False)
-        candidates.to_excel(xl, sheet_name="candidates", index=False)
-    return path
+                        by_year: pd.DataFrame, candidates: pd.DataFrame,
+                        lang: str = "en") -> Path:
+    """plan.xlsx: summary, options, spending by year and candidates, labelled in ``lang``."""
+    views = {t("sheet_summary", lang): summary_view(summary, lang),
+             t("sheet_plan", lang): options_view(plan, lang),
+             t("sheet_spending", lang): spending_wide(by_year, lang),
+             t("sheet_candidates", lang): candidates_view(candidates, lang)}
+    spend = views[t("sheet_spending", lang)]
+    formats = {
+        t("sheet_summary", lang): {t(f"col_{c}", lang): "yi" for c in ("capital", "total")}
+        | {t(f"col_{c}", lang): "wan" for c in ("temporary", "transport")}
+        | {t("col_gap", lang): "rate"},
+        t("sheet_plan", lang): {t(f"col_{c}", lang): "year" for c in
+                                ("open_year", "first_year", "last_year")}
+        | {t("col_cost_wan", lang): "wan"},
+        t("sheet_spending", lang): {c: "wan" for c in spend.columns[1:]},
+        t("sheet_candidates", lang): {t("col_earliest_open_year", lang): "year"}}
+    bold = {t("sheet_spending", lang): spend.iloc[:, 0].eq(t("total", lang))}
+    return write_workbook(folder / "plan.xlsx", views, lang=lang, formats=formats,
+                          bold_rows=bold)
+
+
+def plan_map(zones: gpd.GeoDataFrame, plan: pd.DataFrame, title: str, lang: str) -> Figure:
+    """Zones, new schools (circles, by stage) and temporary places (squares)."""
+    fig, ax = plt.subplots(figsize=(8, 8))
+    zones.to_crs("EPSG:4326").boundary.plot(ax=ax, color="0.6", linewidth=0.6)
+    order = list(dict.fromkeys(plan["stage"]))          # teaching order, as planned
+    colours = dict(zip(order, plt.cm.tab10.colors))
+    shown = plan[plan["kind"].isin(list(KIND_STYLE))]
+    for (stage, kind), g in sorted(shown.groupby(["stage", "kind"]),
+                                   key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+        g = g.drop_duplicates(["lon", "lat"])           # a school's runs of temporary places
+        marker, size = KIND_STYLE[kind]
+        ax.scatter(g["lon"], g["lat"], s=size, marker=marker, color=colours[stage],
+                   edgecolor="black", linewidth=0.4,
+                   label=f"{L.stage_label(stage, lang)}: {kind_label(kind, lang)} ({len(g)})")
+    ax.set_title(title)
+    ax.set_xlabel("longitude" if lang == "en" else "经度")
+    ax.set_ylabel("latitude" if lang == "en" else "纬度")
+    if len(shown):
+        ax.legend(loc="best", fontsize=8)
+    return fig
 
 
 def write_plan_map(folder: Path, zones: gpd.GeoDataFrame, plan: pd.DataFrame,
-                   title: str) -> Path:
-    """plan_map.png: zones, new schools (circles, by stage) and temporary places (squares)."""
-    fig, ax = plt.subplots(figsize=(8, 8))
-    zones.to_crs("EPSG:4326").boundary.plot(ax=ax, color="0.6", linewidth=0.6)
-    colours = dict(zip(sorted(plan["stage"].unique()), plt.cm.tab10.colors))
-    for (stage, kind), g in plan[plan["kind"].isin(list(KIND_STYLE))].groupby(
-            ["stage", "kind"]):
-        marker, size = KIND_STYLE[kind]
-        ax.scatter(g["lon"], g["lat"], s=size, marker=marker, color=colours[stage],
-                   edgecolor="black", linewidth=0.4, label=f"{stage}: {kind} ({len(g)})")
-    ax.set_title(title)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    if len(plan):
-        ax.legend(loc="lower left", fontsize=8)
+                   title: str, lang: str = "en") -> Path:
+    """plan_map.png (see :func:`plan_map`)."""
     path = folder / "plan_map.png"
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    with font_context(lang):
+        fig = plan_map(zones, plan, title, lang)
+        fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return path
