@@ -23,9 +23,11 @@ table write) under 5 minutes and 4 GB; the Tongzhou baseline with every output
 Run: ``python benchmarks/bench_scale.py [--units 20000 50000 100000] [--workers K]
 [--quick]``. ``--quick`` runs 5,000 units in well under a minute (the Tongzhou baseline
 only with ``--tongzhou``, once). A size that runs longer than ``--timeout`` seconds
-(default 900) is killed and reported as such, and larger sizes are skipped, as they are
-after a size taking over ``--skip-after`` seconds (default 600). ``--workers K`` is passed to the chain when
-it has a ``workers`` option (it has none yet: then it is reported as ignored).
+(default 900) is killed and reported with what it finished (its steps' timings, the
+criticality solves done), and larger sizes are skipped, as they are after a size whose
+full run takes over ``--skip-after`` seconds (default 600). ``--workers K`` is passed to
+the chain when it has a ``workers`` option (it has none yet: then it is reported as
+ignored). The load average beside each size shows how busy the machine was.
 """
 from __future__ import annotations
 
@@ -73,7 +75,7 @@ def child(scenario: Path, out: Path, workers: int | None, repeat: int,
     the finished steps' timings, the allocation calls made, the peak memory so far.
     """
     from capacity import allocate as alloc_mod
-    from capacity.allocate import COST_RESOLUTION_M, Arcs  # noqa: F401
+    from capacity.allocate import COST_RESOLUTION_M, Arcs
     from capacity.chain import Chain
     from capacity.cli import writers_for
     from capacity.distances import stage_radius
@@ -137,7 +139,7 @@ def child(scenario: Path, out: Path, workers: int | None, repeat: int,
                    optimal_alloc_s=total("allocation", "optimal"),
                    catchment_alloc_s=total("allocation", "catchment"),
                    optimal_solves=len(calls.get(("allocation", "optimal"), [])),
-                   by_stage=by_stage,
+                   by_stage=by_stage, crit_expected=expected_by_stage(state),
                    crit_solves=sum(len(v) for (ph, _), v in calls.items()
                                    if ph == "criticality"),
                    crit_solves_derived=int(sum((years >= int(y)).sum()
@@ -146,6 +148,14 @@ def child(scenario: Path, out: Path, workers: int | None, repeat: int,
 
     def total(ph, mode):
         return float(sum(calls.get((ph, mode), [])))
+
+    def expected_by_stage(state) -> dict[str, int]:
+        """Criticality re-solves per stage: a project's years from its opening year."""
+        years = np.asarray(state.years)
+        p = state.supply.projects
+        return {st: int(sum((years >= int(y)).sum()
+                            for y in p.loc[p["stage"] == st, "open_year"]))
+                for st in state.stage_names}
 
     if partial is not None:
         import signal
@@ -236,7 +246,7 @@ def child(scenario: Path, out: Path, workers: int | None, repeat: int,
         "optimal_alloc_s": total("allocation", "optimal"),
         "catchment_alloc_s": total("allocation", "catchment"),
         "optimal_solves": len(calls.get(("allocation", "optimal"), [])),
-        "by_stage": by_stage,
+        "by_stage": by_stage, "crit_expected": expected_by_stage(state),
         "crit_solves": crit_solves, "crit_solves_derived": derived,
         "write_s": t_write, "write_cli_s": t_write_cli,
         "rss_run": rss_run, "rss_write": rss_write, "rss_cli": rss_cli,
@@ -267,6 +277,7 @@ def run_size(n_units: int, workers: int | None, timeout: float, repeat: int,
             cmd += ["--workers", str(workers)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])}
+        load0 = os.getloadavg()[0]
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)
         try:
@@ -279,7 +290,8 @@ def run_size(n_units: int, workers: int | None, timeout: float, repeat: int,
                 proc.kill()
                 proc.wait()
             fig = {"units": n_units, "failed": f"killed after {timeout:.0f} s",
-                   "wall_s": time.perf_counter() - t, "gen_s": gen_s}
+                   "wall_s": time.perf_counter() - t, "gen_s": gen_s,
+                   "load": [load0, os.getloadavg()[0]]}
             if (tmp / "partial.json").is_file():
                 fig["partial"] = json.loads((tmp / "partial.json").read_text())
             return fig
@@ -289,6 +301,7 @@ def run_size(n_units: int, workers: int | None, timeout: float, repeat: int,
                     "gen_s": gen_s}
         fig = json.loads((tmp / "figures.json").read_text())
         fig.update(gen_s=gen_s, wall_s=wall, model=model.describe(),
+                   load=[load0, os.getloadavg()[0]],
                    places={k: int(v) for k, v in model.places.items()})
         return fig
     finally:
@@ -322,7 +335,8 @@ def tongzhou(repeat: int) -> dict:
 
 def fmt_table(figs: list[dict]) -> str:
     """One column per size; a size killed at the timeout shows what it finished."""
-    views = [{**f.get("partial", {}), **{k: f[k] for k in ("units", "gen_s", "wall_s")}}
+    views = [{**f.get("partial", {}),
+              **{k: f[k] for k in ("units", "gen_s", "wall_s", "load") if k in f}}
              if "failed" in f else f for f in figs]
     ok = [f for f in views if "arcs" in f]
     head = ["units"] + [f"{f['units']:,}" for f in figs]
@@ -359,6 +373,8 @@ def fmt_table(figs: list[dict]) -> str:
     row("write + workbook s (CLI, no maps)", lambda f: f["write_cli_s"])
     row("full run s (compute + write)", lambda f: f["timings"]["total_s"] + f["write_s"])
     row("subprocess wall s", lambda f: f["wall_s"])
+    row(f"load average (1 min, {os.cpu_count()} cores) start/end",
+        lambda f: f"{f['load'][0]:.1f} / {f['load'][1]:.1f}")
     row("peak RSS MB (run)", lambda f: f["rss_run"] / MB, "{:,.0f}")
     row("peak RSS MB (+ write)", lambda f: f["rss_write"] / MB, "{:,.0f}")
     row("peak RSS MB (+ workbook)", lambda f: f["rss_cli"] / MB, "{:,.0f}")
@@ -375,6 +391,20 @@ def fmt_table(figs: list[dict]) -> str:
     row(f"  optimal s by stage ({key})", per_stage("allocation", "optimal", 1))
     row(f"  criticality solves by stage ({key})", per_stage("criticality", "optimal", 0))
     row(f"  criticality s by stage ({key})", per_stage("criticality", "optimal", 1))
+
+    def extrapolated(f):
+        """Killed in criticality: the rest of each stage's solves at its mean so far."""
+        if "crit_solves_s" not in f:
+            return None
+        est = 0.0
+        for st in stages:
+            n, sec = f["by_stage"].get(f"criticality/optimal/{st}", [0, 0.0])
+            if not n and f["crit_expected"][st]:
+                return None
+            est += sec + (f["crit_expected"][st] - n) * (sec / n if n else 0.0)
+        return f"~{est:,.0f} (extrapolated)"
+    if any("crit_solves_s" in f for f in views):
+        row("  criticality s if finished", extrapolated)
     row("allocation.csv MB", lambda f: f["alloc_csv_bytes"] / MB, "{:,.1f}")
     row("allocation.csv rows", lambda f: f["alloc_rows"], "{:,}")
     row("optimal solves (allocation step)", lambda f: f["optimal_solves"], "{:,}")
@@ -399,12 +429,14 @@ def fmt_table(figs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def targets(figs: list[dict], tz: dict | None) -> list[str]:
+def targets(figs: list[dict], tz: dict | None, asked: list[int]) -> list[str]:
     out = []
     big = next((f for f in figs if f["units"] == TARGET_UNITS), None)
     if big is None:
+        why = "skipped: a smaller size was killed or took over --skip-after" \
+            if TARGET_UNITS in asked else f"add --units {TARGET_UNITS}"
         out.append(f"target: {TARGET_UNITS:,}-unit full run < {TARGET_S:.0f} s and "
-                   f"< {TARGET_GB:.0f} GB -> not measured (add --units {TARGET_UNITS})")
+                   f"< {TARGET_GB:.0f} GB -> not measured ({why})")
     elif "failed" in big:
         out.append(f"target: {TARGET_UNITS:,}-unit full run < {TARGET_S:.0f} s -> FAIL "
                    f"({big['failed']})")
@@ -437,7 +469,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1,
                     help="bare min-cost flow: best of this many solves per stage-year")
     ap.add_argument("--skip-after", type=float, default=600.0,
-                    help="skip larger sizes once a size's run takes longer (default 600 s)")
+                    help="skip larger sizes once a size's full run (compute + table "
+                         "write) takes longer (default 600 s)")
     ap.add_argument("--tongzhou-repeat", type=int, default=3)
     ap.add_argument("--no-tongzhou", action="store_true")
     ap.add_argument("--tongzhou", action="store_true",
@@ -471,8 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         if "failed" in fig:
             print(f"{n:,} units: {fig['failed']}; larger sizes skipped", file=sys.stderr)
             break
-        if fig["wall_s"] > args.skip_after and n != sizes[-1]:
-            print(f"{n:,} units took {fig['wall_s']:.0f} s > {args.skip_after:.0f} s; "
+        full = fig["timings"]["total_s"] + fig["write_s"]
+        if full > args.skip_after and n != sizes[-1]:
+            print(f"{n:,} units: full run {full:.0f} s > {args.skip_after:.0f} s; "
                   "larger sizes skipped", file=sys.stderr)
             break
     tz = None if skip_tz else tongzhou(tz_repeat)
@@ -482,7 +516,7 @@ def main(argv: list[str] | None = None) -> int:
           "per stage, 1 key project per 500 units, 2020-2035 (times in seconds)")
     print(fmt_table(figs))
     print()
-    for line in targets(figs, tz):
+    for line in targets(figs, tz, sizes):
         print(line)
     if args.json:
         args.json.write_text(json.dumps({"sizes": figs, "tongzhou": tz}, indent=1))

@@ -75,8 +75,8 @@ def test_runs_end_to_end(case, tmp_path):
     for step in ("projection", "demand", "supply", "distances", "allocation", "tables",
                  "criticality"):
         assert timings[f"{step}_s"] >= 0
-    assert len(result.criticality) == len(model_projects := result.projects) == UNITS // 500
-    assert set(result.criticality["project_id"]) == set(model_projects["project_id"])
+    assert len(result.criticality) == len(result.projects) == model.projects
+    assert set(result.criticality["project_id"]) == set(result.projects["project_id"])
     assert sorted(result.summary["year"].unique()) == list(range(2020, 2036))
     served = result.allocation.dropna(subset=["school_id"])
     assert served["pupils"].sum() > 0
