@@ -102,6 +102,8 @@ def child(scenario: Path, out: Path, workers: int | None, repeat: int,
             acc[1] += dt
             return out_
         wrapper.__name__ = name
+        if hasattr(rule, "served"):        # keep the rule's fast served-count path
+            wrapper.served = rule.served   # (criticality uses it: a bare max flow)
         return wrapper
 
     def allocation_step(state):
@@ -140,8 +142,8 @@ def child(scenario: Path, out: Path, workers: int | None, repeat: int,
                    catchment_alloc_s=total("allocation", "catchment"),
                    optimal_solves=len(calls.get(("allocation", "optimal"), [])),
                    by_stage=by_stage, crit_expected=expected_by_stage(state),
-                   crit_solves=sum(len(v) for (ph, _), v in calls.items()
-                                   if ph == "criticality"),
+                   crit_solves=state.solves.get("criticality", sum(
+                       len(v) for (ph, _), v in calls.items() if ph == "criticality")),
                    crit_solves_derived=int(sum((years >= int(y)).sum()
                                                for y in projects["open_year"])))
         return fig
