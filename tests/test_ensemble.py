@@ -106,9 +106,11 @@ def test_a_draw_rerun_alone_through_the_chain_equals_its_ensemble_row(one_and_tw
     assert draw_of(wide, 4, seed=3).name == "wide-draw-4"
 
 
-def test_zero_width_draws_reproduce_the_deterministic_run(tiny):
+@pytest.mark.parametrize("exits", ["", "[migration]\nout_rate = 0.03\n"])
+def test_zero_width_draws_reproduce_the_deterministic_run(tiny, exits):
+    """Also with rate-based exits, which the ensemble's batched projection must pass on."""
     path = scenario(tiny, "[projects]\ndelay_years = { newp = 1 }\n[fertility]\n"
-                    "tfr = { 2022 = 1.2, 2027 = 0.9 }\n" + ZERO, name="zero")
+                    "tfr = { 2022 = 1.2, 2027 = 0.9 }\n" + exits + ZERO, name="zero")
     ens = ensemble(path, draws=3, seed=5, workers=1)
     det = capacity.run(path, criticality=False)
     s = det.shortfall[det.shortfall["mode"] == "optimal"]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..demand import add_cross_boundary, stage_population, unit_demand
 from ..demography.ccm import project
-from ..projection import fertility, migration, pivot, survival
+from ..projection import fertility, migration, out_rates, pivot, survival
 from ..state import RunState
 from ..supply import build_supply
 from .draws import Draw, draw_scenario
@@ -83,6 +83,16 @@ class BatchResult:
 _CACHE: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
 
+def _stacked_out_rates(model, scens) -> np.ndarray | None:
+    """(D·Z, 2, A) exit rates of every draw, stacked on the zone axis like the
+    populations (None when no draw has rate-based exits), as the projection step."""
+    rates = [out_rates(model, s) for s in scens]
+    if all(r is None for r in rates):
+        return None
+    shape = (len(model.zones), 2, model.open_age + 1)
+    return np.concatenate([np.zeros(shape) if r is None else r for r in rates], axis=0)
+
+
 def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
     """Every draw of ``draws`` through projection, demand, supply and allocation."""
     cpu0 = time.process_time()
@@ -94,7 +104,8 @@ def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
                    np.concatenate([fertility(model, s, steps) for s in scens], axis=1),
                    np.concatenate([migration(model, s, steps) for s in scens], axis=1),
                    srb=model.srb,
-                   timing=base.scenario.migration_timing or model.migration_timing)
+                   timing=base.scenario.migration_timing or model.migration_timing,
+                   out_rates=_stacked_out_rates(model, scens))
     pop = proj.population.reshape(len(years), D, Z, 2, A)
     K = len(base.stages)
     out = BatchResult(np.array([d.index for d in draws]),
