@@ -82,6 +82,11 @@ class BatchResult:
 
 _CACHE: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
+#: The "everyone served?" max-flow check is skipped for a stage after this many tries
+#: without a hit (in a worker): then it only costs time. Either way the results are the same.
+PRECHECK_TRIES = 4
+_PRECHECK: dict[tuple[str, str], list[int]] = {}
+
 
 def _stacked_out_rates(model, scens) -> np.ndarray | None:
     """(D·Z, 2, A) exit rates of every draw, stacked on the zone axis like the
@@ -166,8 +171,15 @@ def stage_year(base: Base, stage: str, demand: np.ndarray, places: np.ndarray,
         arcs = base.arcs[stage]
         fast = getattr(base.allocator, "served", None)
         total = demand.sum()
-        if fast is not None and places.sum() >= total \
-                and fast(arcs, demand, places, open_mask=places > 0) == total:
+        tried = _PRECHECK.setdefault((base.token, stage), [0, 0])   # hits, tries
+        worth = tried[0] > 0 or tried[1] < PRECHECK_TRIES
+        if fast is not None and worth and places.sum() >= total:
+            tried[1] += 1
+            everyone = fast(arcs, demand, places, open_mask=places > 0) == total
+            tried[0] += everyone
+        else:
+            everyone = False
+        if everyone:
             stats["all_served"] += 1
             served, reach = dem, np.zeros(Z, np.int64)
         else:
