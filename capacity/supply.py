@@ -65,7 +65,8 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
     known = set(p["project_id"])
     group = p["group_id"].fillna(p["project_id"]) if "group_id" in p.columns else p["project_id"]
 
-    text = scenario.path.read_bytes().decode("utf-8-sig", "replace") if scenario.path else ""
+    def text() -> str:   # read only for a message
+        return scenario.path.read_bytes().decode("utf-8-sig", "replace") if scenario.path else ""
 
     def rows_of(pid: str, key: str) -> pd.Series:
         """A project id, or a group_id naming every row of a multi-stage project."""
@@ -76,7 +77,7 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
         close = difflib.get_close_matches(pid, sorted(known | set(group)), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problems.add(label, f"unknown project id {pid!r}{hint}", column=key,
-                     row=key_line(text, key),
+                     row=key_line(text(), key),
                      expected="a project_id or group_id of the model's projects.csv")
         return pd.Series(False, index=p.index)
 
@@ -85,7 +86,7 @@ def _project_edits(model: Model, scenario: Scenario, problems: Problems) -> pd.D
         dropped |= rows_of(pid, "projects.drop")
     delay = pd.Series(0, index=p.index)
     for pid, years in scenario.project_delays.items():
-        delay[rows_of(pid, "projects.delay_years")] = years
+        delay.loc[rows_of(pid, "projects.delay_years").to_numpy()] = years
     p, delay = p[~dropped].copy(), delay[~dropped]
     p["open_year"] = p["open_year"].astype(int) + delay + scenario.project_delay_all
     if scenario.add:   # rows checked like projects.csv by capacity.scenario_checks
