@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capacity.commands.inputs import (read_births, read_csv, read_life_table, read_targets,
-                                      write_csv_atomic)
-from capacity.commands.migration import check_same_groups
+from capacity.commands.inputs import read_life_table, read_targets, write_csv_atomic
+from capacity.commands.migration import read_census_pair
 from capacity.demography.backtest_methods import METHODS, BacktestRun, run_backtest
 
 __all__ = ["add_parser", "cmd_backtest", "plot_backtest", "DEFAULT_STAGES"]
@@ -42,10 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    files = (str(args.census1), str(args.census2))
-    c1, c2 = read_csv(args.census1), read_csv(args.census2)
-    births = read_births(args.births)
-    check_same_groups(c1, c2, files)
+    files, c1, c2, births = read_census_pair(args)
     totals = read_targets(args.totals)[0] if args.totals else None
     schedule, ranges, srb = None, dict(DEFAULT_STAGES), 1.06
     if args.model:

@@ -64,11 +64,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_calibrate_migration)
 
 
-def cmd_migration_residual(args: argparse.Namespace) -> int:
+def read_census_pair(args: argparse.Namespace
+                     ) -> tuple[tuple[str, str], pd.DataFrame, pd.DataFrame, dict[int, float]]:
+    """The two censuses (checked for the same age groups) and the births between them."""
     files = (str(args.census1), str(args.census2))
     c1, c2 = read_csv(args.census1), read_csv(args.census2)
     births = read_births(args.births)
     check_same_groups(c1, c2, files)
+    return files, c1, c2, births
+
+
+def cmd_migration_residual(args: argparse.Namespace) -> int:
+    files, c1, c2, births = read_census_pair(args)
     model = None
     if args.model:
         from capacity.model import load_model
