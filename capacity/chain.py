@@ -13,6 +13,7 @@ chosen by their registered names (:mod:`capacity.registry`) or given as callable
 """
 from __future__ import annotations
 
+import contextlib
 import platform
 import time
 from dataclasses import dataclass, field
@@ -165,10 +166,8 @@ def manifest(state: RunState) -> dict:
     model, scenario = state.model, state.scenario
     versions = {}
     for pkg in VERSIONED:
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):   # a package not installed
             versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
     return {
         "scenario": scenario.name, "description": scenario.description,
         "scenario_file": str(scenario.path) if scenario.path else None,
