@@ -3,7 +3,7 @@ and the cohort-component projection of every zone (docs/projection.md)."""
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from .state import RunState
 
 SEXES = ("F", "M")
-DEFAULT_PPU = 2.8          # persons per new dwelling when housing.csv gives none (estimate)
-DEFAULT_RAMP = 3           # years to full occupancy when housing.csv gives none (estimate)
 
 
 class ProjectionWarning(UserWarning):
@@ -89,9 +87,9 @@ def migration(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> n
     net = np.repeat(base[None], len(step_years), axis=0)
     h = model.housing
     if len(h):
-        ppu = h["persons_per_unit"].fillna(DEFAULT_PPU) if "persons_per_unit" in h else DEFAULT_PPU
-        ramp = (scenario.housing_ramp_years or
-                (h["ramp_years"].fillna(DEFAULT_RAMP) if "ramp_years" in h else DEFAULT_RAMP))
+        # persons_per_unit and ramp_years are filled with their schema defaults on load
+        ppu = h["persons_per_unit"]
+        ramp = scenario.housing_ramp_years or h["ramp_years"]
         net += housing_inflow(
             pd.Index(model.zone_ids).get_indexer(h["zone_id"]),
             h["units"].to_numpy(float) * scenario.housing_scale,
@@ -116,16 +114,32 @@ def out_rates(model: "Model", scenario: "Scenario") -> np.ndarray | None:
     return rates
 
 
+class Inputs(NamedTuple):
+    """What the cohort-component step takes besides the base population and survival."""
+
+    asfr: np.ndarray                 # (T, Z, A)
+    migration: np.ndarray            # (T, Z, 2, A) counts (the inflow when out_rates)
+    out_rates: np.ndarray | None     # (Z, 2, A) exit rates, or None
+    timing: str                      # "even" or "end"
+
+
+def inputs(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> Inputs:
+    """A scenario's projection inputs (one home for the projection step and ensembles)."""
+    return Inputs(fertility(model, scenario, step_years), migration(model, scenario, step_years),
+                  out_rates(model, scenario),
+                  scenario.migration_timing or model.migration_timing)
+
+
 def projection(state: "RunState") -> None:
     """Fill ``state.projection``; floored negative counts become warnings."""
     model, scenario = state.model, state.scenario
     steps = state.years[1:]
     state.say(f"projecting {len(model.zones)} zones to {scenario.horizon}")
     pop0 = pivot(model.population, "count", model.zone_ids, model.open_age + 1)
-    state.projection = project(pop0, survival(model), fertility(model, scenario, steps),
-                               migration(model, scenario, steps), srb=model.srb,
-                               timing=scenario.migration_timing or model.migration_timing,
-                               out_rates=out_rates(model, scenario))
+    given = inputs(model, scenario, steps)
+    state.projection = project(pop0, survival(model), given.asfr, given.migration,
+                               srb=model.srb, timing=given.timing,
+                               out_rates=given.out_rates)
     notes = [f"negative population floored at 0: zone {model.zone_ids[z]}, "
              f"sex {SEXES[s]}, age {a}, year {steps[t]} (was {v:.3g})"
              for t, z, s, a, v in state.projection.floored]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..demand import add_cross_boundary, stage_population, unit_demand
 from ..demography.ccm import project
-from ..projection import fertility, migration, out_rates, pivot, survival
+from ..projection import Inputs, inputs, pivot, survival
 from ..state import RunState
 from ..supply import build_supply
 from .draws import Draw, draw_scenario
@@ -88,14 +88,13 @@ PRECHECK_TRIES = 4
 _PRECHECK: dict[tuple[str, str], list[int]] = {}
 
 
-def _stacked_out_rates(model, scens) -> np.ndarray | None:
+def _stacked_out_rates(model, given: list[Inputs]) -> np.ndarray | None:
     """(D·Z, 2, A) exit rates of every draw, stacked on the zone axis like the
-    populations (None when no draw has rate-based exits), as the projection step."""
-    rates = [out_rates(model, s) for s in scens]
-    if all(r is None for r in rates):
+    populations (None when no draw has rate-based exits)."""
+    if all(g.out_rates is None for g in given):
         return None
-    shape = (len(model.zones), 2, model.open_age + 1)
-    return np.concatenate([np.zeros(shape) if r is None else r for r in rates], axis=0)
+    none = np.zeros((len(model.zones), 2, model.open_age + 1))
+    return np.concatenate([none if g.out_rates is None else g.out_rates for g in given], axis=0)
 
 
 def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
@@ -104,13 +103,13 @@ def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
     model, steps, years = base.model, base.steps, base.years
     Z, A, D = len(model.zones), model.open_age + 1, len(draws)
     scens = [draw_scenario(d, base.scenario, model, steps) for d in draws]
+    given = [inputs(model, s, steps) for s in scens]   # as the projection step, per draw
     pop0 = pivot(model.population, "count", model.zone_ids, A)
     proj = project(np.concatenate([pop0] * D, axis=0), survival(model),
-                   np.concatenate([fertility(model, s, steps) for s in scens], axis=1),
-                   np.concatenate([migration(model, s, steps) for s in scens], axis=1),
-                   srb=model.srb,
-                   timing=base.scenario.migration_timing or model.migration_timing,
-                   out_rates=_stacked_out_rates(model, scens))
+                   np.concatenate([g.asfr for g in given], axis=1),
+                   np.concatenate([g.migration for g in given], axis=1),
+                   srb=model.srb, timing=given[0].timing,
+                   out_rates=_stacked_out_rates(model, given))
     pop = proj.population.reshape(len(years), D, Z, 2, A)
     K = len(base.stages)
     out = BatchResult(np.array([d.index for d in draws]),
