@@ -22,7 +22,7 @@ import pandas as pd
 
 from .allocate import served_by
 from .parallel import pmap
-from .registry import ALLOCATORS, POST_STEPS
+from .registry import POST_STEPS
 from .result import EXTRA_TABLES
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ COLUMNS = EXTRA_TABLES["criticality"]
 def criticality(state: "RunState") -> None:
     """``state.tables["criticality"]``: one row per key project (whole pupils)."""
     mode = state.scenario.mode
-    rule = state.allocators.get(mode) or ALLOCATORS.get(mode)
+    rule = state.allocators[mode]        # the chain always runs the scenario's mode
     supply, years = state.supply, state.years
     projects = supply.projects
     if len(projects):
@@ -47,7 +47,7 @@ def criticality(state: "RunState") -> None:
         sel = state.site_mask(stage)
         places = supply.places_without(p["project_id"])[sel]
         changed = np.flatnonzero((places != supply.places[sel]).any(axis=1))
-        allocs = _base(state, stage, mode, rule)
+        allocs = state.allocations[(stage, mode)]
         for y in np.flatnonzero(years >= p["open_year"]):
             load = allocs[y].load(places.shape[0])[changed]
             if (load > places[changed, y]).any():
@@ -61,15 +61,6 @@ def criticality(state: "RunState") -> None:
         extra[i, y] = int(state.unit_pupils[y, k].sum()) - n - base_unserved
     rows = [_row(p, years, extra[i]) for i, (_, p) in enumerate(projects.iterrows())]
     state.tables["criticality"] = pd.DataFrame(rows, columns=COLUMNS)
-
-
-def _base(state: "RunState", stage: str, mode: str, rule) -> list:
-    """The scenario's allocations of a stage in its own mode (solved if not run)."""
-    if (stage, mode) in state.allocations:
-        return state.allocations[(stage, mode)]
-    k, sel = state.stage_names.index(stage), state.site_mask(stage)
-    return [rule(state.arcs[stage], state.unit_pupils[y, k], state.supply.places[sel, y],
-                 open_mask=state.supply.places[sel, y] > 0) for y in range(len(state.years))]
 
 
 def _served_without(shared, task: tuple[int, int]) -> int:
