@@ -7,11 +7,13 @@ so the latest opening year that adds no shortfall is the first year with extra s
 (or "not needed by the horizon" when there is none). Delaying a project removes the same
 places as dropping it for those years, so one re-run per project answers both questions.
 
-Only the number served is needed, so a mode's fast ``served`` path is used (the optimal
-mode: a bare max flow). A (project, year) whose site admitted no more pupils in the
-scenario's solution than it keeps without the project needs no solve: that solution stays
-feasible and no better one can appear when places are taken away, so the extra shortfall is
-0 (in both modes). The remaining solves run on every core.
+Only the number served is needed. A (project, year) whose site admitted no more pupils in
+the scenario's solution than it keeps without the project needs no solve: that solution
+stays feasible and no better one can appear when places are taken away, so the extra
+shortfall is 0 (in both modes). For the others, a mode with a ``residual`` path (the
+optimal mode: :class:`capacity.reroute.Residual`) re-routes the pupils the project's site
+must shed from the scenario's own solution, exactly; other modes re-solve the stage-year
+(their fast ``served`` path when they have one). The cases run on every core.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from . import reroute  # noqa: F401  (gives the optimal mode its residual path)
 from .allocate import served_by
 from .parallel import pmap
 from .registry import POST_STEPS
@@ -54,7 +57,9 @@ def criticality(state: "RunState") -> None:
                 tasks.append((i, y))
                 without[(i, y)] = (stage, places[:, y], int(allocs[y].unserved.sum()))
     state.solves["criticality"] = len(tasks)
-    served = pmap(_served_without, (state, rule, without), tasks, state.workers_for(tasks))
+    tasks.sort(key=lambda t: (without[t][0], t[1]))     # a stage-year's cases together
+    served = pmap(_served_without, (state, rule, without, {}), tasks,
+                  state.workers_for(tasks))
     for (i, y), n in zip(tasks, served):
         stage, _, base_unserved = without[(i, y)]
         k = state.stage_names.index(stage)
@@ -64,10 +69,19 @@ def criticality(state: "RunState") -> None:
 
 
 def _served_without(shared, task: tuple[int, int]) -> int:
-    state, rule, without = shared
+    state, rule, without, residuals = shared
     stage, places, _ = without[task]
+    y = task[1]
     k = state.stage_names.index(stage)
-    return served_by(rule, state.arcs[stage], state.unit_pupils[task[1], k], places)
+    demand = state.unit_pupils[y, k]
+    residual = getattr(rule, "residual", None)
+    if residual is None:
+        return served_by(rule, state.arcs[stage], demand, places)
+    if (stage, y) not in residuals:    # one per stage-year and process
+        base = state.supply.places[state.site_mask(stage), y]
+        residuals[(stage, y)] = residual(state.arcs[stage], demand, base,
+                                         state.allocations[(stage, state.scenario.mode)][y])
+    return residuals[(stage, y)].served_with(places)
 
 
 def _row(p: pd.Series, years: np.ndarray, extra: np.ndarray) -> dict:

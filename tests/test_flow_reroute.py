@@ -1,0 +1,80 @@
+"""The large-network solvers against the plain ones: priced min-cost flows reach the same
+optimum as one whole solve; re-routing from the old allocation serves what a fresh
+maximum flow serves."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import capacity.allocate as alloc
+from capacity import flow
+from capacity.allocate import COST_RESOLUTION_M, Arcs, allocate_optimal, max_served
+from capacity.reroute import Residual
+
+
+def _instance(seed: int, n_units: int, n_schools: int, radius: float):
+    rng = np.random.default_rng(seed)
+    arcs = Arcs.build(rng.uniform(0, 4000, (n_units, 2)), rng.uniform(0, 4000, (n_schools, 2)),
+                      radius * rng.choice([1.0, 2.0], n_units))
+    return rng, arcs, rng.integers(0, 30, n_units), rng.integers(0, 90, n_schools)
+
+
+def _objective(a) -> tuple[int, int]:
+    cost = np.rint(a.distance / COST_RESOLUTION_M).astype(np.int64)
+    return int(a.pupils.sum()), int(cost @ a.pupils)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 60), st.integers(1, 12),
+       st.floats(500, 4000), st.integers(1, 3))
+def test_priced_flows_reach_the_whole_networks_optimum(seed, n_units, n_schools, radius, k):
+    _, arcs, demand, places = _instance(seed, n_units, n_schools, radius)
+    whole = allocate_optimal(arcs, demand, places)
+    use = (demand[arcs.unit] > 0) & (places[arcs.school] > 0)
+    ai = np.flatnonzero(use)
+    au, asch = arcs.unit[ai], arcs.school[ai]
+    cost = np.rint(arcs.distance[ai] / COST_RESOLUTION_M).astype(np.int64)
+    cap = np.minimum(demand[au], places[asch])
+    f = flow.priced_flows(au, asch, cost, cap, demand, places, arcs.near(k)[ai])
+    assert int(f.sum()) == _objective(whole)[0]
+    assert int(cost @ f) == _objective(whole)[1]
+    assert (np.bincount(asch, weights=f, minlength=len(places)) <= places).all()
+    assert (np.bincount(au, weights=f, minlength=len(demand)) <= demand).all()
+
+
+def test_the_duals_refuse_a_flow_that_is_not_optimal():
+    # one unit, two schools: sending the pupil to the farther one is not optimal
+    unit, school = np.array([0, 0]), np.array([0, 1])
+    cost, demand, places = np.array([10, 50]), np.array([1]), np.array([1, 1])
+    big_m = flow.unserved_cost(demand, cost)
+    assert flow.duals(unit, school, cost, np.array([1, 0]), demand, places, big_m) is not None
+    assert flow.duals(unit, school, cost, np.array([0, 1]), demand, places, big_m) is None
+
+
+def test_large_networks_take_the_priced_path_and_the_same_optimum(monkeypatch):
+    _, arcs, demand, places = _instance(7, 400, 40, 3000)
+    whole = allocate_optimal(arcs, demand, places)
+    calls = []
+    monkeypatch.setattr(alloc, "PRICING_MIN_ARCS", 0)
+    monkeypatch.setattr(alloc, "PRICING_ARCS_PER_UNIT", 2)
+    monkeypatch.setattr(alloc, "priced_flows",
+                        lambda *a: calls.append(1) or flow.priced_flows(*a))
+    priced = allocate_optimal(arcs, demand, places)
+    assert calls and _objective(priced) == _objective(whole)
+    np.testing.assert_array_equal(priced.unserved.sum(), whole.unserved.sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 50), st.integers(1, 12),
+       st.floats(200, 2500), st.integers(1, 3))
+def test_rerouting_serves_what_a_fresh_max_flow_serves(seed, n_units, n_schools, radius,
+                                                       n_cut):
+    rng, arcs, demand, places = _instance(seed, n_units, n_schools, radius)
+    residual = Residual(arcs, demand, places, allocate_optimal(arcs, demand, places))
+    fewer = places.copy()
+    cut = rng.choice(n_schools, size=min(n_cut, n_schools), replace=False)
+    fewer[cut] = (fewer[cut] * rng.uniform(0, 1, len(cut))).astype(np.int64)
+    fewer[cut[rng.uniform(size=len(cut)) < 0.3]] = 0      # some sites close
+    assert residual.served_with(fewer) == max_served(arcs, demand, fewer)
+    assert residual.served_with(places) == max_served(arcs, demand, places)
