@@ -44,7 +44,7 @@ def criticality(state: "RunState") -> None:
     if len(projects):
         state.say(f"criticality of {len(projects)} key projects")
     extra = np.zeros((len(projects), len(years)), dtype=np.int64)
-    tasks, without = [], {}
+    tasks, without, loads = [], {}, {}
     for i, (_, p) in enumerate(projects.iterrows()):
         stage = p["stage"]
         sel = state.site_mask(stage)
@@ -52,7 +52,9 @@ def criticality(state: "RunState") -> None:
         changed = np.flatnonzero((places != supply.places[sel]).any(axis=1))
         allocs = state.allocations[(stage, mode)]
         for y in np.flatnonzero(years >= p["open_year"]):
-            load = allocs[y].load(places.shape[0])[changed]
+            if (stage, y) not in loads:
+                loads[(stage, y)] = allocs[y].load(places.shape[0])
+            load = loads[(stage, y)][changed]
             if (load > places[changed, y]).any():
                 tasks.append((i, y))
                 without[(i, y)] = (stage, places[:, y], int(allocs[y].unserved.sum()))
@@ -77,7 +79,8 @@ def _served_without(shared, task: tuple[int, int]) -> int:
     residual = getattr(rule, "residual", None)
     if residual is None:
         return served_by(rule, state.arcs[stage], demand, places)
-    if (stage, y) not in residuals:    # one per stage-year and process
+    if (stage, y) not in residuals:    # the current stage-year's only (tasks are sorted)
+        residuals.clear()
         base = state.supply.places[state.site_mask(stage), y]
         residuals[(stage, y)] = residual(state.arcs[stage], demand, base,
                                          state.allocations[(stage, state.scenario.mode)][y])

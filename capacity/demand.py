@@ -110,10 +110,11 @@ def largest_remainder(values: np.ndarray, groups: np.ndarray, n_groups: int) -> 
     need = np.rint(np.floor(totals + 0.5) - floors).astype(np.int64)   # half rounds up
     # rank units within each (row, group) by remainder, largest first, ties by position
     k, r = key.ravel(), rem.ravel()
-    pos = np.tile(np.arange(flat.shape[1]), flat.shape[0])
-    order = np.lexsort((pos, -r, k))
+    order = np.lexsort((-r, k))        # stable: equal remainders keep position order
     sorted_keys = k[order]
-    first = np.searchsorted(sorted_keys, sorted_keys, side="left")
+    starts = np.ones(order.size, bool)
+    starts[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    first = np.maximum.accumulate(np.where(starts, np.arange(order.size), 0))
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size) - first
     extra = rank < need[k]

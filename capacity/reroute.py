@@ -20,22 +20,9 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow
 
-from .allocate import Allocation, Arcs, allocate_optimal, max_served
+from .allocate import Allocation, Arcs, allocate_optimal, csr_positions, max_served
 
 __all__ = ["Residual"]
-
-def _gather(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the CSR rows ``rows`` (``ptr`` offsets), and for each position the
-    index into ``rows`` of its row."""
-    lo = ptr[rows]
-    n = ptr[rows + 1] - lo
-    total = int(n.sum())
-    if not total:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    which = np.repeat(np.arange(len(rows)), n)
-    pos = np.arange(total) - np.repeat(np.cumsum(n) - n, n) + lo[which]
-    return pos, which
-
 
 class Residual:
     """One stage-year's optimal allocation, ready to answer "served with fewer places"."""
@@ -71,9 +58,9 @@ class Residual:
         arcs = self.arcs
         src = np.flatnonzero(shed > 0)
         open_site = places > 0
-        pos, _ = _gather(self.f_ptr, src)
+        pos, _ = csr_positions(self.f_ptr, src)
         units = np.unique(self.f_unit[pos])
-        apos, _ = _gather(arcs.start, units)
+        apos, _ = csr_positions(arcs.start, units)
         near = np.union1d(src, arcs.school[apos][open_site[arcs.school[apos]]])
         r = self._ball(near, units, places, shed)
         if r == need:
@@ -88,7 +75,7 @@ class Residual:
             reach |= nxt
             frontier = np.flatnonzero(nxt)
         sites = np.flatnonzero(reach)
-        pos, _ = _gather(self.f_ptr, sites)
+        pos, _ = csr_positions(self.f_ptr, sites)
         return self._ball(sites, np.unique(self.f_unit[pos]), places, shed)
 
     def _site_graph(self) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +89,7 @@ class Residual:
             n_arcs = np.diff(arcs.start)[self.f_unit]
             step = max(1, int(len(self.f_unit) * 5_000_000 // max(n_arcs.sum(), 1)))
             for i in range(0, len(self.f_unit), step):   # bounded memory
-                pos, which = _gather(arcs.start, self.f_unit[i:i + step])
+                pos, which = csr_positions(arcs.start, self.f_unit[i:i + step])
                 graph[f_site[i:i + step][which], arcs.school[pos]] = True
             useful = (self.load < self.places) & (self.places > 0)
             while True:
@@ -125,10 +112,10 @@ class Residual:
         # node ids: units 0..n_u-1, sites n_u.., source, sink (OR-Tools skips unused ids)
         source, sink = n_u + n_s, n_u + n_s + 1
         open_site = places > 0
-        pos, which = _gather(self.f_ptr, sites)
+        pos, which = csr_positions(self.f_ptr, sites)
         fs = sites[which]
         back = unit_in[self.f_unit[pos]]
-        apos, which = _gather(arcs.start, units)
+        apos, which = csr_positions(arcs.start, units)
         au = units[which]
         fwd = site_in[arcs.school[apos]] & open_site[arcs.school[apos]]
         room = np.maximum(places[sites] - self.load[sites], 0)
