@@ -175,18 +175,32 @@ def allocate_optimal(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
     demand, places, open_mask, open_arc, in_reach, near_m = _prepare(
         arcs, demand, places, open_mask)
     use = open_arc & (demand[arcs.unit] > 0) & (places[arcs.school] > 0)
+    n_use = int(np.count_nonzero(use))
+    if n_use >= PRICING_MIN_ARCS and n_use >= PRICING_ARCS_PER_UNIT * arcs.n_units:
+        # all arcs as they are (no copies of 10^7 arcs), unusable ones never priced in
+        flow = priced_flows(arcs.unit, arcs.school, arc_costs(arcs), demand, places,
+                            arcs.near(PRICING_K) & use, use)
+        ai = np.flatnonzero(flow)
+        return _finish(arcs.unit[ai], arcs.school[ai], flow[ai], arcs.distance[ai], demand,
+                       in_reach, near_m)
     ai = np.flatnonzero(use)
     au, asch = arcs.unit[ai], arcs.school[ai]
     if not len(ai):
         z = np.zeros(0, np.int64)
         return _finish(z, z, z, np.zeros(0), demand, in_reach, near_m)
-    cost = np.rint(arcs.distance[ai] / COST_RESOLUTION_M).astype(np.int64)
-    cap = np.minimum(demand[au], places[asch])
-    if len(ai) >= PRICING_MIN_ARCS and len(ai) >= PRICING_ARCS_PER_UNIT * arcs.n_units:
-        flow = priced_flows(au, asch, cost, cap, demand, places, arcs.near(PRICING_K)[ai])
-    else:
-        flow = min_cost_flows(au, asch, cost, cap, demand, places)
+    cost = arc_costs(arcs)[ai].astype(np.int64)
+    flow = min_cost_flows(au, asch, cost, np.minimum(demand[au], places[asch]), demand, places)
     return _finish(au, asch, flow, arcs.distance[ai], demand, in_reach, near_m)
+
+
+def arc_costs(arcs: Arcs) -> np.ndarray:
+    """(A,) the optimal mode's integer cost of each arc: its length in decimetres,
+    rounded (``COST_RESOLUTION_M``); computed once per arcs."""
+    if "cost" not in arcs.cache:
+        cost = np.rint(arcs.distance / COST_RESOLUTION_M)
+        small = len(cost) == 0 or cost.max() < np.iinfo(np.int32).max
+        arcs.cache["cost"] = cost.astype(np.int32 if small else np.int64)
+    return arcs.cache["cost"]
 
 
 def max_served(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
@@ -247,6 +261,11 @@ def allocation(state: "RunState") -> None:
     from .parallel import pmap
 
     state.say(f"allocating {len(state.stage_names)} stages × {len(state.years)} years")
+    if "optimal" in state.allocators:     # derived once, before the workers fork
+        for arcs in state.arcs.values():
+            arc_costs(arcs)
+            if len(arcs) >= PRICING_MIN_ARCS:
+                arcs.near(PRICING_K)
     tasks = [(k, stage, mode, y) for k, stage in enumerate(state.stage_names)
              for mode in state.allocators for y in range(len(state.years))]
     # largest first, one at a time: the pool's last task is a small one (the optimal mode

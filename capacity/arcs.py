@@ -37,7 +37,7 @@ class Arcs:
     radius: np.ndarray         # (U,) float64 metres, each unit's service radius
     nearest_any: np.ndarray    # (U,) int64, -1 when there are no schools
     nearest_any_m: np.ndarray  # (U,) float64, inf when there are no schools
-    _near: dict = field(default_factory=dict, repr=False, compare=False)
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # derived, once
 
     @property
     def n_units(self) -> int:
@@ -124,7 +124,7 @@ class Arcs:
     def near(self, k: int) -> np.ndarray:
         """(A,) bool: the arc goes to one of its unit's ``k`` nearest sites by straight
         line (a candidate set for :func:`capacity.flow.priced_flows`; cached per k)."""
-        if k not in self._near:
+        if k not in self.cache:
             k_eff = min(k, self.n_schools)
             mask = np.zeros(len(self), bool)
             if k_eff and len(self):
@@ -134,18 +134,18 @@ class Arcs:
                 key = self.unit * self.n_schools + self.school
                 pos = np.minimum(np.searchsorted(key, want), len(key) - 1)
                 mask[pos[key[pos] == want]] = True
-            self._near[k] = mask
-        return self._near[k]
+            self.cache[k] = mask
+        return self.cache[k]
 
     def nearest_arc(self, arc_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per unit, index of its nearest arc with ``arc_mask`` (ties: lowest school).
 
         A unit's nearest arc overall (cached) answers whenever it is in the mask; only
         the other units' arcs are searched (few: the sites closed in a year)."""
-        if "first" not in self._near:
-            self._near["first"] = _nearest_arcs(self.unit, self.distance, self.n_units,
+        if "first" not in self.cache:
+            self.cache["first"] = _nearest_arcs(self.unit, self.distance, self.n_units,
                                                 np.arange(len(self.unit)))
-        first, has = self._near["first"]
+        first, has = self.cache["first"]
         hit = has.copy()
         hit[has] = arc_mask[first[has]]
         out = np.where(hit, first, 0)

@@ -34,6 +34,8 @@ MAX_ROUNDS = 12
 ADD_PER_UNIT = 4
 #: Arcs within this reduced cost (decimetres) of paying are added with those that do.
 SLACK = 2000
+#: Arcs priced at a time (bounds the temporaries on networks of 10^7 arcs).
+PRICE_CHUNK = 4_000_000
 
 
 def min_cost_flows(unit: np.ndarray, school: np.ndarray, cost: np.ndarray, cap: np.ndarray,
@@ -97,31 +99,56 @@ def duals(unit: np.ndarray, school: np.ndarray, cost: np.ndarray, flow: np.ndarr
     return alpha, beta
 
 
-def priced_flows(unit: np.ndarray, school: np.ndarray, cost: np.ndarray, cap: np.ndarray,
-                 demand: np.ndarray, places: np.ndarray, candidate: np.ndarray) -> np.ndarray:
-    """As :func:`min_cost_flows`, solving on the arcs of ``candidate`` (bool per arc) and
-    adding arcs with negative reduced cost until the duals prove the whole optimum."""
-    cand = np.asarray(candidate, bool).copy()
+def priced_flows(unit: np.ndarray, school: np.ndarray, cost: np.ndarray,
+                 demand: np.ndarray, places: np.ndarray, candidate: np.ndarray,
+                 usable: np.ndarray) -> np.ndarray:
+    """As :func:`min_cost_flows` on the ``usable`` arcs (bool per arc), solving on those of
+    ``candidate`` and adding arcs with negative reduced cost until the duals prove the
+    whole optimum. Arc capacities are ``min(demand, places)``; the arrays are read, never
+    copied whole (pricing goes by chunks)."""
+    cand = np.asarray(candidate, bool) & usable
     big_m = unserved_cost(demand, cost)
     for _ in range(MAX_ROUNDS):
         ci = np.flatnonzero(cand)
-        f = min_cost_flows(unit[ci], school[ci], cost[ci], cap[ci], demand, places)
-        prices = duals(unit[ci], school[ci], cost[ci], f, demand, places, big_m)
+        cu, cs, cc = unit[ci], school[ci], cost[ci].astype(np.int64)
+        f = min_cost_flows(cu, cs, cc, np.minimum(demand[cu], places[cs]), demand, places)
+        prices = duals(cu, cs, cc, f, demand, places, big_m)
         if prices is None:
             break
-        alpha, beta = prices
-        reduced = cost + beta[school] - alpha[unit]
-        if not ((reduced < 0) & ~cand).any():
+        added = _priced_in(unit, school, cost, cand, usable, *prices)
+        if added is None:
             flow = np.zeros(len(unit), np.int64)
             flow[ci] = f
             return flow
-        # arcs about to pay as prices shift come in too: fewer rounds
-        bad = np.flatnonzero((reduced < SLACK) & ~cand)
-        # each unit's most negative reduced costs first
-        order = bad[np.lexsort((reduced[bad], unit[bad]))]
-        u = unit[order]
-        lead = np.ones(len(order), bool)
-        lead[1:] = u[1:] != u[:-1]
-        start = np.maximum.accumulate(np.where(lead, np.arange(len(order)), 0))
-        cand[order[np.arange(len(order)) - start < ADD_PER_UNIT]] = True
-    return min_cost_flows(unit, school, cost, cap, demand, places)
+        cand[added] = True
+    ai = np.flatnonzero(usable)
+    au, asch = unit[ai], school[ai]
+    flow = np.zeros(len(unit), np.int64)
+    flow[ai] = min_cost_flows(au, asch, cost[ai].astype(np.int64),
+                              np.minimum(demand[au], places[asch]), demand, places)
+    return flow
+
+
+def _priced_in(unit: np.ndarray, school: np.ndarray, cost: np.ndarray, cand: np.ndarray,
+               usable: np.ndarray, alpha: np.ndarray, beta: np.ndarray
+               ) -> np.ndarray | None:
+    """Arcs to add: None when no usable arc outside ``cand`` has a negative reduced cost,
+    else those within ``SLACK`` of paying, each unit's ``ADD_PER_UNIT`` best."""
+    found, negative = [], False
+    for lo in range(0, len(unit), PRICE_CHUNK):
+        sl = slice(lo, lo + PRICE_CHUNK)
+        reduced = cost[sl] + beta[school[sl]] - alpha[unit[sl]]
+        out = usable[sl] & ~cand[sl]
+        negative = negative or bool(((reduced < 0) & out).any())
+        hit = np.flatnonzero((reduced < SLACK) & out)
+        found.append((lo + hit, reduced[hit]))
+    if not negative:
+        return None
+    bad = np.concatenate([b for b, _ in found])
+    red = np.concatenate([r for _, r in found])
+    order = np.lexsort((red, unit[bad]))      # each unit's most negative first
+    u = unit[bad][order]
+    lead = np.ones(len(order), bool)
+    lead[1:] = u[1:] != u[:-1]
+    start = np.maximum.accumulate(np.where(lead, np.arange(len(order)), 0))
+    return bad[order[np.arange(len(order)) - start < ADD_PER_UNIT]]

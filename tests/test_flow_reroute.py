@@ -32,15 +32,13 @@ def test_priced_flows_reach_the_whole_networks_optimum(seed, n_units, n_schools,
     _, arcs, demand, places = _instance(seed, n_units, n_schools, radius)
     whole = allocate_optimal(arcs, demand, places)
     use = (demand[arcs.unit] > 0) & (places[arcs.school] > 0)
-    ai = np.flatnonzero(use)
-    au, asch = arcs.unit[ai], arcs.school[ai]
-    cost = np.rint(arcs.distance[ai] / COST_RESOLUTION_M).astype(np.int64)
-    cap = np.minimum(demand[au], places[asch])
-    f = flow.priced_flows(au, asch, cost, cap, demand, places, arcs.near(k)[ai])
+    cost = alloc.arc_costs(arcs)
+    f = flow.priced_flows(arcs.unit, arcs.school, cost, demand, places, arcs.near(k), use)
     assert int(f.sum()) == _objective(whole)[0]
-    assert int(cost @ f) == _objective(whole)[1]
-    assert (np.bincount(asch, weights=f, minlength=len(places)) <= places).all()
-    assert (np.bincount(au, weights=f, minlength=len(demand)) <= demand).all()
+    assert int(cost.astype(np.int64) @ f) == _objective(whole)[1]
+    assert not f[~use].any()
+    assert (np.bincount(arcs.school, weights=f, minlength=len(places)) <= places).all()
+    assert (np.bincount(arcs.unit, weights=f, minlength=len(demand)) <= demand).all()
 
 
 def test_the_duals_refuse_a_flow_that_is_not_optimal():
@@ -58,6 +56,7 @@ def test_large_networks_take_the_priced_path_and_the_same_optimum(monkeypatch):
     calls = []
     monkeypatch.setattr(alloc, "PRICING_MIN_ARCS", 0)
     monkeypatch.setattr(alloc, "PRICING_ARCS_PER_UNIT", 2)
+    monkeypatch.setattr(flow, "PRICE_CHUNK", 97)        # pricing by chunks
     monkeypatch.setattr(alloc, "priced_flows",
                         lambda *a: calls.append(1) or flow.priced_flows(*a))
     priced = allocate_optimal(arcs, demand, places)
