@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from capacity.ensemble.cluster import MMAP_THRESHOLD, trimming_workers, worker_environ
+from capacity.ensemble.cluster import (MAX_BATCH, MMAP_THRESHOLD, batch_size, local_config,
+                                      trimming_workers)
 
 
 @pytest.fixture
@@ -19,17 +20,19 @@ def environ():
     os.environ.update(saved)
 
 
-def test_worker_environ_unsets_dask_malloc_trimming(environ):
+def test_local_config_unsets_dask_malloc_trimming(environ):
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     environ.pop("MALLOC_MMAP_THRESHOLD_", None)
-    env = worker_environ()
-    assert env == {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+    config = local_config()
+    assert config["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] is None
+    assert "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_" not in config
+    assert config["distributed.worker.profile.enabled"] is False
     environ["MALLOC_TRIM_THRESHOLD_"] = "65536"      # left by an earlier dask cluster
-    assert worker_environ()["distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_"] \
+    assert local_config()["distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_"] \
         == MMAP_THRESHOLD
 
 
-def test_local_workers_started_with_worker_environ_do_not_trim(environ):
+def test_local_workers_started_with_local_config_do_not_trim(environ):
     import dask
     from distributed import Client, LocalCluster
 
@@ -40,9 +43,20 @@ def test_local_workers_started_with_worker_environ_do_not_trim(environ):
     with LocalCluster(**kw) as cluster, Client(cluster) as client:   # dask's default
         assert len(trimming_workers(client)) == 1
     assert environ["MALLOC_TRIM_THRESHOLD_"] == "65536"              # poisoned by dask
-    with dask.config.set(worker_environ()):
+    with dask.config.set(local_config()):
         cluster = LocalCluster(**kw)
     with cluster, Client(cluster) as client:
         assert trimming_workers(client) == []
         env = client.run(lambda: os.environ.get("MALLOC_MMAP_THRESHOLD_"))
         assert list(env.values()) == [str(MMAP_THRESHOLD)]
+
+
+@pytest.mark.parametrize("n, workers", [(1, 1), (6, 1), (6, 2), (50, 2), (200, 1), (200, 2),
+                                        (500, 2), (500, 3), (1000, 8)])
+def test_batches_are_small_equal_and_balanced(n, workers):
+    size = batch_size(n, workers)
+    tasks = -(-n // size)
+    assert 1 <= size <= MAX_BATCH
+    assert size <= -(-n // (4 * workers))              # about four tasks per worker or more
+    # the busiest worker does at most one batch more than an even share of the draws
+    assert -(-tasks // workers) * size <= n / workers + size

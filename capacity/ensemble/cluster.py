@@ -21,23 +21,29 @@ from .draws import Draw
 from .run import Base, BatchResult, run_batch
 
 CONNECT_TIMEOUT = "30s"
+MAX_BATCH = 16               # draws per task at most
 
 #: glibc's largest dynamic mmap threshold (64-bit): blocks below it come from the heap.
 MMAP_THRESHOLD = 32 * 1024 * 1024
 
 
-def worker_environ() -> dict[str, object]:
-    """dask config for local worker processes' malloc. dask's nanny sets
-    ``MALLOC_TRIM_THRESHOLD_=65536`` by default, which also freezes glibc's mmap threshold
-    at 128 KiB: every solve's buffers are then mmapped and page-faulted anew, about 30 %
-    more CPU per draw (measured). Unset it; when the environment already has it (set by the
-    user, or left by an earlier dask cluster in this process), fix the mmap threshold at
-    glibc's dynamic maximum instead."""
+def local_config() -> dict[str, object]:
+    """dask config for the local cluster's workers.
+
+    - malloc: dask's nanny sets ``MALLOC_TRIM_THRESHOLD_=65536`` by default, which also
+      freezes glibc's mmap threshold at 128 KiB: every solve's buffers are then mmapped and
+      page-faulted anew, about 30 % more CPU per draw (measured). Unset it; when the
+      environment already has it (set by the user, or left by an earlier dask cluster in
+      this process), fix the mmap threshold at glibc's dynamic maximum instead.
+    - no statistical profiler (it samples the task thread every 10 ms for the dashboard's
+      profile page: about 2 % of a draw's CPU, measured).
+    """
     key = "distributed.nanny.pre-spawn-environ"
-    env: dict[str, object] = {f"{key}.MALLOC_TRIM_THRESHOLD_": None}
+    config: dict[str, object] = {f"{key}.MALLOC_TRIM_THRESHOLD_": None,
+                                 "distributed.worker.profile.enabled": False}
     if "MALLOC_TRIM_THRESHOLD_" in os.environ and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-        env[f"{key}.MALLOC_MMAP_THRESHOLD_"] = MMAP_THRESHOLD
-    return env
+        config[f"{key}.MALLOC_MMAP_THRESHOLD_"] = MMAP_THRESHOLD
+    return config
 
 
 def trimming_workers(client) -> list[str]:
@@ -49,8 +55,11 @@ def trimming_workers(client) -> list[str]:
 
 
 def batch_size(n_draws: int, workers: int) -> int:
-    """Draws per task: about four tasks per worker, at most 16 draws each."""
-    return max(1, min(16, math.ceil(n_draws / (4 * max(workers, 1)))))
+    """Draws per task: at most 16, at least four tasks per worker, and tasks of equal size
+    in whole rounds over the workers (no worker is left with one extra task at the end)."""
+    w = max(workers, 1)
+    per_worker = max(4, math.ceil(n_draws / (w * MAX_BATCH)))
+    return max(1, math.ceil(n_draws / (w * per_worker)))
 
 
 class Summaries:
@@ -85,7 +94,7 @@ def run_draws(base: Base, draws: list[Draw], workers: int | None = None,
     if scheduler:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     else:
-        with dask.config.set(worker_environ()):
+        with dask.config.set(local_config()):
             cluster = LocalCluster(n_workers=workers or default_workers(),
                                    threads_per_worker=1, processes=True,
                                    dashboard_address=":0", silence_logs=logging.ERROR)

@@ -53,6 +53,7 @@ class Base:
     mode: str
     allocator: object
     networks: dict[str, Network] | None = None   # optimal mode: per stage, for zone totals
+    unit_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (U,)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -67,15 +68,16 @@ class Base:
 def make_base(state: RunState) -> Base:
     """The shared part of an ensemble from a state that ran projection … distances."""
     allocator = state.allocators[state.scenario.mode]
+    zone = state.units["zone"].to_numpy(np.int64)
     networks = None
     if allocator is allocate_optimal:
-        zone = state.units["zone"].to_numpy()
         networks = {s: Network.of(a, zone, len(state.model.zones))
                     for s, a in state.arcs.items()}
     return Base(scenario=state.scenario, model=state.model, years=state.years,
                 units=state.units, arcs=dict(state.arcs),
                 site_stage=state.supply.sites["stage"].to_numpy(str),
-                mode=state.scenario.mode, allocator=allocator, networks=networks)
+                mode=state.scenario.mode, allocator=allocator, networks=networks,
+                unit_zone=zone)
 
 
 @dataclass
@@ -164,7 +166,7 @@ def draw_demand(base: Base, scen: "Scenario", pop: np.ndarray, draw: Draw) -> np
 def stage_year(base: Base, stage: str, demand: np.ndarray, places: np.ndarray,
                stats: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Z,) pupils, shortfall and out-of-reach per zone of one stage-year (cached)."""
-    zone = base.units["zone"].to_numpy()
+    zone = base.unit_zone
     Z = len(base.model.zones)
     dem = np.bincount(zone, weights=demand, minlength=Z).astype(np.int64)
     demand = np.ascontiguousarray(demand, np.int64)
