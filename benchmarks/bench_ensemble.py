@@ -108,9 +108,9 @@ def paired(rounds: int, per_round: int) -> dict:
             "cpu": [statistics.median(cpu), min(cpu), max(cpu)]}
 
 
-def measure(*args: int) -> dict:
-    flag = "--child" if len(args) == 2 else "--paired"
-    out = subprocess.run([sys.executable, __file__, flag, *map(str, args)],
+def measure(a: int, b: int, flag: str = "--child") -> dict:
+    """``child(a, b)`` (or ``paired(a, b)`` with ``--paired``) in a fresh process."""
+    out = subprocess.run([sys.executable, __file__, flag, str(a), str(b)],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -131,7 +131,7 @@ def main() -> None:
     n = args.draws
     one, two = measure(n, 1), measure(n, 2)
     small = measure(max(n // 4, 1), 2)
-    pair = measure(args.rounds, 8) if args.rounds else None
+    pair = measure(args.rounds, 8, "--paired") if args.rounds else None
     per_draw = one["draws_s"] / n
     print(f"Tongzhou baseline, {n} draws (seed 1)")
     print(f"  deterministic run compute      {one['deterministic_s']:.3f} s")
