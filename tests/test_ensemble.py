@@ -106,14 +106,19 @@ def test_a_draw_rerun_alone_through_the_chain_equals_its_ensemble_row(one_and_tw
     assert draw_of(wide, 4, seed=3).name == "wide-draw-4"
 
 
-@pytest.mark.parametrize("exits", ["", "[migration]\nout_rate = 0.03\n"])
-def test_zero_width_draws_reproduce_the_deterministic_run(tiny, exits):
-    """Also with rate-based exits, which the ensemble's batched projection must pass on."""
-    path = scenario(tiny, "[projects]\ndelay_years = { newp = 1 }\n[fertility]\n"
+@pytest.mark.parametrize("exits, mode", [("", "optimal"),
+                                         ("[migration]\nout_rate = 0.03\n", "optimal"),
+                                         ("", "catchment")])
+def test_zero_width_draws_reproduce_the_deterministic_run(tiny, exits, mode):
+    """Also with rate-based exits, which the ensemble's batched projection must pass on,
+    and in catchment mode (the registered rule, not the optimal mode's zone totals)."""
+    path = scenario(tiny, f'[allocation]\nmode = "{mode}"\n'
+                    "[projects]\ndelay_years = { newp = 1 }\n[fertility]\n"
                     "tfr = { 2022 = 1.2, 2027 = 0.9 }\n" + exits + ZERO, name="zero")
     ens = ensemble(path, draws=3, seed=5, workers=1)
+    assert ens.mode == mode
     det = capacity.run(path, criticality=False)
-    s = det.shortfall[det.shortfall["mode"] == "optimal"]
+    s = det.shortfall[det.shortfall["mode"] == mode]
     for col, arr in (("shortfall", ens.shortfall), ("demand", ens.demand),
                      ("out_of_reach", ens.out_of_reach)):
         want = s.pivot_table(index=["year", "zone_id"], columns="stage", values=col) \

@@ -4,8 +4,9 @@ A batch projects all its draws at once (draws stacked on the zone axis of one
 cohort-component projection), then per draw: demand (the demand step's functions), supply
 (the supply step on a state holding the drawn scenario) and the allocation of the scenario's
 mode on the arcs built once (draws change places and pupils, never sites or units).
-A stage-year whose pupils and places equal an earlier one's (in this worker process) is
-not solved again; in a mode with a fast served count (optimal: a bare max flow) a
+In optimal mode a solve builds allocate_optimal's own network but keeps only per-zone
+totals (:mod:`capacity.ensemble.flows`). A stage-year whose pupils and places equal an
+earlier one's (in this worker process) is not solved again; in a mode with a fast served count (optimal: a bare max flow) a
 stage-year that serves everyone needs no flows at all. A batch returns only its per-zone
 summaries.
 """
@@ -22,12 +23,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..allocate import allocate_optimal
 from ..demand import add_cross_boundary, stage_population, unit_demand
 from ..demography.ccm import project
 from ..projection import Inputs, inputs, pivot, survival
 from ..state import RunState
 from ..supply import build_supply
 from .draws import Draw, draw_scenario
+from .flows import Network
 
 if TYPE_CHECKING:
     from ..allocate import Arcs
@@ -49,6 +52,8 @@ class Base:
     site_stage: np.ndarray            # (sites,) stage of each supply site
     mode: str
     allocator: object
+    networks: dict[str, Network] | None = None   # optimal mode: per stage, for zone totals
+    unit_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (U,)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @property
@@ -62,10 +67,17 @@ class Base:
 
 def make_base(state: RunState) -> Base:
     """The shared part of an ensemble from a state that ran projection … distances."""
+    allocator = state.allocators[state.scenario.mode]
+    zone = state.units["zone"].to_numpy(np.int64)
+    networks = None
+    if allocator is allocate_optimal:
+        networks = {s: Network.of(a, zone, len(state.model.zones))
+                    for s, a in state.arcs.items()}
     return Base(scenario=state.scenario, model=state.model, years=state.years,
                 units=state.units, arcs=dict(state.arcs),
                 site_stage=state.supply.sites["stage"].to_numpy(str),
-                mode=state.scenario.mode, allocator=state.allocators[state.scenario.mode])
+                mode=state.scenario.mode, allocator=allocator, networks=networks,
+                unit_zone=zone)
 
 
 @dataclass
@@ -154,7 +166,7 @@ def draw_demand(base: Base, scen: "Scenario", pop: np.ndarray, draw: Draw) -> np
 def stage_year(base: Base, stage: str, demand: np.ndarray, places: np.ndarray,
                stats: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(Z,) pupils, shortfall and out-of-reach per zone of one stage-year (cached)."""
-    zone = base.units["zone"].to_numpy()
+    zone = base.unit_zone
     Z = len(base.model.zones)
     dem = np.bincount(zone, weights=demand, minlength=Z).astype(np.int64)
     demand = np.ascontiguousarray(demand, np.int64)
@@ -183,9 +195,12 @@ def stage_year(base: Base, stage: str, demand: np.ndarray, places: np.ndarray,
             served, reach = dem, np.zeros(Z, np.int64)
         else:
             stats["solves"] += 1
-            a = base.allocator(arcs, demand, places, open_mask=places > 0)
-            served = np.bincount(zone, weights=a.served(), minlength=Z).astype(np.int64)
-            reach = np.bincount(zone, weights=a.out_of_reach, minlength=Z).astype(np.int64)
+            if base.networks is not None:
+                served, reach = base.networks[stage].zone_totals(demand, places)
+            else:
+                a = base.allocator(arcs, demand, places, open_mask=places > 0)
+                served = np.bincount(zone, weights=a.served(), minlength=Z).astype(np.int64)
+                reach = np.bincount(zone, weights=a.out_of_reach, minlength=Z).astype(np.int64)
         _CACHE[key] = (served, reach)
         if len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
