@@ -3,20 +3,21 @@
 :func:`capacity.allocate.allocate_optimal` solves one OR-Tools min-cost flow per stage-year
 and returns every flow with its distance and "nearest" flag. A draw needs only, per zone,
 the pupils served and those with no open school in reach. :class:`Network` keeps what the
-draws share (each arc's ends and cost in decimetres, each unit's zone) and builds **the
-same network** as ``allocate_optimal`` — the same arcs in the same order, the same node
-numbering, capacities and supplies — so OR-Tools, whose algorithm is deterministic, returns
-the same flows, ties included (tests/test_ensemble_flows.py compares the two on tie-heavy
-grids). It skips the per-call checks, the nearest-school search and the Allocation.
+draws share (each arc's ends and cost in decimetres, each unit's zone) and solves **the
+same network** as ``allocate_optimal`` with the same solver call
+(:func:`capacity.flow.min_cost_flows`: same arcs in the same order, capacities and
+supplies), so OR-Tools, whose algorithm is deterministic, returns the same flows, ties
+included (tests/test_ensemble_flows.py compares the two on tie-heavy grids). It skips the
+per-call checks, the nearest-school search and the Allocation. (Networks large enough for
+``allocate_optimal`` to price them are solved whole here.)
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
-
-from ..allocate import COST_RESOLUTION_M, Arcs
+from ..allocate import Arcs, arc_costs
+from ..flow import min_cost_flows
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Network:
     @classmethod
     def of(cls, arcs: Arcs, zone: np.ndarray, n_zones: int) -> "Network":
         return cls(arcs.unit.astype(np.int64), arcs.school.astype(np.int64),
-                   np.rint(arcs.distance / COST_RESOLUTION_M).astype(np.int64),
+                   arc_costs(arcs).astype(np.int64),
                    np.asarray(zone, np.int64), n_zones, arcs.n_schools)
 
     @property
@@ -54,22 +55,7 @@ class Network:
         if not len(ai):
             return np.zeros(Z, np.int64), reach
         au, asch = self.unit[ai], self.school[ai]
-        # compact node numbering as allocate_optimal: units in the network, then schools
-        u_nodes = np.flatnonzero(np.bincount(au, minlength=n_u))
-        s_nodes = np.flatnonzero(np.bincount(asch, minlength=self.n_schools))
-        u_id = np.empty(n_u, np.int32)
-        u_id[u_nodes] = np.arange(len(u_nodes), dtype=np.int32)
-        s_id = np.empty(self.n_schools, np.int32)
-        s_id[s_nodes] = np.arange(len(u_nodes), len(u_nodes) + len(s_nodes), dtype=np.int32)
-        mcf = min_cost_flow.SimpleMinCostFlow()
-        mcf.add_arcs_with_capacity_and_unit_cost(u_id[au], s_id[asch],
-                                                 np.minimum(demand[au], places[asch]),
-                                                 self.cost[ai])
-        nodes = np.arange(len(u_nodes) + len(s_nodes), dtype=np.int32)
-        mcf.set_nodes_supplies(nodes, np.concatenate([demand[u_nodes], -places[s_nodes]]))
-        status = mcf.solve_max_flow_with_min_cost()
-        if status != mcf.OPTIMAL:
-            raise RuntimeError(f"min-cost flow failed: {status!r}")
-        flow = np.asarray(mcf.flows(np.arange(len(ai), dtype=np.int32)), np.int64)
+        flow = min_cost_flows(au, asch, self.cost[ai], np.minimum(demand[au], places[asch]),
+                              demand, places)
         served = np.bincount(self.zone[au], weights=flow, minlength=Z).astype(np.int64)
         return served, reach
