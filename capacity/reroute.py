@@ -24,6 +24,9 @@ from .allocate import Allocation, Arcs, allocate_optimal, csr_positions, max_ser
 
 __all__ = ["Residual"]
 
+#: Arcs read at a time when a re-routing network spans most of the stage (bounded memory).
+CHUNK = 4_000_000
+
 class Residual:
     """One stage-year's optimal allocation, ready to answer "served with fewer places"."""
 
@@ -107,31 +110,39 @@ class Residual:
         n_u, n_s = arcs.n_units, arcs.n_schools
         site_in = np.zeros(n_s, bool)
         site_in[sites] = True
+        site_in &= places > 0
         unit_in = np.zeros(n_u, bool)
         unit_in[units] = True
         # node ids: units 0..n_u-1, sites n_u.., source, sink (OR-Tools skips unused ids)
         source, sink = n_u + n_s, n_u + n_s + 1
-        open_site = places > 0
-        pos, which = csr_positions(self.f_ptr, sites)
-        fs = sites[which]
-        back = unit_in[self.f_unit[pos]]
-        apos, which = csr_positions(arcs.start, units)
-        au = units[which]
-        fwd = site_in[arcs.school[apos]] & open_site[arcs.school[apos]]
-        room = np.maximum(places[sites] - self.load[sites], 0)
+        pos, _ = csr_positions(self.f_ptr, sites)
+        back = pos[unit_in[self.f_unit[pos]]]
         src = np.flatnonzero(shed > 0)
-        big = int(self.demand.sum()) + 1
         mf = max_flow.SimpleMaxFlow()
-        mf.add_arcs_with_capacity(
-            np.concatenate([np.full(len(src), source), n_u + fs[back], au[fwd],
-                            n_u + sites]).astype(np.int32),
-            np.concatenate([n_u + src, self.f_unit[pos][back], n_u + arcs.school[apos][fwd],
-                            np.full(len(sites), sink)]).astype(np.int32),
-            np.concatenate([shed[src], self.f_pupils[pos][back], np.full(fwd.sum(), big),
-                            room]).astype(np.int64))
+        _add(mf, np.r_[np.full(len(src), source), n_u + np.repeat(sites, np.diff(
+            self.f_ptr)[sites])[unit_in[self.f_unit[pos]]], n_u + sites],
+             np.r_[n_u + src, self.f_unit[back], np.full(len(sites), sink)],
+             np.r_[shed[src], self.f_pupils[back],
+                   np.maximum(places[sites] - self.load[sites], 0)])
+        big = int(self.demand.sum()) + 1
+        n_arcs = int((arcs.start[units + 1] - arcs.start[units]).sum())
+        if n_arcs <= CHUNK:     # a ball: its units' arcs
+            apos, which = csr_positions(arcs.start, units)
+            keep = site_in[arcs.school[apos]]
+            _add(mf, units[which][keep], n_u + arcs.school[apos][keep], big)
+        else:                   # most of the network: all arcs, a chunk at a time
+            for lo in range(0, len(arcs), CHUNK):
+                u, s = arcs.unit[lo:lo + CHUNK], arcs.school[lo:lo + CHUNK]
+                keep = unit_in[u] & site_in[s]
+                _add(mf, u[keep], n_u + s[keep], big)
         if mf.solve(source, sink) != mf.OPTIMAL:
             raise RuntimeError("max flow failed")
         return int(mf.optimal_flow())
+
+
+def _add(mf: max_flow.SimpleMaxFlow, tail: np.ndarray, head: np.ndarray, cap) -> None:
+    mf.add_arcs_with_capacity(tail.astype(np.int32), head.astype(np.int32),
+                              np.broadcast_to(np.asarray(cap, np.int64), tail.shape))
 
 
 #: The optimal mode's criticality path (capacity.criticality uses a rule's ``residual``).

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import capacity.allocate as alloc
-from capacity import flow
+from capacity import flow, reroute
 from capacity.allocate import COST_RESOLUTION_M, Arcs, allocate_optimal, max_served
 from capacity.reroute import Residual
 
@@ -75,5 +75,10 @@ def test_rerouting_serves_what_a_fresh_max_flow_serves(seed, n_units, n_schools,
     cut = rng.choice(n_schools, size=min(n_cut, n_schools), replace=False)
     fewer[cut] = (fewer[cut] * rng.uniform(0, 1, len(cut))).astype(np.int64)
     fewer[cut[rng.uniform(size=len(cut)) < 0.3]] = 0      # some sites close
-    assert residual.served_with(fewer) == max_served(arcs, demand, fewer)
-    assert residual.served_with(places) == max_served(arcs, demand, places)
+    chunk = reroute.CHUNK
+    try:
+        reroute.CHUNK = int(rng.choice([chunk, 7]))     # 7: the chunked whole-network path
+        assert residual.served_with(fewer) == max_served(arcs, demand, fewer)
+        assert residual.served_with(places) == max_served(arcs, demand, places)
+    finally:
+        reroute.CHUNK = chunk
