@@ -200,10 +200,14 @@ def writers_for(result, lang: str | None = None, maps: bool = True) -> list:
 
     chosen = lang or result.manifest.get("lang") or "en"
     result.manifest["lang"] = chosen           # maps and report follow the workbook
-    out = [lambda r, folder: write_budget(r, folder, lang=chosen,
-                                          criticality=r.tables.get("criticality"))]
+
+    def budget(r, folder):
+        return write_budget(r, folder, lang=chosen, criticality=r.tables.get("criticality"))
+
+    budget.job_name, budget.cost = "budget.xlsx", 0.6   # capacity.writejobs: name, seconds
+    out = [budget]
     if maps:
-        from .report.html import write_all
+        from .report.deliverables import write_all
 
         out.append(write_all)
     return out
