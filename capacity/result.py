@@ -22,6 +22,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .csvout import fixed_decimals, write_csv
 from .writejobs import Job, SplitWriter, run_writers
 
 #: Contract tables and their columns, in order (docs/outputs.md).
@@ -269,17 +270,14 @@ def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
                 np.abs(v[finite]).max() < 2**53:
             out[col] = values.astype("Int64")
             continue
-        d = DECIMALS.get(col, DEFAULT_DECIMALS)
-        text = np.char.mod(f"%.{d}f", np.where(finite, v, 0.0))
-        text = np.char.rstrip(np.char.rstrip(text, "0"), ".")
-        text = np.where(text == "-0", "0", text)
-        out[col] = pd.Series(np.where(finite, text, ""), index=out.index, dtype=object)
+        text = fixed_decimals(v, DECIMALS.get(col, DEFAULT_DECIMALS))
+        out[col] = pd.Series(text, index=out.index, dtype=object)
     return out
 
 
 def _write_table(frame: pd.DataFrame, path: Path, format: str, bom: bool = False) -> None:
     if format == "csv":
-        csv_ready(frame).to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
+        write_csv(csv_ready(frame), path, bom)
         return
     frame = frame.copy()
     for col in frame.columns.intersection(sorted(_ID_COLUMNS)):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from capacity.report.catchment import dominant_school
 from capacity.report.flows import dominant, flows_of
-from capacity.report.interactive_map import CODE_DIGITS, _encode, svg_paths
+from capacity.report.interactive_map import CODE_DIGITS, encode, svg_paths
 from capacity.result import Result
 from capacity.writejobs import Job, SplitWriter, run_writers
 from synthetic_result import make_result
@@ -128,9 +128,9 @@ def test_svg_paths_equal_a_plain_reference(geoms, unit) -> None:
 
 def test_codes_are_fixed_width_base64() -> None:
     codes = np.array([0, 1, 63, 64, 4095])
-    assert _encode(codes, 2) == "".join(CODE_DIGITS[c // 64] + CODE_DIGITS[c % 64]
+    assert encode(codes, 2) == "".join(CODE_DIGITS[c // 64] + CODE_DIGITS[c % 64]
                                         for c in codes)
-    assert _encode(np.array([], dtype=np.int64), 3) == ""
+    assert encode(np.array([], dtype=np.int64), 3) == ""
 
 
 # -- jobs: longest first, the same values and files on any number of processes -------------
@@ -195,3 +195,68 @@ def test_report_writer_serial_equals_parallel(tmp_path: Path) -> None:
     timings = result.manifest["timings"]
     assert {"report.html", "maps/catchments.html", "allocation.csv"} <= set(timings["write"])
     assert timings["write_s"] > 0
+
+
+# -- CSV: Arrow's bytes = pandas' bytes, or pandas writes ------------------------------------
+text = st.text(alphabet=st.sampled_from(list('ab ,"\n\r-_.é中0')), max_size=5)
+
+
+@st.composite
+def frames(draw):
+    n = draw(st.integers(0, 12))
+    cols = {}
+    for i in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["int", "Int64", "str", "object", "float", "bool"]))
+        if kind == "int":
+            col = pd.Series(draw(st.lists(st.integers(-2**62, 2**62), min_size=n, max_size=n)),
+                            dtype="int64")
+        elif kind == "Int64":
+            col = pd.Series(draw(st.lists(st.none() | st.integers(-10**6, 10**6), min_size=n,
+                                          max_size=n)), dtype="Int64")
+        elif kind in ("str", "object"):
+            col = pd.Series(draw(st.lists(st.none() | text, min_size=n, max_size=n)),
+                            dtype="str" if kind == "str" else object)
+        elif kind == "float":
+            col = pd.Series(draw(st.lists(st.floats(allow_nan=True, allow_infinity=True,
+                                                    width=64), min_size=n, max_size=n)),
+                            dtype=float)
+        else:
+            col = pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+        cols[draw(st.sampled_from(["a", "b_c", "d,e", "lon", "distance_m"])) + str(i)] = col
+    return pd.DataFrame(cols)
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames(), st.booleans())
+def test_csv_bytes_equal_pandas(tmp_path_factory, frame, bom) -> None:
+    from capacity.csvout import write_csv
+    from capacity.result import csv_ready
+
+    folder = tmp_path_factory.mktemp("csv")
+    ready = csv_ready(frame)
+    write_csv(ready, folder / "fast.csv", bom)
+    ready.to_csv(folder / "pandas.csv", index=False, encoding="utf-8-sig" if bom else "utf-8")
+    assert (folder / "fast.csv").read_bytes() == (folder / "pandas.csv").read_bytes()
+
+
+def test_fixed_decimals_equal_printf() -> None:
+    from capacity.csvout import fixed_decimals
+
+    values = np.array([0.0, -0.0, -0.001, 1.005, 2.675, 1e16, 123.4500, np.nan, np.inf, -2.5])
+    expect = []
+    for v in values:
+        t = "" if not np.isfinite(v) else ("%.2f" % v).rstrip("0").rstrip(".")
+        expect.append("0" if t == "-0" else t)
+    assert fixed_decimals(values, 2) == expect
+    assert expect[:3] == ["0", "0", "0"] and expect[7:9] == ["", ""]
+
+
+def test_long_tables_go_through_arrow() -> None:
+    from capacity.csvout import arrow_table
+
+    result = make_result()
+    from capacity.result import csv_ready
+
+    assert arrow_table(csv_ready(result.allocation)) is not None
+    assert arrow_table(pd.DataFrame({"a": [1], "b": ["x,y"]})) is None
+    assert arrow_table(pd.DataFrame({"a": [1], "b": [True]})) is None

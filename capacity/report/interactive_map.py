@@ -95,13 +95,13 @@ def _nums(values: Any, digits: int = 1) -> list[float | None]:
     return out.tolist()
 
 
-def _encode(codes: np.ndarray, width: int) -> str:
+def encode(codes: np.ndarray, width: int) -> str:
     """Fixed-width base-64 string of non-negative integer codes."""
-    return _encode_rows(np.asarray(codes).reshape(1, -1), width)[0]
+    return encode_rows(np.asarray(codes).reshape(1, -1), width)[0]
 
 
-def _encode_rows(codes: np.ndarray, width: int) -> list[str]:
-    """:func:`_encode` of each row of a 2-D array of codes."""
+def encode_rows(codes: np.ndarray, width: int) -> list[str]:
+    """:func:`encode` of each row of a 2-D array of codes."""
     digits = (codes[..., None] // (64 ** np.arange(width - 1, -1, -1))) % 64
     chars = np.frombuffer(CODE_DIGITS.encode("ascii"), dtype=np.uint8)[digits]
     return [row.tobytes().decode("ascii") for row in chars.reshape(len(codes), -1)]
@@ -309,7 +309,7 @@ def _stage_data(result: Result, stage: str, grid: _Grid, width_codes: int,
     for m in modes:   # pupils of each mode, by the first mode's rows (year, school_id)
         at = pd.MultiIndex.from_arrays([ss[m]["year"], ss[m]["school_id"]]).get_indexer(keys)
         pupils[m] = np.where(at >= 0, ss[m]["pupils"].to_numpy(float)[at], np.nan)
-    codes = _encode_rows(grid.codes(result, stage), width_codes)
+    codes = encode_rows(grid.codes(result, stage), width_codes)
     out: dict[str, Any] = {}
     for yi, year in enumerate(years):
         here = fyear == year
