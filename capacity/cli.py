@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scenario-mode-only", action="store_true",
                    help="write only the scenario's allocation mode in the tables")
     r.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processes for the solves (default: every core)")
+                   help="processes for the solves and for writing the outputs "
+                        "(default: every core)")
     r.set_defaults(func=cmd_run)
     c = sub.add_parser("compare", help="compare run folders side by side")
     c.add_argument("runs", nargs="+")

@@ -232,7 +232,7 @@ class TableWriter(SplitWriter):
 
 
 #: Estimated seconds to write one table cell as CSV (orders the write jobs).
-SECONDS_PER_CELL = 3e-7
+SECONDS_PER_CELL = 1e-7
 
 
 def write_zones(result: Result, folder: Path) -> None:
