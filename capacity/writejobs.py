@@ -4,7 +4,8 @@ A writer of :meth:`capacity.Result.write` is a callable ``f(result, folder)``. A
 can be split — the report (one job per static map, the interactive map, the page), the
 tables (one job per table) — is a :class:`SplitWriter`: ``jobs(result)`` lists its pieces,
 each with an estimated cost, and ``finish(result, folder, values)`` puts them together in
-the calling process. :func:`run_writers` runs the jobs of every writer side by side on
+the calling process (and ``prepare(result)`` what all of them need, once, before).
+:func:`run_writers` runs the jobs of every writer side by side on
 forked workers (:func:`capacity.parallel.pmap`), the most expensive first, so that the
 longest job starts at once and the cores finish together (greedy longest-processing-time
 scheduling). Called as a plain writer, a split writer runs its jobs one after another and
@@ -37,12 +38,17 @@ class SplitWriter:
         """The independent pieces, for ``result``."""
         raise NotImplementedError
 
+    def prepare(self, result: Any) -> None:
+        """Work every job needs, done once in the calling process before the jobs run (the
+        forked workers inherit it instead of each doing it again)."""
+
     def finish(self, result: Any, folder: Path, values: list[Any]) -> Any:
         """Put the pieces together (``values``: each job's return value, in job order)."""
         return values
 
     def __call__(self, result: Any, folder: str | Path) -> Any:
         folder = Path(folder)
+        self.prepare(result)
         return self.finish(result, folder, [job.run(result, folder) for job in self.jobs(result)])
 
 
@@ -64,11 +70,18 @@ def run_writers(result: Any, folder: Path, writers: list[Callable[[Any, Path], A
     """Run every writer's jobs on ``workers`` processes, longest first, then each split
     writer's ``finish`` here; return each writer's value, in writer order. ``timings``
     receives ``{"write": {job: wall-clock s}, "write_cpu": {job: CPU s}}`` (a split
-    writer's last step as ``CLASS:finish``).
+    writer's first and last steps as ``CLASS:prepare``, ``CLASS:finish``).
     """
     plan: list[tuple[int, Job]] = []
+    walls: dict[str, float] = {}
+    cpus: dict[str, float] = {}
     for i, writer in enumerate(writers):
         if isinstance(writer, SplitWriter):
+            wall, cpu = time.perf_counter(), time.process_time()
+            writer.prepare(result)
+            name = f"{type(writer).__name__}:prepare"
+            walls[name] = round(time.perf_counter() - wall, 3)
+            cpus[name] = round(time.process_time() - cpu, 3)
             plan += [(i, job) for job in writer.jobs(result)]
         else:
             plan.append((i, plain_job(writer)))
@@ -76,8 +89,6 @@ def run_writers(result: Any, folder: Path, writers: list[Callable[[Any, Path], A
     done = pmap(_timed, (result, folder, [plan[k][1] for k in order]),
                 list(range(len(order))), workers, chunksize=1)
     values: list[Any] = [None] * len(plan)
-    walls: dict[str, float] = {}
-    cpus: dict[str, float] = {}
     for k, (value, wall, cpu) in zip(order, done):
         values[k] = value
         walls[plan[k][1].name], cpus[plan[k][1].name] = round(wall, 3), round(cpu, 3)

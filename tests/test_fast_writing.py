@@ -159,7 +159,7 @@ def test_split_writers_give_their_values_in_order(tmp_path: Path, workers: int) 
     assert out == [",".join(map(str, range(7))), "plain"]
     assert (tmp_path / "all.txt").read_text() == "0,1,2,3,4,5,6"
     assert set(timings["write"]) == {*(f"piece{i}" for i in range(7)), "writer",
-                                     "Pieces:finish"}
+                                     "Pieces:prepare", "Pieces:finish"}
     again = tmp_path / "again"
     again.mkdir()
     assert Pieces()(None, again) == out[0] and (again / "all.txt").read_text() == out[0]

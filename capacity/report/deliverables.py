@@ -18,8 +18,9 @@ from typing import Any
 
 from ..result import Result
 from ..writejobs import Job, SplitWriter
-from .catchment import pick_mode, result_lang, run_stages
+from .catchment import map_geometry, pick_mode, result_lang, run_stages
 from .charts import png
+from .flows import result_flows
 from .fonts import font_context
 from .html import map_years, report_html
 from .interactive_map import write_interactive_map
@@ -42,6 +43,13 @@ class ReportWriter(SplitWriter):
         mode = pick_mode(result, None)
         return [(stage, y) for stage in run_stages(result)
                 for y, _ in map_years(result, stage, mode)]
+
+    def prepare(self, result: Result) -> None:
+        """The projected geometry and the coded allocation table every map needs."""
+        if self.maps(result):
+            map_geometry(result)
+            if len(result.tables.get("allocation", ())):
+                result_flows(result)
 
     def jobs(self, result: Result) -> list[Job]:
         maps = self.maps(result)
