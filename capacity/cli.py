@@ -17,6 +17,20 @@ from .progress import Progress
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; ``argv`` None: this process's arguments, and the process is the
+    command: it then skips the garbage collection of everything at exit (``gc.freeze``;
+    the operating system frees the memory), a few tenths of a second after a run."""
+    if argv is None:
+        try:
+            return _main(argv)
+        finally:
+            import gc
+
+            gc.freeze()
+    return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
