@@ -350,6 +350,14 @@ def tongzhou(repeat: int) -> dict:
             "cpus": [r["cpu_s"] for r in runs], "workers": os.cpu_count()}
 
 
+def makespan(costs: list[float], workers: int) -> float:
+    """Finish time of jobs handed out longest first to whichever of ``workers`` is free."""
+    free = [0.0] * max(workers, 1)
+    for c in sorted(costs, reverse=True):
+        free[free.index(min(free))] += c
+    return max(free)
+
+
 def fmt_tongzhou(tz: dict) -> str:
     """The Tongzhou run's wall clock split into start-up, compute and writing, and each
     write job (longest CPU first), beside the target."""
@@ -374,6 +382,12 @@ def fmt_tongzhou(tz: dict) -> str:
                    else "tables" if name.endswith((".csv", ".parquet", ".geojson"))
                    else name)
             groups.setdefault(key, []).append(cpu if cpu is not None else wall)
+        cpu = {k: (c if c is not None else w) for k, (w, c) in tz["jobs"].items()}
+        span = makespan([v for k, v in cpu.items() if ":" not in k], tz["workers"])
+        serial = tz["cpu_s"] - sum(cpu.values()) + sum(v for k, v in cpu.items() if ":" in k)
+        lines.append(f"  on {tz['workers']} idle cores (an estimate from CPU seconds): the rest "
+                     f"of the command {serial:.2f} s, one after another, + the write jobs "
+                     f"{span:.2f} s (longest first) = {serial + span:.2f} s")
         lines.append("  CPU s by output: " + ", ".join(
             f"{k} {sum(v):.2f}" + (f" ({len(v)})" if len(v) > 1 else "")
             for k, v in sorted(groups.items(), key=lambda kv: -sum(kv[1]))))
