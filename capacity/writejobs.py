@@ -72,16 +72,24 @@ def run_writers(result: Any, folder: Path, writers: list[Callable[[Any, Path], A
     receives ``{"write": {job: wall-clock s}, "write_cpu": {job: CPU s}}`` (a split
     writer's first and last steps as ``CLASS:prepare``, ``CLASS:finish``).
     """
-    plan: list[tuple[int, Job]] = []
     walls: dict[str, float] = {}
     cpus: dict[str, float] = {}
+
+    def note(name: str, wall: float, cpu: float) -> None:
+        while name in walls:                       # two writers of the same name
+            name += "'"
+        walls[name], cpus[name] = round(wall, 3), round(cpu, 3)
+
+    def here(name: str, step: Callable[[], Any]) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        value = step()
+        note(name, time.perf_counter() - wall, time.process_time() - cpu)
+        return value
+
+    plan: list[tuple[int, Job]] = []
     for i, writer in enumerate(writers):
         if isinstance(writer, SplitWriter):
-            wall, cpu = time.perf_counter(), time.process_time()
-            writer.prepare(result)
-            name = f"{type(writer).__name__}:prepare"
-            walls[name] = round(time.perf_counter() - wall, 3)
-            cpus[name] = round(time.process_time() - cpu, 3)
+            here(f"{type(writer).__name__}:prepare", lambda w=writer: w.prepare(result))
             plan += [(i, job) for job in writer.jobs(result)]
         else:
             plan.append((i, plain_job(writer)))
@@ -91,16 +99,13 @@ def run_writers(result: Any, folder: Path, writers: list[Callable[[Any, Path], A
     values: list[Any] = [None] * len(plan)
     for k, (value, wall, cpu) in zip(order, done):
         values[k] = value
-        walls[plan[k][1].name], cpus[plan[k][1].name] = round(wall, 3), round(cpu, 3)
+        note(plan[k][1].name, wall, cpu)
     out: list[Any] = []
     for i, writer in enumerate(writers):
         mine = [v for (w, _), v in zip(plan, values) if w == i]
         if isinstance(writer, SplitWriter):
-            wall, cpu = time.perf_counter(), time.process_time()
-            out.append(writer.finish(result, folder, mine))
-            name = f"{type(writer).__name__}:finish"
-            walls[name] = round(time.perf_counter() - wall, 3)
-            cpus[name] = round(time.process_time() - cpu, 3)
+            out.append(here(f"{type(writer).__name__}:finish",
+                            lambda w=writer, v=mine: w.finish(result, folder, v)))
         else:
             out.append(mine[0])
     if timings is not None:
