@@ -32,8 +32,11 @@ def _call(task: Any) -> Any:
 
 def pmap(fn: Callable[[Any, T], R], shared: Any, tasks: Sequence[T],
          workers: int = 1, chunksize: int | None = None) -> list[R]:
-    """``[fn(shared, t) for t in tasks]``, on ``workers`` forked processes when > 1
-    (tasks handed out ``chunksize`` at a time; default: a quarter of a worker's share)."""
+    """``[fn(shared, t) for t in tasks]``, on ``workers`` forked processes when > 1.
+
+    ``chunksize`` tasks go to a worker at a time (default: about a quarter of each worker's
+    share); 1 hands them out one by one, in order, to whichever worker is free.
+    """
     global _JOB
     if workers <= 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(shared, t) for t in tasks]

@@ -11,7 +11,9 @@ of a stage's ages, service radius at a point) instead of restating them.
 """
 from __future__ import annotations
 
+import functools
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +21,9 @@ from typing import Any, Callable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+from .csvout import fixed_decimals, write_csv
+from .writejobs import Job, SplitWriter, run_writers
 
 #: Contract tables and their columns, in order (docs/outputs.md).
 TABLES: dict[str, list[str]] = {
@@ -162,20 +167,6 @@ class Result:
         return radius * zone_scale_at(self.zones, points)
 
     # -- writing -------------------------------------------------------------------------
-    def _write_tables(self, folder: Path, format: str, modes: list[str] | None,
-                      bom: bool = False) -> None:
-        """Every table, zones.geojson and manifest.json into ``folder``."""
-        for key, frame in self.tables.items():
-            cols = ALL_TABLES.get(key, list(frame.columns))
-            frame = frame[[c for c in cols if c in frame.columns]]
-            if modes is not None and "mode" in frame.columns:
-                frame = frame[frame["mode"].isin(modes)]
-            _write_table(frame, folder / f"{key}.{format}", format, bom)
-        self.zones.to_crs("EPSG:4326").to_file(folder / "zones.geojson", driver="GeoJSON")
-        (folder / "manifest.json").write_text(
-            json.dumps(self.manifest, indent=2, ensure_ascii=False, default=str),
-            encoding="utf-8")
-
     def write(self, out_dir: str | Path, *, writers: list[Writer] | None = None,
               format: str = "csv", modes: list[str] | None = None,
               workers: int = 1, bom: bool | None = None) -> Path:
@@ -188,8 +179,10 @@ class Result:
         times faster and smaller than CSV); ``modes`` keeps only those allocation modes
         in the tables that have a ``mode`` column. ``bom`` writes CSVs as UTF-8 with a
         byte-order mark (Excel on Chinese Windows); None: the manifest's ``csv_bom``.
-        With ``workers`` > 1 the tables and each writer run side by side in forked
-        processes (they write different files).
+        With ``workers`` > 1 each table and each writer's jobs run side by side in forked
+        processes, the longest first (:mod:`capacity.writejobs`); they write different
+        files. Each job's seconds go to ``manifest["timings"]``: ``write`` (wall clock) and
+        ``write_cpu`` (CPU), by job name; ``write_s`` is the whole write.
         """
         if format not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}")
@@ -201,19 +194,57 @@ class Result:
         out_dir = Path(out_dir)
         try:
             with atomic_folder(out_dir, self.name) as tmp:
-                from .parallel import pmap
-
                 self.path = tmp
-                jobs: list[Writer] = [lambda r, f: r._write_tables(f, format, modes, bom),
-                                      *(writers or [])]
-                pmap(_run_writer, (self, tmp, jobs), list(range(len(jobs))),
-                     workers if len(self.tables.get("allocation", ())) else 1)
+                t0, timings = time.perf_counter(), self.manifest.setdefault("timings", {})
+                run_writers(self, tmp, [TableWriter(format, modes, bom), *(writers or [])],
+                            workers if len(self.tables.get("allocation", ())) else 1,
+                            timings=timings)
+                timings["write_s"] = round(time.perf_counter() - t0, 3)
+                write_manifest(self, tmp)
         except BaseException:
             self.path = None
             raise
         final = out_dir / self.name
         self.path = final
         return final
+
+
+class TableWriter(SplitWriter):
+    """Every table (one job each, costed by its cells) and ``zones.geojson``; the caller
+    writes ``manifest.json`` last."""
+
+    def __init__(self, format: str = "csv", modes: list[str] | None = None,
+                 bom: bool = False) -> None:
+        self.format, self.modes, self.bom = format, modes, bom
+
+    def jobs(self, result: Result) -> list[Job]:
+        out = [Job(f"{key}.{self.format}", functools.partial(self.table, key),
+                   SECONDS_PER_CELL * frame.size) for key, frame in result.tables.items()]
+        return out + [Job("zones.geojson", write_zones, 0.01)]
+
+    def table(self, key: str, result: Result, folder: Path) -> None:
+        frame = result.tables[key]
+        cols = ALL_TABLES.get(key, list(frame.columns))
+        frame = frame[[c for c in cols if c in frame.columns]]
+        if self.modes is not None and "mode" in frame.columns:
+            frame = frame[frame["mode"].isin(self.modes)]
+        _write_table(frame, folder / f"{key}.{self.format}", self.format, self.bom)
+
+
+#: Estimated seconds to write one table cell as CSV (orders the write jobs).
+SECONDS_PER_CELL = 1e-7
+
+
+def write_zones(result: Result, folder: Path) -> None:
+    """``zones.geojson``: the zone outlines in WGS84."""
+    result.zones.to_crs("EPSG:4326").to_file(folder / "zones.geojson", driver="GeoJSON")
+
+
+def write_manifest(result: Result, folder: Path) -> None:
+    """``manifest.json``: the run's manifest."""
+    (folder / "manifest.json").write_text(
+        json.dumps(result.manifest, indent=2, ensure_ascii=False, default=str),
+        encoding="utf-8")
 
 
 FORMATS = ("csv", "parquet")
@@ -239,22 +270,14 @@ def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
                 np.abs(v[finite]).max() < 2**53:
             out[col] = values.astype("Int64")
             continue
-        d = DECIMALS.get(col, DEFAULT_DECIMALS)
-        text = np.char.mod(f"%.{d}f", np.where(finite, v, 0.0))
-        text = np.char.rstrip(np.char.rstrip(text, "0"), ".")
-        text = np.where(text == "-0", "0", text)
-        out[col] = pd.Series(np.where(finite, text, ""), index=out.index, dtype=object)
+        text = fixed_decimals(v, DECIMALS.get(col, DEFAULT_DECIMALS))
+        out[col] = pd.Series(text, index=out.index, dtype=object)
     return out
-
-
-def _run_writer(shared: tuple["Result", Path, list[Writer]], i: int) -> None:
-    result, folder, jobs = shared
-    jobs[i](result, folder)
 
 
 def _write_table(frame: pd.DataFrame, path: Path, format: str, bom: bool = False) -> None:
     if format == "csv":
-        csv_ready(frame).to_csv(path, index=False, encoding="utf-8-sig" if bom else "utf-8")
+        write_csv(csv_ready(frame), path, bom)
         return
     frame = frame.copy()
     for col in frame.columns.intersection(sorted(_ID_COLUMNS)):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from capacity.report import html as report
+from capacity.report.deliverables import write_all
 from capacity.result import Result, read_result
 from synthetic_result import make_result
 from test_maps import network_loads
@@ -91,7 +92,7 @@ def test_report_without_allocation_tables(tmp_path: Path) -> None:
 
 def test_write_all_from_a_run_folder(tmp_path: Path) -> None:
     folder = make_result().write(tmp_path)
-    paths = report.write_all(read_result(folder), folder)
+    paths = write_all(read_result(folder), folder)
     names = sorted(p.relative_to(folder).as_posix() for p in paths)
     result = read_result(folder)
     maps = sorted(f"maps/{s}_{y}.{ext}" for s in ("primary", "junior")

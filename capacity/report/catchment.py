@@ -21,6 +21,7 @@ import shapely
 
 from ..names import display_names
 from ..result import Result
+from .flows import dominant, result_flows
 from . import labels as L
 
 DEFAULT_CRS = "EPSG:32650"
@@ -216,7 +217,8 @@ def _polygonal(geoms: np.ndarray) -> np.ndarray:
 
 def dominant_school(result: Result, stage: str, year: int | None, mode: str | None
                     ) -> pd.DataFrame:
-    """Per unit with demand: the school serving most of its pupils ('' when none served).
+    """Per unit with demand: the school serving most of its pupils ('' when none served;
+    the first school id in text order on ties), in the allocation table's order.
 
     Columns year, mode, unit_id, school_id; ``year``/``mode`` None keeps every one.
     """
@@ -224,20 +226,12 @@ def dominant_school(result: Result, stage: str, year: int | None, mode: str | No
     cols = ["year", "mode", "unit_id", "school_id"]
     if alloc.empty:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in cols})
-    keep = (alloc["stage"] == stage) & (alloc["pupils"] > 0)
-    if year is not None:
-        keep &= alloc["year"] == year
-    if mode is not None:
-        keep &= alloc["mode"] == mode
-    sel = alloc.loc[keep, ["year", "mode", "unit_id", "school_id", "pupils"]]
-    sel = sel.assign(unit_id=sel["unit_id"].astype(str),
-                     school_id=sel["school_id"].astype("string").fillna("").str.strip()
-                     .astype(str))
-    served = sel[sel["school_id"] != ""]
-    best = (served.sort_values(["pupils", "school_id"], ascending=[False, True])
-            .drop_duplicates(["year", "mode", "unit_id"])[cols])
-    units = sel[cols[:3]].drop_duplicates()
-    return units.merge(best, on=cols[:3], how="left").fillna({"school_id": ""})
+    flows = result_flows(result)
+    years, mode_idx, unit_idx, school_idx = dominant(flows, stage, year, mode)
+    school = np.where(school_idx >= 0, flows.schools[np.maximum(school_idx, 0)]
+                      if len(flows.schools) else "", "")
+    return pd.DataFrame({"year": years, "mode": flows.modes[mode_idx],
+                         "unit_id": flows.units[unit_idx], "school_id": school})
 
 
 def catchments(result: Result, stage: str, year: int, mode: str | None = None

@@ -27,9 +27,8 @@ from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
 from .fonts import font_context
-from .interactive_map import write_interactive_map
 from .plausibility_html import calibration_section, plausibility_section
-from .static_maps import save_static_map, static_map
+from .static_maps import static_map
 
 #: The report's style sheet (inlined into the page).
 _CSS = resources.files("capacity.report").joinpath("assets", "report.css").read_text("utf-8")
@@ -83,6 +82,7 @@ class Page:
     figures: dict[tuple[str, int], Figure]
     map_dpi: int = 110
     map_link: str = "maps/catchments.html"
+    images: dict[tuple[str, int], str] | None = None   # map PNGs already rendered (src)
 
     def t(self, key: str, **fields: Any) -> str:
         return _t(key, self.lang, **fields)
@@ -219,10 +219,11 @@ def _stage_block(p: Page, stage: str) -> str:
              "</figcaption></figure>"]
     if len(result.tables.get("units", [])):
         for y, why in map_years(result, stage, mode):
-            fig = p.figures.get((stage, y)) or static_map(result, stage, y, mode=mode)
+            src = (p.images or {}).get((stage, y)) or png(
+                p.figures.get((stage, y)) or static_map(result, stage, y, mode=mode), p.map_dpi)
             name = _e(L.stage_label(stage, p.lang))
             block.append(f"<figure><img alt='{_e(p.t('map_alt', stage=name, year=y))}' "
-                         f"src='{png(fig, p.map_dpi)}'><figcaption>"
+                         f"src='{src}'><figcaption>"
                          f"{p.t('map_caption', stage=name, year=y, why=p.t(why))}"
                          "</figcaption></figure>")
     return "<section class='stage'>" + "".join(block) + "</section>"
@@ -371,13 +372,15 @@ SECTIONS: list[Callable[[Page], str]] = [
 # ------------------------------------------------------------------------------- report
 def report_html(result: Result, *, map_link: str = "maps/catchments.html",
                 map_dpi: int = 110, figures: dict[tuple[str, int], Figure] | None = None,
-                lang: str | None = None) -> str:
+                lang: str | None = None,
+                images: dict[tuple[str, int], str] | None = None) -> str:
     """The whole report as one HTML string (no external resources) in ``lang`` (default:
-    the run's). ``figures`` are static maps already drawn, by (stage, year)."""
+    the run's). ``figures`` are static maps already drawn, ``images`` their ``map_dpi``
+    PNGs already rendered (data URIs), by (stage, year)."""
     lang = lang or result_lang(result)
     stages, years = run_stages(result), run_years(result)
     p = Page(result, lang, pick_mode(result, None), result.report_year, stages,
-             figures or {}, map_dpi, map_link)
+             figures or {}, map_dpi, map_link, images)
     man = result.manifest
     scenario = man.get("scenario", result.name)
     span = f"{years[0]}–{years[-1]}" if years else p.t("no_years")
@@ -410,22 +413,3 @@ def write_report(result: Result, folder: str | Path, *,
     path = folder / "report.html"
     path.write_text(report_html(result, figures=figures, lang=lang), encoding="utf-8")
     return path
-
-
-def write_all(result: Result, folder: str | Path) -> list[Path]:
-    """Writer for :meth:`Result.write`: static maps of every stage in the headline year and
-    in its year of largest shortfall, the interactive map and the report, in the run's
-    language (``manifest["lang"]``)."""
-    lang = result_lang(result)
-    mode = pick_mode(result, None)
-    paths: list[Path] = []
-    figures: dict[tuple[str, int], Figure] = {}
-    with font_context(lang):
-        if len(result.tables.get("units", [])):
-            for stage in run_stages(result):   # each map is drawn once: files and report
-                for y, _ in map_years(result, stage, mode):
-                    figures[(stage, y)] = static_map(result, stage, y, mode=mode)
-                    paths += save_static_map(figures[(stage, y)], folder, stage, y)
-            paths.append(write_interactive_map(result, folder))
-        paths.append(write_report(result, folder, figures=figures, lang=lang))
-    return paths

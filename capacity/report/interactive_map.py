@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
@@ -20,7 +21,8 @@ import shapely
 
 from ..result import Result
 from . import labels as L
-from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, dominant_school, map_geometry,
+from .flows import dominant, result_flows
+from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, map_geometry,
                         names_of, open_projects, pick_mode, result_lang, run_modes,
                         run_stages, run_table, run_years, school_stats, stage_label,
                         to_points, zone_stats)
@@ -71,14 +73,17 @@ def svg_paths(geoms: Iterable[Any], origin: tuple[float, float], unit: float = _
     dx = np.where(first, x, np.r_[0, np.diff(x)])
     dy = np.where(first, y, np.r_[0, np.diff(y)])
     counts = np.bincount(ring, minlength=len(rings))
-    ok = counts[ring] >= 3
-    tok = pd.Series(dx.astype(str)).str.cat(pd.Series(dy.astype(str)), sep=" ")
-    tok = tok.where(~first, "M" + tok).where(pos != 1, "l" + tok)
-    frame = pd.DataFrame({"ring": ring[ok], "tok": tok[ok].to_numpy()})
-    ring_str = frame.groupby("ring", sort=True)["tok"].agg(" ".join) + "z"
-    geom_of_ring = part_geom[ring_part[ring_str.index.to_numpy()]]
-    per_geom = pd.Series(ring_str.to_numpy()).groupby(geom_of_ring).agg("".join)
-    return per_geom.reindex(range(n), fill_value="").tolist()
+    ok = counts[ring] >= 3                      # whole rings of fewer points are dropped
+    ring, first, pos, dx, dy = ring[ok], first[ok], pos[ok], dx[ok], dy[ok]
+    if len(ring) == 0:
+        return [""] * n
+    last = np.r_[ring[1:] != ring[:-1], True]
+    lead = np.where(first, "M", np.where(pos == 1, "l", "")).tolist()
+    tail = np.where(last, "z", " ").tolist()
+    tokens = [f"{a}{b} {c}{d}" for a, b, c, d in zip(lead, dx.tolist(), dy.tolist(), tail)]
+    geom = part_geom[ring_part[ring]]           # non-decreasing: a geometry's rings in a row
+    cut = np.searchsorted(geom, np.arange(n + 1))
+    return ["".join(tokens[a:b]) for a, b in zip(cut[:-1].tolist(), cut[1:].tolist())]
 
 
 def _nums(values: Any, digits: int = 1) -> list[float | None]:
@@ -90,12 +95,16 @@ def _nums(values: Any, digits: int = 1) -> list[float | None]:
     return out.tolist()
 
 
-def _encode(codes: np.ndarray, width: int) -> str:
+def encode(codes: np.ndarray, width: int) -> str:
     """Fixed-width base-64 string of non-negative integer codes."""
-    if len(codes) == 0:
-        return ""
-    digits = (codes[:, None] // (64 ** np.arange(width - 1, -1, -1))[None, :]) % 64
-    return "".join(np.array(list(CODE_DIGITS))[digits].ravel().tolist())
+    return encode_rows(np.asarray(codes).reshape(1, -1), width)[0]
+
+
+def encode_rows(codes: np.ndarray, width: int) -> list[str]:
+    """:func:`encode` of each row of a 2-D array of codes."""
+    digits = (codes[..., None] // (64 ** np.arange(width - 1, -1, -1))) % 64
+    chars = np.frombuffer(CODE_DIGITS.encode("ascii"), dtype=np.uint8)[digits]
+    return [row.tobytes().decode("ascii") for row in chars.reshape(len(codes), -1)]
 
 
 def _colour_schools(xy: np.ndarray) -> np.ndarray:
@@ -153,9 +162,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
                 np.rint((origin[1] - points.y) / _UNIT).astype(int).tolist())
 
     zones = geo.zones
-    zone_index = pd.Series(np.arange(len(zones)), index=zones["zone_id"].to_numpy())
     units = geo.units
-    unit_index = pd.Series(np.arange(len(units)), index=units["unit_id"].to_numpy())
 
     cap = run_table(result, "capacity")
     cap = cap[cap["stage"].isin(stages)] if len(cap) else cap
@@ -189,47 +196,10 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
     data: dict[str, Any] = {}
     assignments: dict[str, int] = {}
     vmax: dict[str, float] = {}
-    zone_ids = zones["zone_id"].to_numpy()
+    grid = _Grid(years, zones["zone_id"].to_numpy(), modes,
+                 pd.Index(units["unit_id"].to_numpy()), pd.Index(sch["school_id"].to_numpy()))
     for stage in stages:
-        kids = result.children(stage).set_index(["year", "zone_id"])["children"]
-        zs = {m: zone_stats(result, stage, None, m).set_index(["year", "zone_id"])
-              for m in modes}
-        ss = {m: school_stats(result, stage, None, m) for m in modes}
-        allv = pd.concat([z["per_1000"] for z in zs.values()])
-        vmax[stage] = float(np.nanmax(allv)) if allv.notna().any() else 0.0
-        # unit -> school codes of every (year, mode): 0 no demand, 1 not served, 2+ school
-        dom = dominant_school(result, stage, None, None)
-        dom = dom[dom["year"].isin(years) & dom["mode"].isin(modes)]
-        row = (pd.Index(years).get_indexer(dom["year"]) * len(modes)
-               + pd.Index(modes).get_indexer(dom["mode"]))
-        col = unit_index.reindex(dom["unit_id"].to_numpy()).to_numpy()
-        sidx = school_index.reindex(dom["school_id"].to_numpy()).to_numpy()
-        ok = ~pd.isna(col)
-        codes = np.zeros((len(years) * len(modes), len(units)), dtype=np.int64)
-        codes[row[ok], col[ok].astype(np.int64)] = np.where(
-            pd.isna(sidx[ok]), 1, np.nan_to_num(sidx[ok]) + 2).astype(np.int64)
-        per_stage: dict[str, Any] = {}
-        for yi, year in enumerate(years):
-            first = ss[modes[0]]
-            first = first[first["year"] == year]
-            entry: dict[str, Any] = {
-                "c": _nums(kids.reindex(pd.MultiIndex.from_product([[year], zone_ids]))),
-                "d": _nums(zs[modes[0]]["demand"].reindex(
-                    pd.MultiIndex.from_product([[year], zone_ids]))),
-                "s": [int(i) for i in school_index.reindex(first["school_id"].to_numpy())],
-                "p": _nums(first["places"]),
-                "m": {}}
-            for mi, mode in enumerate(modes):
-                st = zs[mode].reindex(pd.MultiIndex.from_product([[year], zone_ids]))
-                sm = ss[mode]
-                pupils = (sm[sm["year"] == year].set_index("school_id")["pupils"]
-                          .reindex(first["school_id"].to_numpy()))
-                enc = _encode(codes[yi * len(modes) + mi], width_codes)
-                entry["m"][mode] = {"f": _nums(st["shortfall"]), "o": _nums(st["out_of_reach"]),
-                                    "q": _nums(pupils),
-                                    "a": assignments.setdefault(enc, len(assignments))}
-            per_stage[str(year)] = entry
-        data[stage] = per_stage
+        data[stage], vmax[stage] = _stage_data(result, stage, grid, width_codes, assignments)
 
     projects = []
     if len(proj_all):
@@ -277,6 +247,82 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
         "projects": projects, "data": data, "lang": lang, "t": L.TEXTS[lang]["map"],
         "modeLabels": {m: L.mode_label(m, lang) for m in modes},
     }
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The axes of the interactive map's arrays: years × zones, modes, units, schools."""
+
+    years: list[int]
+    zone_ids: np.ndarray
+    modes: list[str]
+    units: pd.Index
+    schools: pd.Index
+
+    def table(self, frame: pd.DataFrame, column: str) -> np.ndarray:
+        """``frame[column]`` by (year, zone_id) as a years × zones array (NaN: no row)."""
+        out = np.full((len(self.years), len(self.zone_ids)), np.nan)
+        yi = pd.Index(self.years).get_indexer(frame["year"])
+        zi = pd.Index(self.zone_ids).get_indexer(frame["zone_id"])
+        ok = (yi >= 0) & (zi >= 0)
+        out[yi[ok], zi[ok]] = frame[column].to_numpy(float)[ok]
+        return out
+
+    def codes(self, result: Result, stage: str) -> np.ndarray:
+        """Unit → school codes per (year, mode) row and unit: 0 no demand, 1 not served,
+        2 + the school's index."""
+        codes = np.zeros((len(self.years) * len(self.modes), len(self.units)), dtype=np.int64)
+        if run_table(result, "allocation").empty:
+            return codes
+        flows = result_flows(result)
+        year, mode, unit, school = dominant(flows, stage)
+        row = pd.Index(self.years).get_indexer(year)
+        mi = pd.Index(self.modes).get_indexer(flows.modes)[mode]
+        col = self.units.get_indexer(flows.units)[unit]
+        spos = self.schools.get_indexer(flows.schools)
+        sidx = np.where(school >= 0, spos[np.maximum(school, 0)] if len(spos) else -1, -1)
+        ok = (row >= 0) & (mi >= 0) & (col >= 0)
+        codes[(row * len(self.modes) + mi)[ok], col[ok]] = np.where(sidx[ok] >= 0,
+                                                                    sidx[ok] + 2, 1)
+        return codes
+
+
+def _stage_data(result: Result, stage: str, grid: _Grid, width_codes: int,
+                assignments: dict[str, int]) -> tuple[dict[str, Any], float]:
+    """One stage's entry per year (children, demand, schools, places; per mode shortfall,
+    out of reach, pupils and the assignment's index in ``assignments``), and the largest
+    shortfall per 1,000 children of any year and mode."""
+    modes, years = grid.modes, grid.years
+    kids = grid.table(result.children(stage), "children")
+    zs = {m: zone_stats(result, stage, None, m) for m in modes}
+    allv = pd.concat([z["per_1000"] for z in zs.values()])
+    vmax = float(np.nanmax(allv)) if allv.notna().any() else 0.0
+    zt = {m: {c: grid.table(zs[m], c) for c in ("demand", "shortfall", "out_of_reach")}
+          for m in modes}
+    ss = {m: school_stats(result, stage, None, m) for m in modes}
+    first = ss[modes[0]]
+    fyear = first["year"].to_numpy()
+    spos = grid.schools.get_indexer(first["school_id"].to_numpy())
+    places = first["places"].to_numpy()
+    keys = pd.MultiIndex.from_arrays([first["year"], first["school_id"]])
+    pupils = {}
+    for m in modes:   # pupils of each mode, by the first mode's rows (year, school_id)
+        at = pd.MultiIndex.from_arrays([ss[m]["year"], ss[m]["school_id"]]).get_indexer(keys)
+        pupils[m] = np.where(at >= 0, ss[m]["pupils"].to_numpy(float)[at], np.nan)
+    codes = encode_rows(grid.codes(result, stage), width_codes)
+    out: dict[str, Any] = {}
+    for yi, year in enumerate(years):
+        here = fyear == year
+        entry: dict[str, Any] = {"c": _nums(kids[yi]), "d": _nums(zt[modes[0]]["demand"][yi]),
+                                 "s": spos[here].tolist(), "p": _nums(places[here]), "m": {}}
+        for mi, mode in enumerate(modes):
+            enc = codes[yi * len(modes) + mi]
+            entry["m"][mode] = {"f": _nums(zt[mode]["shortfall"][yi]),
+                                "o": _nums(zt[mode]["out_of_reach"][yi]),
+                                "q": _nums(pupils[mode][here]),
+                                "a": assignments.setdefault(enc, len(assignments))}
+        out[str(year)] = entry
+    return out, vmax
 
 
 def _asset(name: str) -> str:
