@@ -3,7 +3,9 @@ references (hypothesis), and the jobs of a run folder give the same files on one
 processes, in any order (capacity.writejobs, capacity.report.flows, .deliverables)."""
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +178,8 @@ def test_report_writer_serial_equals_parallel(tmp_path: Path) -> None:
     from capacity.report.deliverables import write_all
     from capacity.report.html import map_years, write_report
     from capacity.report.static_maps import save_static_map, static_map
+    from capacity.report.catchment import result_lang
+    from capacity.report.fonts import font_context
     from capacity.report.interactive_map import write_interactive_map
 
     result = make_result()
@@ -184,14 +188,23 @@ def test_report_writer_serial_equals_parallel(tmp_path: Path) -> None:
     old = make_result()
     folder = old.write(tmp_path / "old")
     figures = {}
-    for stage in ("primary", "junior"):
-        for y, _ in map_years(old, stage, old.mode):
-            figures[(stage, y)] = static_map(old, stage, y)
-            save_static_map(figures[(stage, y)], folder, stage, y)
+    with font_context(result_lang(old)):   # as the jobs draw
+        for stage in ("primary", "junior"):
+            for y, _ in map_years(old, stage, old.mode):
+                figures[(stage, y)] = static_map(old, stage, y)
+                save_static_map(figures[(stage, y)], folder, stage, y)
     write_interactive_map(old, folder)
-    write_report(old, folder, figures=figures)
-    assert _digest(two) == _digest(one) == _digest(folder)
+    write_report(old, folder, figures=figures)   # re-renders each map at the file's dpi
+    assert _digest(two) == _digest(one)
     assert len(_digest(two)) > 10
+    rest = {k: v for k, v in _digest(folder).items() if k != "report.html"}
+    assert rest == {k: v for k, v in _digest(one).items() if k != "report.html"}
+    # the report embeds the map files themselves; apart from them it is the old order's
+    page = (Path(one) / "report.html").read_text(encoding="utf-8")
+    maps = sorted((Path(one) / "maps").glob("*.png"))
+    assert maps and all(base64.b64encode(p.read_bytes()).decode() in page for p in maps)
+    uri = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
+    assert uri.sub("", page) == uri.sub("", (folder / "report.html").read_text(encoding="utf-8"))
     timings = result.manifest["timings"]
     assert {"report.html", "maps/catchments.html", "allocation.csv"} <= set(timings["write"])
     assert timings["write_s"] > 0

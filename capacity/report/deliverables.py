@@ -3,7 +3,7 @@
 :data:`write_all` writes, in the run's language (``manifest["lang"]``), the static map of
 every stage in the headline year and in its year of largest shortfall (PNG and SVG), the
 interactive map (``maps/catchments.html``) and ``report.html``. Each static map is one job:
-it draws the figure once and saves the PNG, the SVG and the smaller PNG the report embeds;
+it draws the figure once and saves the PNG (which the report embeds) and the SVG;
 the report's page is built by its own job with a marker in place of each map, and the
 markers are replaced by the maps' PNGs at the end. On several cores the jobs run side by
 side (``Result.write(..., workers=K)``); called directly, one after another, writing the
@@ -11,6 +11,7 @@ same files.
 """
 from __future__ import annotations
 
+import base64
 import uuid
 from functools import partial
 from pathlib import Path
@@ -19,7 +20,6 @@ from typing import Any
 from ..result import Result
 from ..writejobs import Job, SplitWriter
 from .catchment import map_geometry, pick_mode, result_lang, run_stages
-from .charts import png
 from .flows import result_flows
 from .fonts import font_context
 from .html import map_years, report_html
@@ -33,7 +33,7 @@ COST = {"static_map": 1.0, "interactive_map": 0.6, "report": 0.4}
 class ReportWriter(SplitWriter):
     """Static maps, interactive map and report (a writer of ``Result.write``)."""
 
-    def __init__(self, map_dpi: int = 110) -> None:
+    def __init__(self, map_dpi: int = 200) -> None:
         self.map_dpi = map_dpi
 
     def maps(self, result: Result) -> list[tuple[str, int]]:
@@ -64,11 +64,13 @@ class ReportWriter(SplitWriter):
 
     def static_map(self, stage: str, year: int, result: Result, folder: Path
                    ) -> tuple[list[Path], str]:
-        """Draw one map once: its PNG and SVG files, and the report's PNG (a data URI)."""
+        """Draw one map once: its PNG and SVG files; the report embeds that PNG (a data
+        URI: the same 200 dpi image, sharp in print, drawn once)."""
         with font_context(result_lang(result)):
             fig = static_map(result, stage, year, mode=pick_mode(result, None))
             paths = save_static_map(fig, folder, stage, year)
-            return paths, png(fig, self.map_dpi)
+            return paths, "data:image/png;base64," + base64.b64encode(
+                paths[0].read_bytes()).decode("ascii")
 
     def interactive_map(self, result: Result, folder: Path) -> Path:
         with font_context(result_lang(result)):

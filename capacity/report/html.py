@@ -80,7 +80,7 @@ class Page:
     year: int | None
     stages: list[str]
     figures: dict[tuple[str, int], Figure]
-    map_dpi: int = 110
+    map_dpi: int = 200
     map_link: str = "maps/catchments.html"
     images: dict[tuple[str, int], str] | None = None   # map PNGs already rendered (src)
 
@@ -371,7 +371,7 @@ SECTIONS: list[Callable[[Page], str]] = [
 
 # ------------------------------------------------------------------------------- report
 def report_html(result: Result, *, map_link: str = "maps/catchments.html",
-                map_dpi: int = 110, figures: dict[tuple[str, int], Figure] | None = None,
+                map_dpi: int = 200, figures: dict[tuple[str, int], Figure] | None = None,
                 lang: str | None = None,
                 images: dict[tuple[str, int], str] | None = None) -> str:
     """The whole report as one HTML string (no external resources) in ``lang`` (default:
