@@ -259,7 +259,7 @@ DEFAULT_DECIMALS = 6
 
 def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """Float columns as lossless text: see :data:`DECIMALS`."""
-    out = frame.copy()
+    out = frame.copy(deep=False)     # columns are replaced, never changed in place
     for col in out.columns:
         values = out[col]
         if values.dtype.kind != "f":
@@ -279,9 +279,8 @@ def _write_table(frame: pd.DataFrame, path: Path, format: str, bom: bool = False
     if format == "csv":
         write_csv(csv_ready(frame), path, bom)
         return
-    frame = frame.copy()
-    for col in frame.columns.intersection(sorted(_ID_COLUMNS)):
-        frame[col] = frame[col].astype("category")
+    ids = frame.columns.intersection(sorted(_ID_COLUMNS))   # the other columns not copied
+    frame = frame.assign(**{col: frame[col].astype("category") for col in ids})
     frame.to_parquet(path, index=False, compression="zstd")
 
 
