@@ -27,6 +27,7 @@ __all__ = ["Residual"]
 #: Arcs read at a time when a re-routing network spans most of the stage (bounded memory).
 CHUNK = 4_000_000
 
+
 class Residual:
     """One stage-year's optimal allocation, ready to answer "served with fewer places"."""
 
@@ -115,14 +116,15 @@ class Residual:
         unit_in[units] = True
         # node ids: units 0..n_u-1, sites n_u.., source, sink (OR-Tools skips unused ids)
         source, sink = n_u + n_s, n_u + n_s + 1
-        pos, _ = csr_positions(self.f_ptr, sites)
-        back = pos[unit_in[self.f_unit[pos]]]
+        pos, which = csr_positions(self.f_ptr, sites)      # the sites' pupils, by unit
+        back = unit_in[self.f_unit[pos]]
+        pos, f_site = pos[back], sites[which[back]]
         src = np.flatnonzero(shed > 0)
         mf = max_flow.SimpleMaxFlow()
-        _add(mf, np.r_[np.full(len(src), source), n_u + np.repeat(sites, np.diff(
-            self.f_ptr)[sites])[unit_in[self.f_unit[pos]]], n_u + sites],
-             np.r_[n_u + src, self.f_unit[back], np.full(len(sites), sink)],
-             np.r_[shed[src], self.f_pupils[back],
+        # source → shedding sites, site → its units (pupils may move back), sites → sink
+        _add(mf, np.r_[np.full(len(src), source), n_u + f_site, n_u + sites],
+             np.r_[n_u + src, self.f_unit[pos], np.full(len(sites), sink)],
+             np.r_[shed[src], self.f_pupils[pos],
                    np.maximum(places[sites] - self.load[sites], 0)])
         big = int(self.demand.sum()) + 1
         n_arcs = int((arcs.start[units + 1] - arcs.start[units]).sum())
