@@ -266,8 +266,8 @@ def csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         v = values.to_numpy(float)
         finite = np.isfinite(v)
-        if finite.any() and (v[finite] == np.round(v[finite])).all() and \
-                np.abs(v[finite]).max() < 2**53:
+        if finite.any() and not np.isinf(v).any() and \
+                (v[finite] == np.round(v[finite])).all() and np.abs(v[finite]).max() < 2**53:
             out[col] = values.astype("Int64")
             continue
         text = fixed_decimals(v, DECIMALS.get(col, DEFAULT_DECIMALS))

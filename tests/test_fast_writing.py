@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from capacity.report.catchment import dominant_school
@@ -241,6 +241,7 @@ def frames(draw):
 
 @settings(max_examples=200, deadline=None)
 @given(frames(), st.booleans())
+@example(pd.DataFrame({"a0": [0.0, np.inf]}), False)   # integral, with an infinity
 def test_csv_bytes_equal_pandas(tmp_path_factory, frame, bom) -> None:
     from capacity.csvout import write_csv
     from capacity.result import csv_ready
