@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 import numpy as np
 from ortools.graph.python import max_flow
 
-from .arcs import Arcs, csr_positions
+from .arcs import Arcs
 from .flow import min_cost_flows, priced_flows
 from .registry import ALLOCATORS
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .state import RunState
 
 __all__ = ["Allocation", "Arcs", "allocate", "allocate_catchment", "allocate_optimal",
-           "allocation", "csr_positions", "max_served", "served_by", "COST_RESOLUTION_M"]
+           "allocation", "max_served", "served_by", "COST_RESOLUTION_M"]
 
 #: Metres per unit of integer cost in the min-cost flow (decimetres).
 COST_RESOLUTION_M = 0.1

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow
 
-from .allocate import Allocation, Arcs, allocate_optimal, csr_positions, max_served
+from .allocate import Allocation, allocate_optimal, max_served
+from .arcs import Arcs, csr_positions
 
 __all__ = ["Residual"]
 

@@ -54,15 +54,20 @@ def site(site_id, x, y, zone, stages="primary", max_classes=24, **extra) -> dict
             "stages": stages, "max_classes": max_classes, "basis": "test", **extra}
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("plan")
+def write_plan_case(root: Path, **penalties: float) -> Path:
+    """The tiny model with two candidate sites, and a plan scenario ``<name>.toml`` per
+    penalty given; returns ``root``."""
     model = write_tiny_model(root / "model")
     write_sites(model, [site("s-a", 471000.0, 4416000.0, "a"),
                         site("s-c", 479000.0, 4418000.0, "c", max_classes=12)])
-    (root / "plan.toml").write_text(SCENARIO.format(penalty=150000.0))
-    (root / "strict.toml").write_text(SCENARIO.format(penalty=1e12))
+    for name, penalty in penalties.items():
+        (root / f"{name}.toml").write_text(SCENARIO.format(penalty=penalty))
     return root
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return write_plan_case(tmp_path_factory.mktemp("plan"), plan=150000.0, strict=1e12)
 
 
 def brute_force(f) -> float:

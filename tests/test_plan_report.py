@@ -16,18 +16,12 @@ import pytest
 from capacity.cli import main
 from capacity.report import labels as L
 from test_maps import network_loads
-from test_plan import SCENARIO, site, write_sites
-from tiny_model import write_tiny_model
+from test_plan import write_plan_case
 
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("plan-report")
-    model = write_tiny_model(root / "model")
-    write_sites(model, [site("s-a", 471000.0, 4416000.0, "a"),
-                        site("s-c", 479000.0, 4418000.0, "c", max_classes=12)])
-    (root / "plan.toml").write_text(SCENARIO.format(penalty=1e12))
-    return root
+    return write_plan_case(tmp_path_factory.mktemp("plan-report"), plan=1e12)
 
 
 def run_plan(root: Path, out: Path, *extra: str) -> Path:

@@ -33,7 +33,7 @@ class Network:
 
     @classmethod
     def of(cls, arcs: Arcs, zone: np.ndarray, n_zones: int) -> "Network":
-        return cls(arcs.unit.astype(np.int64), arcs.school.astype(np.int64),
+        return cls(arcs.unit, arcs.school,          # int64 already: shared, not copied
                    arc_costs(arcs).astype(np.int64),
                    np.asarray(zone, np.int64), n_zones, arcs.n_schools)
 
