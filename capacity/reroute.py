@@ -20,13 +20,15 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow
 
-from .allocate import Allocation, allocate_optimal, max_served
+from .allocate import PRICING_K, Allocation, allocate_optimal, max_served
 from .arcs import Arcs, csr_positions
 
 __all__ = ["Residual"]
 
-#: Arcs read at a time when a re-routing network spans most of the stage (bounded memory).
+#: Arcs read at a time, and the most a re-routing network takes whole (bounded memory).
 CHUNK = 4_000_000
+#: A larger network starts from each unit's arcs to its this many nearest sites.
+NEAR_K = PRICING_K
 
 
 class Residual:
@@ -64,9 +66,10 @@ class Residual:
         src = np.flatnonzero(shed > 0)
         open_site = places > 0
         pos, _ = csr_positions(self.f_ptr, src)
-        units = np.unique(self.f_unit[pos])
+        units = _members(self.f_unit[pos], arcs.n_units)
         apos, _ = csr_positions(arcs.start, units)
-        near = np.union1d(src, arcs.school[apos][open_site[arcs.school[apos]]])
+        near = _members(np.r_[src, arcs.school[apos][open_site[arcs.school[apos]]]],
+                        arcs.n_schools)
         r = self._ball(near, units, places, shed)
         if r == need:
             return r
@@ -81,7 +84,7 @@ class Residual:
             frontier = np.flatnonzero(nxt)
         sites = np.flatnonzero(reach)
         pos, _ = csr_positions(self.f_ptr, sites)
-        return self._ball(sites, np.unique(self.f_unit[pos]), places, shed)
+        return self._ball(sites, _members(self.f_unit[pos], arcs.n_units), places, shed)
 
     def _site_graph(self) -> tuple[np.ndarray, np.ndarray]:
         """(S, S) bool "a pupil at site s can move to site t" (a unit with pupils at s has
@@ -107,7 +110,14 @@ class Residual:
 
     def _ball(self, sites: np.ndarray, units: np.ndarray, places: np.ndarray,
               shed: np.ndarray) -> int:
-        """Maximum flow from the shedding sites to the sink within these sites and units."""
+        """Maximum flow from the shedding sites to the sink within these sites and units.
+
+        A ball of at most :data:`CHUNK` arcs is solved whole. A larger one (most of the
+        network) is solved on each unit's :data:`NEAR_K` nearest sites first; a flow short
+        of the shed pupils is accepted only when no path to room is left in the whole
+        ball's residual network (:meth:`_grow`), else the units on such paths bring all
+        their arcs and it is solved again: exact, and the network solved stays small.
+        """
         arcs = self.arcs
         n_u, n_s = arcs.n_units, arcs.n_schools
         site_in = np.zeros(n_s, bool)
@@ -121,26 +131,115 @@ class Residual:
         back = unit_in[self.f_unit[pos]]
         pos, f_site = pos[back], sites[which[back]]
         src = np.flatnonzero(shed > 0)
-        mf = max_flow.SimpleMaxFlow()
+        room = np.maximum(places[sites] - self.load[sites], 0)
         # source → shedding sites, site → its units (pupils may move back), sites → sink
-        _add(mf, np.r_[np.full(len(src), source), n_u + f_site, n_u + sites],
-             np.r_[n_u + src, self.f_unit[pos], np.full(len(sites), sink)],
-             np.r_[shed[src], self.f_pupils[pos],
-                   np.maximum(places[sites] - self.load[sites], 0)])
-        big = int(self.demand.sum()) + 1
+        fixed = (np.r_[np.full(len(src), source), n_u + f_site, n_u + sites],
+                 np.r_[n_u + src, self.f_unit[pos], np.full(len(sites), sink)],
+                 np.r_[shed[src], self.f_pupils[pos], room])
         n_arcs = int((arcs.start[units + 1] - arcs.start[units]).sum())
         if n_arcs <= CHUNK:     # a ball: its units' arcs
-            apos, which = csr_positions(arcs.start, units)
-            keep = site_in[arcs.school[apos]]
-            _add(mf, units[which][keep], n_u + arcs.school[apos][keep], big)
-        else:                   # most of the network: all arcs, a chunk at a time
-            for lo in range(0, len(arcs), CHUNK):
-                u, s = arcs.unit[lo:lo + CHUNK], arcs.school[lo:lo + CHUNK]
-                keep = unit_in[u] & site_in[s]
-                _add(mf, u[keep], n_u + s[keep], big)
-        if mf.solve(source, sink) != mf.OPTIMAL:
+            apos, _ = csr_positions(arcs.start, units)
+            return self._max_flow(fixed, apos[site_in[arcs.school[apos]]])[0]
+        near, cand = arcs.near(NEAR_K), np.zeros(len(arcs), bool)
+        for lo in range(0, len(arcs), CHUNK):
+            cand[lo:lo + CHUNK] = (unit_in[arcs.unit[lo:lo + CHUNK]] & near[lo:lo + CHUNK]
+                                   & site_in[arcs.school[lo:lo + CHUNK]])
+        need = int(shed.sum())
+        while True:
+            apos = np.flatnonzero(cand)
+            r, flows = self._max_flow(fixed, apos)
+            if r == need:
+                return r
+            k, m = len(src), len(pos)
+            grow = self._grow(
+                start=src[flows[:k] < shed[src]],
+                back=(np.r_[f_site, arcs.school[apos]], np.r_[self.f_unit[pos], arcs.unit[apos]],
+                      np.r_[self.f_pupils[pos] - flows[k:k + m], flows[k + m + len(sites):]]),
+                room=sites[flows[k + m:k + m + len(sites)] < room], site_in=site_in)
+            if grow is None:
+                return r
+            cand[grow] = True
+
+    def _max_flow(self, fixed: tuple[np.ndarray, np.ndarray, np.ndarray], apos: np.ndarray
+                  ) -> tuple[int, np.ndarray]:
+        """Solve the re-routing network: the ``fixed`` arcs (tails, heads, capacities) and
+        the unit → site arcs at positions ``apos``; the flow and each arc's flow."""
+        arcs, n_u = self.arcs, self.arcs.n_units
+        mf = max_flow.SimpleMaxFlow()
+        _add(mf, *fixed)
+        for lo in range(0, len(apos), CHUNK):
+            part = apos[lo:lo + CHUNK]
+            _add(mf, arcs.unit[part], n_u + arcs.school[part], int(self.demand.sum()) + 1)
+        if mf.solve(n_u + arcs.n_schools, n_u + arcs.n_schools + 1) != mf.OPTIMAL:
             raise RuntimeError("max flow failed")
-        return int(mf.optimal_flow())
+        return int(mf.optimal_flow()), mf.flows(np.arange(mf.num_arcs()))
+
+    def _grow(self, start: np.ndarray, back: tuple[np.ndarray, np.ndarray, np.ndarray],
+              room: np.ndarray, site_in: np.ndarray) -> np.ndarray | None:
+        """Positions of the arcs to add, or None when the flow is maximum.
+
+        Breadth-first through the residual network from the shedding sites with pupils
+        left (``start``): site → unit where ``back`` (site, unit, residual) is positive,
+        unit → every site of the ball it has an arc to. None when no site with room left
+        (``room``) is reached. Else the arcs of every unit on a shortest path to room (the
+        level graph of Dinic's algorithm, traced back from the sites with room reached):
+        the candidate network lacked them, and with them every such path is there."""
+        arcs = self.arcs
+        n_u, n_s = arcs.n_units, arcs.n_schools
+        b_site, b_unit, b_res = back
+        keep = b_res > 0
+        b_site, b_unit = b_site[keep], b_unit[keep]
+        by_site = np.argsort(b_site, kind="stable")
+        b_ptr = np.zeros(n_s + 1, np.int64)
+        np.cumsum(np.bincount(b_site, minlength=n_s), out=b_ptr[1:])
+        has_room = _mask(room, n_s)
+        seen_s, seen_u = _mask(start, n_s), np.zeros(n_u, bool)
+        fronts, steps = [np.flatnonzero(seen_s)], []     # sites and units by level
+        while len(fronts[-1]) and not has_room[fronts[-1]].any():
+            p, _ = csr_positions(b_ptr, fronts[-1])
+            us = np.flatnonzero(_mask(b_unit[by_site[p]], n_u) & ~seen_u)
+            seen_u[us] = True
+            t = _mask(arcs.school[_arcs_of(arcs, us, site_in)], n_s) & ~seen_s
+            seen_s |= t
+            steps.append(us)
+            fronts.append(np.flatnonzero(t))
+        if not len(fronts[-1]):
+            return None
+        target = _mask(fronts[-1][has_room[fronts[-1]]], n_s)
+        grow = []
+        for k in range(len(steps) - 1, -1, -1):   # back along the levels
+            pos = _arcs_of(arcs, steps[k], site_in)
+            on = _mask(arcs.unit[pos[target[arcs.school[pos]]]], n_u)
+            grow.append(pos[on[arcs.unit[pos]]])
+            target = _mask(b_site[on[b_unit]], n_s) & _mask(fronts[k], n_s)
+        return np.concatenate(grow)
+
+
+def _mask(idx: np.ndarray, n: int) -> np.ndarray:
+    """(n,) bool: which of 0..n-1 are in ``idx``."""
+    out = np.zeros(n, bool)
+    out[idx] = True
+    return out
+
+
+def _members(idx: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of ``idx`` (indices below ``n``), sorted: ``np.unique`` by a
+    mask, without sorting or hashing a long array."""
+    return np.flatnonzero(_mask(idx, n))
+
+
+def _arcs_of(arcs: Arcs, units: np.ndarray, site_in: np.ndarray) -> np.ndarray:
+    """Positions of the arcs of ``units`` to sites in ``site_in`` (read by chunks)."""
+    parts, lo = [np.zeros(0, np.int64)], 0
+    n = arcs.start[units + 1] - arcs.start[units]
+    ends = np.searchsorted(np.cumsum(n), np.arange(CHUNK, int(n.sum()) + CHUNK, CHUNK),
+                           side="right")
+    for hi in np.unique(np.r_[ends, len(units)]):
+        if hi > lo:
+            pos, _ = csr_positions(arcs.start, units[lo:hi])
+            parts.append(pos[site_in[arcs.school[pos]]])
+            lo = hi
+    return np.concatenate(parts)
 
 
 def _add(mf: max_flow.SimpleMaxFlow, tail: np.ndarray, head: np.ndarray, cap) -> None:

@@ -75,10 +75,11 @@ def test_rerouting_serves_what_a_fresh_max_flow_serves(seed, n_units, n_schools,
     cut = rng.choice(n_schools, size=min(n_cut, n_schools), replace=False)
     fewer[cut] = (fewer[cut] * rng.uniform(0, 1, len(cut))).astype(np.int64)
     fewer[cut[rng.uniform(size=len(cut)) < 0.3]] = 0      # some sites close
-    chunk = reroute.CHUNK
+    chunk, near = reroute.CHUNK, reroute.NEAR_K
     try:
-        reroute.CHUNK = int(rng.choice([chunk, 7]))     # 7: the chunked whole-network path
+        reroute.CHUNK = int(rng.choice([chunk, 7]))     # 7: the large-network path,
+        reroute.NEAR_K = int(rng.choice([1, 2, 8]))     # from few nearest sites, grown
         assert residual.served_with(fewer) == max_served(arcs, demand, fewer)
         assert residual.served_with(places) == max_served(arcs, demand, places)
     finally:
-        reroute.CHUNK = chunk
+        reroute.CHUNK, reroute.NEAR_K = chunk, near
