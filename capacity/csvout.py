@@ -50,12 +50,18 @@ def arrow_table(frame: pd.DataFrame):
         if values.dtype.kind == "O" and pd.api.types.infer_dtype(values) in ("string",
                                                                              "empty"):
             continue
-        return None   # floats, bools, dates, categories: pandas formats them its own way
+        if isinstance(values.dtype, pd.CategoricalDtype) and \
+                pd.api.types.infer_dtype(values.cat.categories) in ("string", "empty"):
+            continue   # text categories: Arrow writes each row's text ('' when missing)
+        return None   # floats, bools, dates, other categories: pandas formats them its own way
     import pyarrow as pa
     import pyarrow.compute as pc
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = pa.chunked_array([c.dictionary for c in column.chunks],
+                                      column.type.value_type)
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             if pc.any(pc.match_substring_regex(column, _QUOTED.pattern)).as_py():
                 return None

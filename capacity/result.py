@@ -53,6 +53,11 @@ EXTRA_TABLES: dict[str, list[str]] = {
 }
 ALL_TABLES: dict[str, list[str]] = {**TABLES, **EXTRA_TABLES}
 
+#: Columns held as pandas categories in memory (a city-wide allocation table has 10^7 rows:
+#: one small code per row instead of a string); written as plain text (docs/outputs.md).
+CATEGORIES: dict[str, tuple[str, ...]] = {"allocation": ("unit_id", "school_id", "stage",
+                                                        "mode")}
+
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
                "indicator", "name", "kind", "id", "name_zh"}
 
@@ -285,13 +290,15 @@ def _write_table(frame: pd.DataFrame, path: Path, format: str, bom: bool = False
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    """A table as the run made it: ids as text, :data:`CATEGORIES` as categories."""
+    coded = CATEGORIES.get(path.stem, ())
+    dtypes = {c: "category" if c in coded else "string" for c in _ID_COLUMNS}
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
         for col in frame.columns.intersection(sorted(_ID_COLUMNS)):
-            frame[col] = frame[col].astype("string")
+            frame[col] = frame[col].astype(dtypes[col])
         return frame
-    return pd.read_csv(path, dtype={c: "string" for c in _ID_COLUMNS}, keep_default_na=True,
-                       encoding="utf-8-sig")
+    return pd.read_csv(path, dtype=dtypes, keep_default_na=True, encoding="utf-8-sig")
 
 
 def read_result(path: str | Path) -> Result:
@@ -317,4 +324,4 @@ def read_result(path: str | Path) -> Result:
                               path=path)
 
 
-__all__ = ["Result", "read_result", "TABLES", "EXTRA_TABLES", "ALL_TABLES"]
+__all__ = ["Result", "read_result", "TABLES", "EXTRA_TABLES", "ALL_TABLES", "CATEGORIES"]

@@ -35,20 +35,15 @@ def tables(state: "RunState") -> None:
     sites = supply.sites
     unit_ids = units["unit_id"].to_numpy(object)
     zone_of_unit = units["zone"].to_numpy()
-    alloc_parts, school_parts, short_parts = [], [], []
+    school_ids, school_code = np.unique(sites["school_id"].to_numpy(str), return_inverse=True)
+    flows, school_parts, short_parts = [], [], []
     for (stage, mode), per_year in state.allocations.items():
         k = stage_names.index(stage)
         sel = np.flatnonzero(state.site_mask(stage))
         sid = sites["school_id"].to_numpy(object)[sel]
         for y, a in enumerate(per_year):
             year = years[y]
-            unserved = np.flatnonzero(a.unserved)
-            alloc_parts.append(pd.DataFrame({
-                "unit_id": np.r_[unit_ids[a.unit], unit_ids[unserved]],
-                "school_id": np.r_[sid[a.school], np.full(unserved.size, None, object)],
-                "year": year, "stage": stage, "mode": mode,
-                "pupils": np.r_[a.pupils, a.unserved[unserved]].astype(np.int64),
-                "distance_m": np.r_[a.distance, np.full(unserved.size, np.nan)]}))
+            flows.append((a, school_code[sel], year, stage, mode))
             places = supply.places[sel, y]
             load = a.load(sel.size)
             is_open = places > 0
@@ -64,7 +59,8 @@ def tables(state: "RunState") -> None:
                 "demand": dem.astype(np.int64), "served": served.astype(np.int64),
                 "shortfall": (dem - served).astype(np.int64),
                 "out_of_reach": reach.astype(np.int64)}))
-    allocation = pd.concat(alloc_parts, ignore_index=True)
+    allocation = allocation_table(flows, unit_ids, school_ids, stage_names,
+                                  list(state.allocators))
     schools = pd.concat(school_parts, ignore_index=True)
     shortfall = pd.concat(short_parts, ignore_index=True)
 
@@ -104,6 +100,42 @@ def tables(state: "RunState") -> None:
         "summary": summary.reset_index(drop=True), "indicators": indicators,
         "components": components_table(state), "projects": projects,
         "names": names_table(model, supply)})
+
+
+def allocation_table(flows: list[tuple["Allocation", np.ndarray, int, str, str]],
+                     unit_ids: np.ndarray, school_ids: np.ndarray, stages: list[str],
+                     modes: list[str]) -> pd.DataFrame:
+    """allocation.csv's rows: each flow of each (allocation, site → school code, year,
+    stage, mode), then the allocation's unserved pupils per unit (no school, no distance).
+
+    Ids, stages and modes are categories (one code per row: a city-wide run has 10^7 rows);
+    written, they are plain text (docs/outputs.md)."""
+    n = sum(len(a.unit) + int(np.count_nonzero(a.unserved)) for a, *_ in flows)
+    unit = np.empty(n, np.int32)
+    school = np.empty(n, np.int32)
+    year = np.empty(n, np.int64)
+    stage = np.empty(n, np.int8)
+    mode = np.empty(n, np.int8)
+    pupils = np.empty(n, np.int64)
+    dist = np.empty(n, np.float64)
+    at = 0
+    for a, code, y, st, md in flows:
+        unserved = np.flatnonzero(a.unserved)
+        f, m = len(a.unit), len(a.unit) + len(unserved)
+        rows = slice(at, at + m)
+        unit[rows] = np.r_[a.unit, unserved]
+        school[at:at + f], school[at + f:at + m] = code[a.school], -1
+        year[rows], stage[rows], mode[rows] = y, stages.index(st), modes.index(md)
+        pupils[at:at + f], pupils[at + f:at + m] = a.pupils, a.unserved[unserved]
+        dist[at:at + f], dist[at + f:at + m] = a.distance, np.nan
+        at += m
+
+    def cat(codes: np.ndarray, values) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, pd.Index(list(values), dtype="str"))
+
+    return pd.DataFrame({"unit_id": cat(unit, unit_ids), "school_id": cat(school, school_ids),
+                         "year": year, "stage": cat(stage, stages), "mode": cat(mode, modes),
+                         "pupils": pupils, "distance_m": dist})
 
 
 def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray | None:

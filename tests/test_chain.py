@@ -41,7 +41,7 @@ def test_toy_distance_provider_plugs_in_by_registration(tiny_scenario, tiny_resu
     key = list(zip(a["school_id"], a["stage"]))
     sx, sy = to_utm(cap.loc[key, "lon"].to_numpy(), cap.loc[key, "lat"].to_numpy())
     assert np.allclose(a["distance_m"], np.abs(ux - sx) + np.abs(uy - sy), atol=0.01)
-    radius = a["stage"].map({k: v["radius_m"] for k, v in result.stages.items()})
+    radius = a["stage"].astype(str).map({k: v["radius_m"] for k, v in result.stages.items()})
     assert (a["distance_m"] <= radius + 1e-6).all()
     # city blocks are never shorter than straight lines: no more pupils served
     served = lambda r: r.summary.groupby("mode")["served"].sum()  # noqa: E731

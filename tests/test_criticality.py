@@ -64,6 +64,11 @@ def test_parquet_and_csv_run_folders_load_to_equal_tables(tiny_result, tmp_path)
     assert (tmp_path / "pq" / "base" / "allocation.parquet").is_file()
     assert not (tmp_path / "pq" / "base" / "allocation.csv").exists()
     assert set(a.tables) == set(b.tables)
+    from capacity.result import CATEGORIES
+
+    for col in CATEGORIES["allocation"]:       # as the run holds them, from either format
+        for r in (tiny_result, a, b):
+            assert isinstance(r.allocation[col].dtype, pd.CategoricalDtype), col
     for name in a.tables:
         x, y = a.tables[name], b.tables[name]
         assert list(x.columns) == list(y.columns), name

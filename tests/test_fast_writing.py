@@ -22,6 +22,8 @@ from capacity.result import Result
 from capacity.writejobs import Job, SplitWriter, run_writers
 from synthetic_result import make_result
 
+from capacity.result import CATEGORIES
+
 
 # -- the dominant school: arrays = sorting the long table ---------------------------------
 def reference_dominant(alloc: pd.DataFrame, stage: str) -> dict[tuple, str]:
@@ -219,16 +221,17 @@ def frames(draw):
     n = draw(st.integers(0, 12))
     cols = {}
     for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["int", "Int64", "str", "object", "float", "bool"]))
+        kind = draw(st.sampled_from(["int", "Int64", "str", "object", "float", "bool",
+                                     "category"]))
         if kind == "int":
             col = pd.Series(draw(st.lists(st.integers(-2**62, 2**62), min_size=n, max_size=n)),
                             dtype="int64")
         elif kind == "Int64":
             col = pd.Series(draw(st.lists(st.none() | st.integers(-10**6, 10**6), min_size=n,
                                           max_size=n)), dtype="Int64")
-        elif kind in ("str", "object"):
+        elif kind in ("str", "object", "category"):
             col = pd.Series(draw(st.lists(st.none() | text, min_size=n, max_size=n)),
-                            dtype="str" if kind == "str" else object)
+                            dtype={"str": "str", "object": object}.get(kind, "category"))
         elif kind == "float":
             col = pd.Series(draw(st.lists(st.floats(allow_nan=True, allow_infinity=True,
                                                     width=64), min_size=n, max_size=n)),
@@ -272,5 +275,7 @@ def test_long_tables_go_through_arrow() -> None:
     from capacity.result import csv_ready
 
     assert arrow_table(csv_ready(result.allocation)) is not None
+    coded = result.allocation.astype({c: "category" for c in CATEGORIES["allocation"]})
+    assert arrow_table(csv_ready(coded)) is not None     # a run's allocation table
     assert arrow_table(pd.DataFrame({"a": [1], "b": ["x,y"]})) is None
     assert arrow_table(pd.DataFrame({"a": [1], "b": [True]})) is None

@@ -48,7 +48,7 @@ def test_no_school_over_places_and_flows_within_radius(result):
     sc = result.schools
     assert (sc["pupils"] <= sc["places"]).all()
     a = result.allocation.dropna(subset=["school_id"])
-    radius = a["stage"].map({k: v["radius_m"] for k, v in result.stages.items()})
+    radius = a["stage"].astype(str).map({k: v["radius_m"] for k, v in result.stages.items()})
     assert (a["distance_m"] <= radius + 1e-6).all()
     assert (a["pupils"] > 0).all() and a["pupils"].dtype.kind == "i"
 
@@ -229,7 +229,7 @@ def test_zone_radius_scale(tmp_path, result):
     assert scaled.manifest["zone_radius_scale"] and not off.manifest["zone_radius_scale"]
     # every flow within its unit's own radius
     a = scaled.allocation.dropna(subset=["school_id"]).merge(scaled.units[["unit_id", "zone_id"]])
-    radius = a["stage"].map({k: v["radius_m"] for k, v in scaled.stages.items()}) \
+    radius = a["stage"].astype(str).map({k: v["radius_m"] for k, v in scaled.stages.items()}) \
         * np.where(a["zone_id"] == "c", 3, 1)
     assert (a["distance_m"] <= radius + 1e-6).all()
     assert (a.loc[a["zone_id"] == "c", "distance_m"] > 2500).any()
