@@ -277,6 +277,8 @@ def allocation(state: "RunState") -> None:
     state.solves["allocation"] = len(tasks)
     for t in tasks:
         state.allocations.setdefault((t[1], t[2]), []).append(solved[t])
+    for arcs in state.arcs.values():    # the solves' costs: 4 bytes an arc, not kept
+        arcs.cache.pop("cost", None)
 
 
 def _solve_one(state: "RunState", task: tuple[int, str, str, int]) -> Allocation:

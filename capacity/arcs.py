@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial import cKDTree
 
+#: Integer type of the arcs' unit and school indices (half of int64's memory: a city-wide
+#: stage has 10^7 arcs; OR-Tools takes int32 node ids).
+INDEX = np.int32
+
 __all__ = ["Arcs", "csr_positions", "straight_line"]
 
 
@@ -28,8 +32,8 @@ class Arcs:
     are each unit's nearest school of the stage at any distance, all schools counted open.
     """
 
-    unit: np.ndarray           # (A,) int64
-    school: np.ndarray         # (A,) int64
+    unit: np.ndarray           # (A,) int32 (:data:`INDEX`)
+    school: np.ndarray         # (A,) int32
     distance: np.ndarray       # (A,) float64 metres, <= radius of the arc's unit
     start: np.ndarray          # (U+1,) int64 CSR offsets into the arcs
     unit_xy: np.ndarray        # (U, 2)
@@ -80,7 +84,8 @@ class Arcs:
             near_d = np.full(n_u, np.inf)
         start = np.zeros(n_u + 1, np.int64)
         np.cumsum(np.bincount(u, minlength=n_u), out=start[1:])
-        arcs = cls(u, s, d, start, uxy, sxy, radius, near_s, np.asarray(near_d, np.float64))
+        arcs = cls(u.astype(INDEX), s.astype(INDEX), d, start, uxy, sxy, radius, near_s,
+                   np.asarray(near_d, np.float64))
         if n_s:
             # deterministic tie-break to the lowest index among in-radius ties
             first, has = arcs.nearest_arc(np.ones(len(u), bool))
@@ -106,8 +111,8 @@ class Arcs:
         start = np.zeros(len(uxy) + 1, np.int64)
         np.cumsum(np.bincount(u, minlength=len(uxy)), out=start[1:])
         radius = np.broadcast_to(np.asarray(radius, np.float64), (len(uxy),)).copy()
-        arcs = cls(u, s, d, start, uxy, sxy, radius, np.full(len(uxy), -1, np.int64),
-                   np.full(len(uxy), np.inf))
+        arcs = cls(u.astype(INDEX), s.astype(INDEX), d, start, uxy, sxy, radius,
+                   np.full(len(uxy), -1, np.int64), np.full(len(uxy), np.inf))
         first, has = arcs.nearest_arc(np.ones(len(u), bool))
         arcs.nearest_any[has] = s[first[has]]
         arcs.nearest_any_m[has] = d[first[has]]
@@ -115,7 +120,7 @@ class Arcs:
 
     def distance_of(self, unit: np.ndarray, school: np.ndarray) -> np.ndarray:
         """Arc length of each (unit, school) pair; inf where the pair is not an arc."""
-        key = self.unit * max(self.n_schools, 1) + self.school
+        key = self.unit.astype(np.int64) * max(self.n_schools, 1) + self.school
         want = np.asarray(unit, np.int64) * max(self.n_schools, 1) + np.asarray(school, np.int64)
         pos = np.minimum(np.searchsorted(key, want), max(len(key) - 1, 0))
         hit = (key[pos] == want) if len(key) else np.zeros(len(want), bool)
@@ -131,7 +136,7 @@ class Arcs:
                 nb = cKDTree(self.school_xy).query(self.unit_xy, k=k_eff)[1]
                 nb = np.asarray(nb, np.int64).reshape(self.n_units, k_eff)
                 want = (np.arange(self.n_units)[:, None] * self.n_schools + nb).ravel()
-                key = self.unit * self.n_schools + self.school
+                key = self.unit.astype(np.int64) * self.n_schools + self.school
                 pos = np.minimum(np.searchsorted(key, want), len(key) - 1)
                 mask[pos[key[pos] == want]] = True
             self.cache[k] = mask

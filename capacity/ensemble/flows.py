@@ -24,8 +24,8 @@ from ..flow import min_cost_flows
 class Network:
     """One stage's arcs, ready for repeated solves with other pupils and places."""
 
-    unit: np.ndarray        # (A,) int64 unit of each arc (arcs sorted by unit, school)
-    school: np.ndarray      # (A,) int64 school of each arc
+    unit: np.ndarray        # (A,) int32 unit of each arc (arcs sorted by unit, school)
+    school: np.ndarray      # (A,) int32 school of each arc
     cost: np.ndarray        # (A,) int64 arc length in decimetres, as allocate_optimal
     zone: np.ndarray        # (U,) int64 zone of each unit
     n_zones: int
@@ -33,7 +33,7 @@ class Network:
 
     @classmethod
     def of(cls, arcs: Arcs, zone: np.ndarray, n_zones: int) -> "Network":
-        return cls(arcs.unit, arcs.school,          # int64 already: shared, not copied
+        return cls(arcs.unit, arcs.school,          # shared, not copied
                    arc_costs(arcs).astype(np.int64),
                    np.asarray(zone, np.int64), n_zones, arcs.n_schools)
 
