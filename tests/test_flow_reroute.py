@@ -83,3 +83,29 @@ def test_rerouting_serves_what_a_fresh_max_flow_serves(seed, n_units, n_schools,
         assert residual.served_with(places) == max_served(arcs, demand, places)
     finally:
         reroute.CHUNK, reroute.NEAR_K = chunk, near
+
+
+def test_a_long_chain_of_moves_is_found_by_growing_the_nearest_sites(monkeypatch):
+    """Units and sites on a line, 1 km apart, each unit reaching its neighbours: closing
+    the first site moves every unit one site along to the room at the far end. The nearest
+    site alone (NEAR_K = 1) holds no such path; the level graph adds it, and the flow is
+    then proved maximum."""
+    n = 12
+    xy = np.c_[np.arange(n) * 1000.0, np.zeros(n)]
+    arcs = Arcs.build(xy, xy, 1100.0)
+    demand = np.full(n, 10)
+    places = np.r_[np.full(n - 1, 10), 20]
+    residual = Residual(arcs, demand, places, allocate_optimal(arcs, demand, places))
+    grown = []
+    grow = Residual._grow
+    monkeypatch.setattr(Residual, "_grow", lambda self, *a, **k: grown.append(
+        grow(self, *a, **k)) or grown[-1])
+    monkeypatch.setattr(reroute, "CHUNK", 7)
+    monkeypatch.setattr(reroute, "NEAR_K", 1)
+    for cut, served in ((0, 120), (5, 120), (15, 115)):     # room for 10 at the far end
+        fewer = places.copy()
+        fewer[0] -= min(cut, 10)
+        fewer[1] -= max(cut - 10, 0)
+        assert residual.served_with(fewer) == max_served(arcs, demand, fewer) == served
+    assert any(g is not None and len(g) for g in grown)     # paths were added ...
+    assert any(g is None for g in grown)                    # ... and a maximum proved
