@@ -13,7 +13,9 @@ one step away (the shedding sites' units and every site they reach); that answer
 when it re-routes every shed pupil. Otherwise it is solved on every site the shedding sites
 can reach through such steps *and* from which a chain of steps still reaches a site with
 room (the others cannot carry a pupil to the sink): exact, and small where places are
-short all around. The site graph behind it is built once per stage-year.
+short all around. The site graph behind it is built once per stage-year. A network that
+spans most of a large stage is solved on each unit's nearest sites first and grown only
+along shortest paths to room until its flow is proved maximum (:meth:`Residual._ball`).
 """
 from __future__ import annotations
 
