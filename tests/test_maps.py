@@ -54,6 +54,25 @@ def test_static_maps_written(result: Result, tmp_path: Path) -> None:
     assert not network_loads(text)
 
 
+def test_map_png_is_savefigs_picture(result: Result, tmp_path: Path) -> None:
+    """The map PNG (Agg, stored as RGB at fast compression) has the pixels and dpi of
+    matplotlib's own ``savefig`` of the same laid-out figure."""
+    from PIL import Image
+
+    fig = static_maps.static_map(result, "primary", 2021)
+    static_maps.fix_layout(fig)
+    # laid out once, then fixed: the PNG and the SVG share that layout
+    assert type(fig.get_layout_engine()).__name__ == "PlaceHolderLayoutEngine"
+    static_maps.write_png(fig, tmp_path / "ours.png", dpi=120)
+    fig.savefig(tmp_path / "ref.png", dpi=120)
+    ours, ref = Image.open(tmp_path / "ours.png"), Image.open(tmp_path / "ref.png")
+    assert ours.mode == "RGB" and ref.mode == "RGBA"
+    assert ours.info["dpi"] == pytest.approx(ref.info["dpi"])   # pHYs: px per metre
+    assert np.array_equal(np.asarray(ours), np.asarray(ref.convert("RGB")))
+    assert np.asarray(ref)[..., 3].min() == 255          # nothing lost with the alpha
+    assert fig.dpi == 100                                # the figure's own dpi restored
+
+
 def test_static_map_every_stage_year_and_mode(result: Result) -> None:
     for stage in catchment.run_stages(result):
         for year in catchment.run_years(result):

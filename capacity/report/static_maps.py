@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
@@ -30,6 +31,8 @@ from .fonts import font_context
 
 #: Colour map of the shortfall per 1,000 children.
 SHORT_CMAP = "YlOrRd"
+#: zlib level of the map PNGs (1: fastest; flat map colours compress well at any level).
+PNG_COMPRESSION = 1
 
 
 def _nice_length(span_m: float) -> float:
@@ -258,8 +261,8 @@ def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
     if not labels:
         return
     renderer = FigureCanvasAgg(fig).get_renderer()
-    fig.draw_without_rendering()        # run the constrained layout, then keep it fixed
-    fig.set_layout_engine("none")
+    fix_layout(fig)
+    ax.apply_aspect()                   # as drawing would: the frame of the equal-aspect map
     frame = ax.get_window_extent(renderer)
     placed: list[Any] = []
     for ann in sorted(labels, key=lambda a: -a.xy[1]):
@@ -273,6 +276,15 @@ def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
                 break
             ann.xyann = (ann.xyann[0], ann.xyann[1] - 8)
         placed.append(ann.get_window_extent(renderer))
+
+
+def fix_layout(fig: Figure) -> None:
+    """Run the figure's layout engine (constrained layout) once and keep its result: the
+    PNG and the SVG are then drawn without laying the figure out again."""
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        engine.execute(fig)
+        fig.set_layout_engine("none")
 
 
 def write_static_maps(result: Result, folder: str | Path, stage: str, year: int, *,
@@ -292,7 +304,28 @@ def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,
     out = Path(folder) / "maps"
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stage}_{year}.png", out / f"{stage}_{year}.svg"
-    fig.savefig(png, dpi=dpi, metadata={"Software": None})
+    fix_layout(fig)                    # laid out once for both files
+    write_png(fig, png, dpi)
     with rc_context({"svg.hashsalt": "capacity"}):   # the same ids on every run
         fig.savefig(svg, metadata={"Date": None})
     return [png, svg]
+
+
+def write_png(fig: Figure, path: Path, dpi: int = 200) -> None:
+    """``fig`` as a PNG at ``dpi``: rendered by Agg like ``savefig``, stored as RGB when
+    opaque (a map always is) with fast zlib compression — the same pixels, written in
+    half the time of ``savefig``'s RGBA at level 6 and a little smaller."""
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    before = fig.dpi
+    fig.dpi = dpi
+    try:
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+    finally:
+        fig.dpi = before
+    image = Image.fromarray(rgba, "RGBA")
+    if rgba[..., 3].min() == 255:                     # opaque: no alpha channel needed
+        image = image.convert("RGB")
+    image.save(path, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
