@@ -11,6 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from capacity.errors import InputError
@@ -97,6 +100,30 @@ def test_catchments_from_assignment(result: Result) -> None:
     total = zones.union_all().area
     assert catch.area.sum() == pytest.approx(total, rel=1e-4)  # outline snapped to 1 m
     assert catch.loc["p1"].geometry.area == pytest.approx(2 / 3 * total, rel=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=2, max_size=40,
+                unique=True),
+       st.lists(st.integers(0, 3), min_size=40, max_size=40))
+def test_merge_cells_is_the_union(points: list, owner: list) -> None:
+    """Voronoi cells clipped to a district and merged per owner (a unit's cell shared by
+    its duplicates) = shapely's general union, cell by cell."""
+    district = shapely.Polygon([(-50, -50), (5200, 300), (4800, 5100), (200, 4700)])
+    vor = shapely.voronoi_polygons(shapely.multipoints(np.array(points, float) * 100.0),
+                                   extend_to=shapely.box(-1e4, -1e4, 2e4, 2e4))
+    cells = shapely.intersection(shapely.get_parts(vor), district)
+    cells = np.concatenate([cells, cells[:3]])          # three units share others' cells
+    owner = np.array(owner[:len(cells)])
+    for k in np.unique(owner):
+        part = cells[owner == k]
+        assert shapely.equals(catchment.merge_cells(part), shapely.union_all(part))
+
+
+def test_merge_cells_overlap_falls_back() -> None:
+    """Overlapping polygons (not a coverage) still merge to their union."""
+    cells = np.array([box(0, 0, 2, 2), box(1, 1, 3, 3)], dtype=object)
+    assert catchment.merge_cells(cells).area == pytest.approx(7.0)
 
 
 def test_open_projects_by_year(result: Result) -> None:

@@ -243,8 +243,26 @@ def catchments(result: Result, stage: str, year: int, mode: str | None = None
     cells = geo.units[["unit_id", "cell"]].merge(dom, on="unit_id")
     if cells.empty:
         return gpd.GeoDataFrame({"school_id": []}, geometry=[], crs=geo.crs)
-    gdf = gpd.GeoDataFrame(cells[["school_id"]], geometry=cells["cell"].values, crs=geo.crs)
-    return gdf.dissolve(by="school_id", as_index=False)
+    ids, group = np.unique(cells["school_id"].to_numpy(str), return_inverse=True)
+    geoms, order = cells["cell"].to_numpy(), np.argsort(group, kind="stable")
+    ends = np.searchsorted(group[order], np.arange(len(ids) + 1))
+    merged = [merge_cells(geoms[order[a:b]]) for a, b in zip(ends[:-1], ends[1:])]
+    return gpd.GeoDataFrame({"school_id": ids.astype(object)}, geometry=merged, crs=geo.crs)
+
+
+def merge_cells(cells: np.ndarray) -> Any:
+    """The union of Voronoi cells (units at one point share one cell, counted once).
+
+    Cells of one diagram tile the plane edge to edge, so their coverage union is exact and
+    an order of magnitude faster than a general union; should it not be (invalid, or its
+    area not the cells' total), the general union is used instead.
+    """
+    cells = np.array(list({id(c): c for c in cells}.values()), dtype=object)
+    union = shapely.coverage_union_all(cells)
+    total = float(shapely.area(cells).sum())
+    if shapely.is_valid(union) and abs(float(shapely.area(union)) - total) <= 1e-9 * total:
+        return union
+    return shapely.union_all(cells)
 
 
 def to_points(frame: pd.DataFrame, crs: str) -> gpd.GeoSeries:
