@@ -120,6 +120,22 @@ def test_merge_cells_is_the_union(points: list, owner: list) -> None:
         assert shapely.equals(catchment.merge_cells(part), shapely.union_all(part))
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=2, max_size=60,
+                unique=True))
+def test_clip_cells_is_the_overlay(points: list) -> None:
+    """Cells clipped to the district: the overlay's output byte for byte (WKB), whether a
+    cell is inside, crossed by the outline or outside."""
+    district = shapely.Polygon([(-50, -50), (5200, 300), (4800, 5100), (2500, 2600),
+                                (200, 4700)])
+    vor = shapely.voronoi_polygons(shapely.multipoints(np.array(points, float) * 100.0),
+                                   extend_to=shapely.box(-1e4, -1e4, 2e4, 2e4), ordered=True)
+    cells = shapely.get_parts(vor)
+    ours = catchment.clip_cells(cells, district)
+    assert list(shapely.to_wkb(ours)) == list(shapely.to_wkb(shapely.intersection(cells,
+                                                                                   district)))
+
+
 def test_merge_cells_overlap_falls_back() -> None:
     """Overlapping polygons (not a coverage) still merge to their union."""
     cells = np.array([box(0, 0, 2, 2), box(1, 1, 3, 3)], dtype=object)
