@@ -76,6 +76,23 @@ def test_map_png_is_savefigs_picture(result: Result, tmp_path: Path) -> None:
     assert fig.dpi == 100                                # the figure's own dpi restored
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.sampled_from([3, 4]), st.integers(0, 2**32 - 1),
+       st.sampled_from([72, 96.5, 200, 300]))
+def test_png_bytes_decode_to_the_pixels(h: int, w: int, channels: int, seed: int,
+                                        dpi: float) -> None:
+    """Our unfiltered PNG, read back by Pillow: the same pixels, mode and dpi."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (h, w, channels), dtype=np.uint8)
+    image = Image.open(io.BytesIO(static_maps.png_bytes(pixels, dpi)))
+    assert image.mode == {3: "RGB", 4: "RGBA"}[channels]
+    assert np.array_equal(np.asarray(image), pixels)
+    assert image.info["dpi"] == pytest.approx((dpi, dpi), abs=0.02)
+
+
 def test_static_map_every_stage_year_and_mode(result: Result) -> None:
     for stage in catchment.run_stages(result):
         for year in catchment.run_years(result):

@@ -6,6 +6,8 @@ on request, each school's service radius (``Result.radius_at``).
 """
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -311,12 +313,10 @@ def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,
     return [png, svg]
 
 
-def write_png(fig: Figure, path: Path, dpi: int = 200) -> None:
+def write_png(fig: Figure, path: str | Path, dpi: int = 200) -> None:
     """``fig`` as a PNG at ``dpi``: rendered by Agg like ``savefig``, stored as RGB when
-    opaque (a map always is) with fast zlib compression — the same pixels, written in
-    half the time of ``savefig``'s RGBA at level 6 and a little smaller."""
-    from PIL import Image
-
+    opaque (a map always is), unfiltered, at fast zlib compression (:func:`png_bytes`) —
+    the same pixels as ``savefig``, encoded 5x faster and about 13 % smaller."""
     canvas = FigureCanvasAgg(fig)
     before = fig.dpi
     fig.dpi = dpi
@@ -325,7 +325,29 @@ def write_png(fig: Figure, path: Path, dpi: int = 200) -> None:
         rgba = np.asarray(canvas.buffer_rgba())
     finally:
         fig.dpi = before
-    image = Image.fromarray(rgba, "RGBA")
-    if rgba[..., 3].min() == 255:                     # opaque: no alpha channel needed
-        image = image.convert("RGB")
-    image.save(path, format="png", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
+    opaque = rgba[..., 3].min() == 255                # opaque: no alpha channel needed
+    Path(path).write_bytes(png_bytes(rgba[..., :3] if opaque else rgba, dpi))
+
+
+def png_bytes(pixels: np.ndarray, dpi: float) -> bytes:
+    """A PNG (8-bit RGB or RGBA, ``dpi`` in its pHYs chunk) of ``(h, w, 3 or 4)`` uint8
+    pixels, every row unfiltered, deflated at level :data:`PNG_COMPRESSION`.
+
+    Pillow filters every row adaptively, which takes two thirds of its encoding time and,
+    on the flat colours of a map, makes the file larger, not smaller.
+    """
+    h, w, channels = pixels.shape
+    rows = np.zeros((h, 1 + w * channels), dtype=np.uint8)    # filter byte 0: none
+    rows[:, 1:].reshape(h, w, channels)[...] = pixels
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data))
+
+    per_metre = int(dpi / 0.0254 + 0.5)
+    return b"".join([b"\x89PNG\r\n\x1a\n",
+                     chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8,
+                                                {3: 2, 4: 6}[channels], 0, 0, 0)),
+                     chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+                     chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)),
+                     chunk(b"IEND", b"")])
