@@ -76,8 +76,12 @@ def fixed_decimals(values: np.ndarray, decimals: int) -> list[str]:
     fmt = f"%.{decimals}f"
     values = np.asarray(values, dtype=float)
     finite = np.isfinite(values)
-    text = [("0" if (t := (fmt % v).rstrip("0").rstrip(".")) == "-0" else t)
-            for v in values[finite].tolist()]
+    # each distinct value (by its bits: 0.0 and -0.0 apart) formatted once: a long table
+    # repeats its distances and shares
+    distinct, inverse = np.unique(values[finite].view(np.int64), return_inverse=True)
+    texts = np.array([("0" if (t := (fmt % v).rstrip("0").rstrip(".")) == "-0" else t)
+                      for v in distinct.view(float).tolist()], dtype=object)
+    text = texts[inverse.ravel()].tolist()
     if finite.all():
         return text
     out = np.full(len(values), "", dtype=object)

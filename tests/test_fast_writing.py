@@ -268,6 +268,20 @@ def test_fixed_decimals_equal_printf() -> None:
     assert expect[:3] == ["0", "0", "0"] and expect[7:9] == ["", ""]
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.floats(), st.sampled_from([0.0, -0.0, 2.675, -0.004, 1e300])),
+                max_size=30), st.integers(0, 7))
+def test_fixed_decimals_printf_each_value(values: list, decimals: int) -> None:
+    """Formatting each distinct value once = printf on every value (repeats, ±0, NaN)."""
+    from capacity.csvout import fixed_decimals
+
+    expect = []
+    for v in values:
+        t = "" if not np.isfinite(v) else (f"%.{decimals}f" % v).rstrip("0").rstrip(".")
+        expect.append("0" if t == "-0" else t)
+    assert fixed_decimals(np.array(values * 2, dtype=float), decimals) == expect * 2
+
+
 def test_long_tables_go_through_arrow() -> None:
     from capacity.csvout import arrow_table
 

@@ -11,6 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from capacity.errors import InputError
@@ -54,6 +57,42 @@ def test_static_maps_written(result: Result, tmp_path: Path) -> None:
     assert not network_loads(text)
 
 
+def test_map_png_is_savefigs_picture(result: Result, tmp_path: Path) -> None:
+    """The map PNG (Agg, stored as RGB at fast compression) has the pixels and dpi of
+    matplotlib's own ``savefig`` of the same laid-out figure."""
+    from PIL import Image
+
+    fig = static_maps.static_map(result, "primary", 2021)
+    static_maps.fix_layout(fig)
+    # laid out once, then fixed: the PNG and the SVG share that layout
+    assert type(fig.get_layout_engine()).__name__ == "PlaceHolderLayoutEngine"
+    static_maps.write_png(fig, tmp_path / "ours.png", dpi=120)
+    fig.savefig(tmp_path / "ref.png", dpi=120)
+    ours, ref = Image.open(tmp_path / "ours.png"), Image.open(tmp_path / "ref.png")
+    assert ours.mode == "RGB" and ref.mode == "RGBA"
+    assert ours.info["dpi"] == pytest.approx(ref.info["dpi"])   # pHYs: px per metre
+    assert np.array_equal(np.asarray(ours), np.asarray(ref.convert("RGB")))
+    assert np.asarray(ref)[..., 3].min() == 255          # nothing lost with the alpha
+    assert fig.dpi == 100                                # the figure's own dpi restored
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.sampled_from([3, 4]), st.integers(0, 2**32 - 1),
+       st.sampled_from([72, 96.5, 200, 300]))
+def test_png_bytes_decode_to_the_pixels(h: int, w: int, channels: int, seed: int,
+                                        dpi: float) -> None:
+    """Our unfiltered PNG, read back by Pillow: the same pixels, mode and dpi."""
+    import io
+
+    from PIL import Image
+
+    pixels = np.random.default_rng(seed).integers(0, 256, (h, w, channels), dtype=np.uint8)
+    image = Image.open(io.BytesIO(static_maps.png_bytes(pixels, dpi)))
+    assert image.mode == {3: "RGB", 4: "RGBA"}[channels]
+    assert np.array_equal(np.asarray(image), pixels)
+    assert image.info["dpi"] == pytest.approx((dpi, dpi), abs=0.02)
+
+
 def test_static_map_every_stage_year_and_mode(result: Result) -> None:
     for stage in catchment.run_stages(result):
         for year in catchment.run_years(result):
@@ -78,6 +117,46 @@ def test_catchments_from_assignment(result: Result) -> None:
     total = zones.union_all().area
     assert catch.area.sum() == pytest.approx(total, rel=1e-4)  # outline snapped to 1 m
     assert catch.loc["p1"].geometry.area == pytest.approx(2 / 3 * total, rel=0.02)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=2, max_size=40,
+                unique=True),
+       st.lists(st.integers(0, 3), min_size=40, max_size=40))
+def test_merge_cells_is_the_union(points: list, owner: list) -> None:
+    """Voronoi cells clipped to a district and merged per owner (a unit's cell shared by
+    its duplicates) = shapely's general union, cell by cell."""
+    district = shapely.Polygon([(-50, -50), (5200, 300), (4800, 5100), (200, 4700)])
+    vor = shapely.voronoi_polygons(shapely.multipoints(np.array(points, float) * 100.0),
+                                   extend_to=shapely.box(-1e4, -1e4, 2e4, 2e4))
+    cells = shapely.intersection(shapely.get_parts(vor), district)
+    cells = np.concatenate([cells, cells[:3]])          # three units share others' cells
+    owner = np.array(owner[:len(cells)])
+    for k in np.unique(owner):
+        part = cells[owner == k]
+        assert shapely.equals(catchment.merge_cells(part), shapely.union_all(part))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=2, max_size=60,
+                unique=True))
+def test_clip_cells_is_the_overlay(points: list) -> None:
+    """Cells clipped to the district: the overlay's output byte for byte (WKB), whether a
+    cell is inside, crossed by the outline or outside."""
+    district = shapely.Polygon([(-50, -50), (5200, 300), (4800, 5100), (2500, 2600),
+                                (200, 4700)])
+    vor = shapely.voronoi_polygons(shapely.multipoints(np.array(points, float) * 100.0),
+                                   extend_to=shapely.box(-1e4, -1e4, 2e4, 2e4), ordered=True)
+    cells = shapely.get_parts(vor)
+    ours = catchment.clip_cells(cells, district)
+    assert list(shapely.to_wkb(ours)) == list(shapely.to_wkb(shapely.intersection(cells,
+                                                                                   district)))
+
+
+def test_merge_cells_overlap_falls_back() -> None:
+    """Overlapping polygons (not a coverage) still merge to their union."""
+    cells = np.array([box(0, 0, 2, 2), box(1, 1, 3, 3)], dtype=object)
+    assert catchment.merge_cells(cells).area == pytest.approx(7.0)
 
 
 def test_open_projects_by_year(result: Result) -> None:

@@ -29,7 +29,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, minimize_scalar
 
 from capacity.demography.ccm import Projection, project
 from capacity.errors import InputError
@@ -149,6 +148,8 @@ def _solve_1d(totals, sse, tgt: np.ndarray, lo: float, hi: float, file: str,
               kind: str) -> tuple[float, str]:
     """Robust 1-D solve inside [lo, hi]: a bracketed root for one target, else a scan and a
     bounded minimisation of the weighted sum of squares."""
+    from scipy.optimize import brentq, minimize_scalar   # here: slow to import, rarely used
+
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError("finite bounds are needed for a nonlinear level fit")
     span = hi - lo

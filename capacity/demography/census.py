@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.interpolate import PchipInterpolator
 
 from capacity.errors import InputError
 
@@ -127,6 +126,8 @@ class Census:
         if g.n > 2:
             cum = np.concatenate([np.zeros((2, 1)), np.cumsum(c.counts[:, :-1], axis=1)], 1)
             ages = np.arange(g.open_age + 1)
+            from scipy.interpolate import PchipInterpolator   # here: slow to import, rarely used
+
             out[:, :g.open_age] = np.diff(PchipInterpolator(s, cum, axis=1)(ages), axis=1)
         elif g.n == 2:
             out[:, :g.open_age] = c.counts[:, :1] / g.open_age

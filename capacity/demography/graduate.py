@@ -12,9 +12,8 @@ the two sexes).  ``σ_g = √max(|obs_g|, 1)`` weights the census groups (Poisso
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import null_space
-from scipy.optimize import linprog, lsq_linear, minimize_scalar
 
+# scipy is imported inside the solvers: slow to import, and a run seldom needs it.
 __all__ = ["second_differences", "smoothest", "penalised", "gcv_lambda", "bounded_exact"]
 
 
@@ -28,6 +27,7 @@ def second_differences(A: int) -> np.ndarray:
 
 def smoothest(CK: np.ndarray, r: np.ndarray, A: int) -> np.ndarray:
     """min ‖D m‖ subject to CK m = r (D: second differences per sex)."""
+    from scipy.linalg import null_space
     m0 = np.linalg.lstsq(CK, r, rcond=None)[0]
     N = null_space(CK)
     if N.shape[1] == 0:
@@ -40,6 +40,7 @@ def smoothest(CK: np.ndarray, r: np.ndarray, A: int) -> np.ndarray:
 def penalised(CK: np.ndarray, r: np.ndarray, obs: np.ndarray, A: int, lam: float,
               lb: np.ndarray) -> np.ndarray:
     """min Σ ((CK m − r)/σ)² + λ ‖D m‖², m ≥ lb (σ = √obs)."""
+    from scipy.optimize import lsq_linear
     s = np.sqrt(np.maximum(np.abs(obs), 1.0))
     D = second_differences(A)
     Amat = np.vstack([CK / s[:, None], np.sqrt(lam) * D])
@@ -58,6 +59,7 @@ def gcv_lambda(CK: np.ndarray, r: np.ndarray, obs: np.ndarray, A: int) -> float:
     regression in u after projecting out ``X = At L``; one SVD ``Q₂ᵀ At D⁺ = U Σ Vᵀ`` gives
     ``RSS(λ) = Σ (λ/(σ²+λ))² y² + ‖y⊥‖²`` and ``tr S = 4 + Σ σ²/(σ²+λ)``.
     """
+    from scipy.optimize import minimize_scalar
     s = np.sqrt(np.maximum(np.abs(obs), 1.0))
     At, rt = CK / s[:, None], r / s
     D = second_differences(A)
@@ -86,6 +88,7 @@ def gcv_lambda(CK: np.ndarray, r: np.ndarray, obs: np.ndarray, A: int) -> float:
 def _eqp(CK: np.ndarray, r: np.ndarray, D: np.ndarray, lb: np.ndarray,
          work: np.ndarray) -> tuple[np.ndarray, bool]:
     """min ‖D m‖ s.t. CK m = r and m = lb on ``work``; (m, whether the equations hold)."""
+    from scipy.linalg import null_space
     free = ~work
     x = np.where(work, lb, 0.0)
     rf = r - CK[:, work] @ lb[work]
@@ -106,6 +109,7 @@ def bounded_exact(CK: np.ndarray, r: np.ndarray, A: int, lb: np.ndarray) -> np.n
 
     The start is the equality-constrained optimum on the bounds that a weighted bounded
     least-squares fit leaves active, else a feasible vertex from a linear programme."""
+    from scipy.optimize import linprog, lsq_linear
     D = second_differences(A)
     bounded = np.isfinite(lb)
     upper = np.full(lb.shape, np.inf)

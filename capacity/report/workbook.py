@@ -17,6 +17,7 @@ these templates become formulas; text cells are written as values.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -83,12 +84,18 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
+#: Characters that take two columns (CJK and other wide scripts, full-width forms).
+WIDE = re.compile("[\u2e80-\uffff]")
+
+
+def _str_width(text: str) -> int:
+    """Display width of a text (CJK characters count double)."""
+    return len(text) + len(WIDE.findall(text))
+
+
 def _text_width(values: pd.Series) -> int:
     """Display width of the longest text (CJK characters count double)."""
-    s = values.dropna().astype("string")
-    if s.empty:
-        return 0
-    return int((s.str.len() + s.str.count(r"[\u2e80-\uffff]")).max())
+    return max(map(_str_width, values.dropna().astype(str)), default=0)
 
 
 def _print_setup(ws) -> None:
@@ -109,7 +116,7 @@ def _lines(text: str, width: float) -> int:
     """Wrapped lines of ``text`` in a column ``width`` characters wide (CJK count double)."""
     import math
 
-    return sum(max(1, math.ceil(_text_width(pd.Series([part])) / max(width - 1, 1)))
+    return sum(max(1, math.ceil(_str_width(part) / max(width - 1, 1)))
                for part in str(text).split("\n"))
 
 
@@ -147,7 +154,7 @@ def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
             width = _text_width(shown.iloc[:, j - 1])
         if fmt and kind in NUMBER_FORMATS_ZH and lang == "zh":
             width += 2                                      # the unit after the number
-        header = _text_width(pd.Series([shown.columns[j - 1]]))
+        header = _str_width(str(shown.columns[j - 1]))
         ws.column_dimensions[get_column_letter(j)].width = min(
             max(width, min(header, 24), 6) + 2, 60)
     widths = [ws.column_dimensions[get_column_letter(j)].width
