@@ -6,6 +6,7 @@ back in task order, so a parallel run equals the serial one.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +42,7 @@ def pmap(fn: Callable[[Any, T], R], shared: Any, tasks: Sequence[T],
     if workers <= 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(shared, t) for t in tasks]
     _JOB = (fn, shared)
+    gc.freeze()   # the parent's objects out of the workers' collections: no copy-on-write
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx) as pool:
@@ -48,3 +50,4 @@ def pmap(fn: Callable[[Any, T], R], shared: Any, tasks: Sequence[T],
             return list(pool.map(_call, tasks, chunksize=chunk))
     finally:
         _JOB = None
+        gc.unfreeze()

@@ -4,6 +4,7 @@ processes, in any order (capacity.writejobs, capacity.report.flows, .deliverable
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import re
 from pathlib import Path
@@ -162,6 +163,7 @@ def test_split_writers_give_their_values_in_order(tmp_path: Path, workers: int) 
     out = run_writers(None, tmp_path, [Pieces(), plain], workers, timings)
     assert out == [",".join(map(str, range(7))), "plain"]
     assert (tmp_path / "all.txt").read_text() == "0,1,2,3,4,5,6"
+    assert gc.get_freeze_count() == 0      # frozen for the workers' fork only
     assert set(timings["write"]) == {*(f"piece{i}" for i in range(7)), "writer",
                                      "Pieces:prepare", "Pieces:finish"}
     again = tmp_path / "again"
