@@ -76,8 +76,7 @@ class Residual:
         if r == need:
             return r
         graph, useful = self._site_graph()
-        reach = np.zeros(arcs.n_schools, bool)
-        reach[src] = True
+        reach = _mask(src, arcs.n_schools)
         frontier = src
         keep = useful & open_site
         while len(frontier):
@@ -122,11 +121,8 @@ class Residual:
         """
         arcs = self.arcs
         n_u, n_s = arcs.n_units, arcs.n_schools
-        site_in = np.zeros(n_s, bool)
-        site_in[sites] = True
-        site_in &= places > 0
-        unit_in = np.zeros(n_u, bool)
-        unit_in[units] = True
+        site_in = _mask(sites, n_s) & (places > 0)
+        unit_in = _mask(units, n_u)
         # node ids: units 0..n_u-1, sites n_u.., source, sink (OR-Tools skips unused ids)
         source, sink = n_u + n_s, n_u + n_s + 1
         pos, which = csr_positions(self.f_ptr, sites)      # the sites' pupils, by unit
@@ -210,7 +206,7 @@ class Residual:
         target = _mask(fronts[-1][has_room[fronts[-1]]], n_s)
         grow = []
         for k in range(len(steps) - 1, -1, -1):   # back along the levels
-            pos = _arcs_of(arcs, steps[k], site_in)
+            pos = _arcs_of(arcs, steps[k], site_in)   # read again, not kept: bounded memory
             on = _mask(arcs.unit[pos[target[arcs.school[pos]]]], n_u)
             grow.append(pos[on[arcs.unit[pos]]])
             target = _mask(b_site[on[b_unit]], n_s) & _mask(fronts[k], n_s)
