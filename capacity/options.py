@@ -1,0 +1,192 @@
+"""Options of the commands (and the columns of the files they name) declared once, as data,
+in ``capacity/schema/commands/options.csv``, and checked by one function before any work.
+
+A bound is a number or a name of the run's context (``base_year``, ``horizon``,
+``open_age``, ``year1`` and ``year2`` the census years) plus or minus a whole number, e.g.
+``base_year+100``; a bound whose name the caller does not know yet is checked later, by the
+same function, when it does. ``min``/``max`` are inclusive, ``gt``/``lt`` exclusive.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from .errors import InputError, Problem
+from .schema import HERE
+
+BOUND = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?:([+-])\s*(\d+))?\s*$")
+ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
+OPS = (("min", ">=", lambda v, b: v >= b), ("gt", ">", lambda v, b: v > b),
+       ("max", "<=", lambda v, b: v <= b), ("lt", "<", lambda v, b: v < b))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option (or a column of the file an option names) of one command."""
+
+    command: str
+    option: str
+    column: str
+    kind: str                     # int | float | address
+    bounds: tuple[tuple[str, str], ...]   # (min|gt|max|lt, number or context expression)
+    unit: str
+    why: str
+    description: str
+
+    @property
+    def label(self) -> str:
+        return self.option if not self.column else f"{self.option} {self.column}"
+
+    def resolved(self, context: Mapping[str, float]) -> list[tuple[str, float]]:
+        """The bounds whose context names are known, as numbers."""
+        out = []
+        for op, text in self.bounds:
+            value = resolve(text, context)
+            if value is not None:
+                out.append((op, value))
+        return out
+
+    def expected(self, context: Mapping[str, float] | None = None) -> str:
+        """e.g. ``a whole number >= 1 and <= 100000 (why …)``."""
+        if self.kind == "address":
+            return self.why
+        word = {"int": "a whole number", "float": "a finite number"}[self.kind]
+        ctx = context or {}
+        parts = []
+        for op, text in self.bounds:
+            value = resolve(text, ctx)
+            sym = dict((o, s) for o, s, _ in OPS)[op]
+            parts.append(f"{sym} {_num(value) if value is not None else text}")
+        return f"{word} {' and '.join(parts)}".strip() + (f": {self.why}" if self.why else "")
+
+
+@cache
+def options() -> dict[tuple[str, str, str], Option]:
+    """Every declared option by (command, option, column)."""
+    with (HERE / "commands" / "options.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {(r["command"], r["option"], r["column"]): Option(
+        r["command"], r["option"], r["column"], r["type"],
+        tuple((op, r[op]) for op in ("min", "gt", "max", "lt") if r[op]),
+        r["unit"], r["why"], r["description"]) for r in rows}
+
+
+def of(command: str) -> list[Option]:
+    """The declared options of ``command``, in file order."""
+    return [o for (c, _, _), o in options().items() if c == command]
+
+
+def resolve(text: str, context: Mapping[str, float]) -> int | float | None:
+    """A bound as a number: ``100000``, or ``base_year+100`` with ``base_year`` in
+    ``context``; None when the name is not (yet) known."""
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    m = BOUND.match(text)
+    if not m:
+        raise ValueError(f"commands/options.csv: bad bound {text!r}")
+    if m.group(1) not in context:
+        return None
+    shift = int(m.group(3) or 0) * (-1 if m.group(2) == "-" else 1)
+    return context[m.group(1)] + shift
+
+
+def _num(v: float) -> str:
+    return f"{int(v)}" if isinstance(v, int) or float(v).is_integer() else f"{v:g}"
+
+
+def address(text: str) -> tuple[str, int]:
+    """Host and port of ``tcp://HOST:PORT`` (ValueError naming what is wrong)."""
+    m = ADDRESS.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not an address of the form tcp://HOST:PORT")
+    port = int(m.group(3))
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port {port} is not a TCP port (1..65535)")
+    return m.group(2).strip("[]"), port
+
+
+def problem(o: Option, value: Any, context: Mapping[str, float] | None = None) -> str | None:
+    """What is wrong with ``value`` for ``o`` (None: nothing, or not given)."""
+    if value is None:
+        return None
+    if o.kind == "address":
+        if not isinstance(value, str):
+            return f"{value!r} is not an address"
+        try:
+            address(value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return f"{value!r} is not a number"
+    if not math.isfinite(value):
+        return f"{value!r} is not finite"
+    if o.kind == "int" and float(value) != round(float(value)):
+        return f"{value!r} is not a whole number"
+    for op, bound in o.resolved(context or {}):
+        test = next(t for k, _, t in OPS if k == op)
+        if not test(value, bound):
+            side = "below" if op in ("min", "gt") else "above"
+            word = "the lower" if side == "below" else "the upper"
+            return f"{_num(value)} is {side} {word} bound {_num(bound)}"
+    return None
+
+
+def check(command: str, values: Mapping[str, Any],
+          context: Mapping[str, float] | None = None) -> None:
+    """InputError naming each option of ``values`` (``{"--draws": 5, …}``) outside its
+    declared bounds (those of ``context``'s names, and the plain numbers)."""
+    found = []
+    for name, value in values.items():
+        o = options()[(command, name, "")]
+        msg = problem(o, value, context)
+        if msg:
+            found.append(Problem(name, msg, expected=o.expected(context)))
+    if found:
+        raise InputError(found)
+
+
+def check_column(command: str, option: str, column: str, values: Iterable[Any],
+                 lines: Iterable[int], file: str,
+                 context: Mapping[str, float] | None = None) -> list[Problem]:
+    """One problem per row (its line) of a file's column outside the declared bounds."""
+    o = options()[(command, option, column)]
+    out = []
+    for value, line in zip(values, lines):
+        msg = problem(o, value, context)
+        if msg:
+            out.append(Problem(file, f"{column} {msg}", int(line), column,
+                               o.expected(context)))
+    return out
+
+
+def markdown(command: str) -> str:
+    """The table of ``command``'s declared options for docs/cli.md."""
+    lines = ["| option | type | bounds | unit | why the bounds | description |",
+             "|---|---|---|---|---|---|"]
+    for o in of(command):
+        bounds = ", ".join(f"{dict((k, s) for k, s, _ in OPS)[op]} {text}"
+                           for op, text in o.bounds)
+        kind = {"int": "whole number", "float": "number", "address": "address"}[o.kind]
+        lines.append(f"| `{o.label}` | {kind} | {bounds} | {o.unit} | "
+                     f"{o.why.replace('|', '/')} | {o.description.replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def described(command: str, option: str, default: str = "") -> str:
+    """An option's help text for argparse: its declared description and bounds."""
+    o = options()[(command, option, "")]
+    bounds = ", ".join(f"{dict((k, s) for k, s, _ in OPS)[op]} {text}" for op, text in o.bounds)
+    extra = "; ".join(p for p in (default, bounds) if p)
+    return f"{o.description}" + (f" ({extra})" if extra else "")
