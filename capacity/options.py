@@ -33,6 +33,7 @@ class Option:
     option: str
     column: str
     kind: str                     # int | float | address
+    default: int | float | None   # None: none, or the command's own (e.g. every core)
     bounds: tuple[tuple[str, str], ...]   # (min|gt|max|lt, number or context expression)
     unit: str
     why: str
@@ -72,6 +73,7 @@ def options() -> dict[tuple[str, str, str], Option]:
         rows = list(csv.DictReader(f))
     return {(r["command"], r["option"], r["column"]): Option(
         r["command"], r["option"], r["column"], r["type"],
+        resolve(r["default"], {}) if r["default"] else None,
         tuple((op, r[op]) for op in ("min", "gt", "max", "lt") if r[op]),
         r["unit"], r["why"], r["description"]) for r in rows}
 
@@ -99,7 +101,9 @@ def resolve(text: str, context: Mapping[str, float]) -> int | float | None:
 
 
 def _num(v: float) -> str:
-    return f"{int(v)}" if isinstance(v, int) or float(v).is_integer() else f"{v:g}"
+    if isinstance(v, int) or (float(v).is_integer() and abs(v) < 1e15):
+        return f"{int(v)}"
+    return f"{v:g}"
 
 
 def address(text: str) -> tuple[str, int]:
@@ -137,9 +141,9 @@ def problem(o: Option, value: Any, context: Mapping[str, float] | None = None) -
     for op, bound in o.resolved(context or {}):
         test = next(t for k, _, t in OPS if k == op)
         if not test(value, bound):
-            side = "below" if op in ("min", "gt") else "above"
-            word = "the lower" if side == "below" else "the upper"
-            return f"{_num(value)} is {side} {word} bound {_num(bound)}"
+            what = {"min": "is below the lower bound", "max": "is above the upper bound",
+                    "gt": "is not above", "lt": "is not below"}[op]
+            return f"{_num(value)} {what} {_num(bound)}"
     return None
 
 
@@ -173,20 +177,28 @@ def check_column(command: str, option: str, column: str, values: Iterable[Any],
 
 def markdown(command: str) -> str:
     """The table of ``command``'s declared options for docs/cli.md."""
-    lines = ["| option | type | bounds | unit | why the bounds | description |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| option | type | default | bounds | unit | why the bounds | description |",
+             "|---|---|---|---|---|---|---|"]
     for o in of(command):
-        bounds = ", ".join(f"{dict((k, s) for k, s, _ in OPS)[op]} {text}"
-                           for op, text in o.bounds)
         kind = {"int": "whole number", "float": "number", "address": "address"}[o.kind]
-        lines.append(f"| `{o.label}` | {kind} | {bounds} | {o.unit} | "
+        shown = _num(o.default) if o.default is not None else ""
+        lines.append(f"| `{o.label}` | {kind} | {shown} | {_bounds_text(o)} | {o.unit} | "
                      f"{o.why.replace('|', '/')} | {o.description.replace('|', '/')} |")
     return "\n".join(lines)
 
 
-def described(command: str, option: str, default: str = "") -> str:
-    """An option's help text for argparse: its declared description and bounds."""
+def _bounds_text(o: Option) -> str:
+    return ", ".join(f"{dict((k, s) for k, s, _ in OPS)[op]} {text}" for op, text in o.bounds)
+
+
+def default(command: str, option: str) -> int | float | None:
+    """An option's declared default (for argparse)."""
+    return options()[(command, option, "")].default
+
+
+def described(command: str, option: str) -> str:
+    """An option's help text for argparse: its declared description, default and bounds."""
     o = options()[(command, option, "")]
-    bounds = ", ".join(f"{dict((k, s) for k, s, _ in OPS)[op]} {text}" for op, text in o.bounds)
-    extra = "; ".join(p for p in (default, bounds) if p)
+    shown = f"default {_num(o.default)}" if o.default is not None else ""
+    extra = "; ".join(p for p in (shown, _bounds_text(o)) if p)
     return f"{o.description}" + (f" ({extra})" if extra else "")

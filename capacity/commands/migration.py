@@ -20,7 +20,7 @@ from capacity.commands.inputs import (births_between, read_births, read_file, re
                                       read_targets, write_csv_atomic)
 from capacity.demography import calibrate_level, cohort_residual, spread_to_zones
 from capacity.errors import InputError
-from capacity.options import check as check_options, check_column, described
+from capacity.options import check as check_options, check_column, default, described
 
 __all__ = ["add_parsers", "cmd_migration_residual", "cmd_calibrate_migration",
            "model_arrays"]
@@ -55,10 +55,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--targets", required=True,
                    help="CSV year,total[,weight]; years from the census date (31 Dec 2023 of a "
                         "1 November census = 2023.1667)")
-    c.add_argument("--inflow-scale", type=float, default=1.0,
-                   help=described("calibrate-migration", "--inflow-scale", "default 1"))
-    c.add_argument("--exit-ages-from", type=int, default=0,
-                   help=described("calibrate-migration", "--exit-ages-from", "default 0"))
+    c.add_argument("--inflow-scale", type=float,
+                   default=float(default("calibrate-migration", "--inflow-scale")),
+                   help=described("calibrate-migration", "--inflow-scale"))
+    c.add_argument("--exit-ages-from", type=int,
+                   default=default("calibrate-migration", "--exit-ages-from"),
+                   help=described("calibrate-migration", "--exit-ages-from"))
     c.add_argument("-o", "--out", default=None,
                    help="write the re-levelled migration table here (default: only print)")
     c.add_argument("--fit", default=None, metavar="CSV",

@@ -210,7 +210,8 @@ def _group_problem(a: np.ndarray, e: np.ndarray, rows: np.ndarray
             return int(rows[k]), f"group {here} overlaps {prev} (line {int(rows[k - 1])})"
         if a[k] > e[k - 1] + 1:
             gap = _label(e[k - 1] + 1, a[k] - 1)
-            return int(rows[k]), f"ages {gap} are in no group (between {prev} and {here})"
+            verb = "ages {} are" if "-" in gap else "age {} is"
+            return int(rows[k]), f"{verb.format(gap)} in no group (between {prev} and {here})"
     if e[-1] >= 0:
         return int(rows[-1]), f"the last group {_label(a[-1], e[-1])} is not open"
     return None
@@ -260,8 +261,10 @@ def read_census(table: pd.DataFrame | Census, *, file: str = "census",
         other = yrs.isna() | (yrs != yrs.iloc[0])
         if other.any():
             i = int(np.flatnonzero(other.to_numpy())[0])
-            raise InputError.single(file, f"year {df[year_col].iloc[i]!r} differs from the "
-                                    f"first row's {df[year_col].iloc[0]!r}",
+            shown = [f"{v:g}" if isinstance(v, (int, float, np.number)) else repr(v)
+                     for v in (df[year_col].iloc[i], df[year_col].iloc[0])]
+            raise InputError.single(file, f"year {shown[0]} differs from the first row's "
+                                    f"{shown[1]}",
                                     row=int(lines[i]), column=year_col,
                                     expected="one census year in every row")
         found = int(yrs.iloc[0])

@@ -5,7 +5,7 @@ import argparse
 import sys
 import warnings
 
-from ..options import check as check_options, described
+from ..options import check as check_options, default, described
 from ..progress import Progress
 
 
@@ -16,10 +16,10 @@ def add_parser(sub) -> None:
                        "quantiles, shortfall probabilities, fan charts, budget at P50/P80/P90")
     e.add_argument("scenario")
     e.add_argument("-o", "--out", required=True, help="output folder")
-    e.add_argument("--draws", type=int, default=100, metavar="N",
-                   help=described("ensemble", "--draws", "default 100"))
-    e.add_argument("--seed", type=int, default=0, metavar="S",
-                   help=described("ensemble", "--seed", "default 0"))
+    e.add_argument("--draws", type=int, default=default("ensemble", "--draws"), metavar="N",
+                   help=described("ensemble", "--draws"))
+    e.add_argument("--seed", type=int, default=default("ensemble", "--seed"), metavar="S",
+                   help=described("ensemble", "--seed"))
     where = e.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="K",
                        help=described("ensemble", "--workers"))
