@@ -18,7 +18,7 @@ from tiny_model import write_tiny_model
 
 from capacity import options
 from capacity.cli import main
-from capacity.ensemble import cluster
+from capacity.ensemble import api, cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 TZ = ROOT / "models" / "tongzhou"
@@ -103,6 +103,15 @@ def append(file: str, text: str) -> Mutation:
     def mutate(d: Path) -> None:
         with (d / file).open("a", encoding="utf-8") as fh:
             fh.write(text)
+    return mutate
+
+
+def insert_blank(file: str, line: int) -> Mutation:
+    """An empty line after ``line`` (the rows below move one line down)."""
+    def mutate(d: Path) -> None:
+        lines = (d / file).read_text(encoding="utf-8").splitlines(keepends=True)
+        lines.insert(line, "\n")
+        (d / file).write_text("".join(lines), encoding="utf-8")
     return mutate
 
 
@@ -356,7 +365,10 @@ CENSUS_CASES: list[Case] = [
     ("census-duplicate-group", residual, (),
      both(cell(C1, 4, "age_from", "0"), cell(C1, 4, "age_to", "0")), 2, "c1.csv:4:age_from:"),
     ("census-overlap", backtest, (), cell(C1, 6, "age_from", "3"), 2, "c1.csv:6:age_from:"),
-    ("census-gap", residual, (), cell(C2, 6, "age_from", "6"), 2, "c2.csv:6:age_from:"),
+    ("census-gap", residual, (), both(cell(C2, 6, "age_from", "6"), cell(C2, 7, "age_from", "6")),
+     2, "c2.csv:7:age_from:"),                       # F is checked first
+    ("census-gap-one-sex", residual, (), cell(C2, 6, "age_from", "6"), 2,
+     "c2.csv:6:age_from:"),
     ("census-not-from-0", residual, (),
      both(drop_line(C1, 3), drop_line(C1, 2)), 2, "c1.csv:3:age_from:"),   # F first
     ("census-last-closed", residual, (), cell(C1, 38, "age_to", "100"), 2,
@@ -388,6 +400,10 @@ CENSUS_CASES: list[Case] = [
      raw(C1, (BT / "census_2010.csv").read_bytes() + b"2010,\xff,0,0,1\n"), 2, "c1.csv:40:"),
     ("census-short-row", residual, (), append(C1, "2010,male\n"), 2, "c1.csv:40:"),
     ("census-groups-differ", residual, (), merge_first_groups(C2), 2, "c2.csv:"),
+    ("census-blank-line", residual, (),
+     both(cell(C1, 5, "population", "-3"), insert_blank(C1, 3)), 2, "c1.csv:6:population:"),
+    ("census-blank-line-overlap", residual, (),
+     both(cell(C1, 6, "age_from", "3"), insert_blank(C1, 3)), 2, "c1.csv:7:age_from:"),
     ("census-duplicate-column", residual, (),
      raw(C1, b"year,sex,sex,age_from,age_to,population\n2010,male,male,0,0,1\n"), 2, "c1.csv:1:"),
 ]
@@ -507,6 +523,10 @@ def template(tmp_path_factory) -> Path:
     return d
 
 
+def _no_work(*args, **kwargs):
+    raise AssertionError("an ensemble case reached the draws: it must be refused before")
+
+
 def _call(capsys, argv: list[str]) -> tuple[int, str]:
     try:
         code = main(argv)
@@ -517,12 +537,16 @@ def _call(capsys, argv: list[str]) -> tuple[int, str]:
 
 @pytest.mark.parametrize("case,command,extra,mutate,code,where", CASES,
                          ids=[c[0] for c in CASES])
-def test_mutation(template, tmp_path, capsys, case, command, extra, mutate, code, where):
+def test_mutation(template, tmp_path, capsys, monkeypatch, case, command, extra, mutate, code,
+                  where):
     d = tmp_path / "in"
     shutil.copytree(template, d)
     mutate(d)
     out = tmp_path / "out"
     out.mkdir()
+    if command in (ensemble, ensemble_bare):       # every ensemble case is refused before
+        monkeypatch.setattr(api, "make_base", _no_work)     # the shared base is built or
+        monkeypatch.setattr(api, "make_draw", _no_work)     # any draw is made
     t0 = time.perf_counter()
     got, err = _call(capsys, command(d, out, *extra))
     assert "Traceback" not in err and "internal error" not in err, err
