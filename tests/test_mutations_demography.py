@@ -661,3 +661,17 @@ def test_docs_list_each_option_with_its_declared_bounds():
         for o in options.of(command):
             assert f"`{o.label}`" in text, o
     assert "| `--draws` | whole number | 100 | >= 1, <= 100000 |" in text
+
+
+def test_numbers_in_the_docs_are_the_check_constants():
+    """The timeout and the memory bound the docs and the declaration quote are the code's."""
+    cli = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    ens = (ROOT / "docs" / "ensemble.md").read_text(encoding="utf-8")
+    seconds = f"{cluster.REACH_TIMEOUT_S:g} seconds"
+    gib = f"{cluster.SUMMARY_BYTES_MAX / 2**30:g} GiB"
+    assert f"at most {seconds}" in cli and seconds in options.options()[
+        ("ensemble", "--scheduler", "")].why
+    assert gib in cli and gib in ens and gib in options.options()[("ensemble", "--draws", "")].why
+    assert "× 12 bytes" in cli and cluster.SUMMARY_BYTES == 12
+    most = cluster.SUMMARY_BYTES_MAX // (cluster.SUMMARY_BYTES * 16 * 22 * 4)
+    assert most >= 100_000                          # Tongzhou: the whole --draws range fits
