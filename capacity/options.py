@@ -4,7 +4,8 @@ in ``capacity/schema/commands/options.csv``, and checked by one function before 
 A bound is a number or a name of the run's context (``base_year``, ``horizon``,
 ``open_age``, ``year1`` and ``year2`` the census years) plus or minus a whole number, e.g.
 ``base_year+100``; a bound whose name the caller does not know yet is checked later, by the
-same function, when it does. ``min``/``max`` are inclusive, ``gt``/``lt`` exclusive.
+same function, when it does. ``min``/``max`` are inclusive, ``gt``/``lt`` exclusive;
+``same_as`` takes the bounds of a model.toml or scenario key instead.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from functools import cache
 from typing import Any
 
 from .errors import InputError, Problem
-from .schema import HERE
+from .schema import HERE, keys
 
 BOUND = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(?:([+-])\s*(\d+))?\s*$")
 ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})$")
@@ -73,9 +74,19 @@ def options() -> dict[tuple[str, str, str], Option]:
         rows = list(csv.DictReader(f))
     return {(r["command"], r["option"], r["column"]): Option(
         r["command"], r["option"], r["column"], r["type"],
-        resolve(r["default"], {}) if r["default"] else None,
-        tuple((op, r[op]) for op in ("min", "gt", "max", "lt") if r[op]),
+        resolve(r["default"], {}) if r["default"] else None, _bounds(r),
         r["unit"], r["why"], r["description"]) for r in rows}
+
+
+def _bounds(row: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """A row's bounds: its own, or (``same_as``: ``model demography.srb``) those of a
+    model.toml or scenario key (capacity/schema/*_toml.csv), so each number has one home."""
+    if not row["same_as"]:
+        return tuple((op, row[op]) for op in ("min", "gt", "max", "lt") if row[op])
+    doc, key = row["same_as"].split()
+    spec = keys(doc)[key]
+    return tuple((op, _num(getattr(spec, op))) for op in ("min", "gt", "max", "lt")
+                 if getattr(spec, op) is not None)
 
 
 def of(command: str) -> list[Option]:

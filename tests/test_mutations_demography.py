@@ -14,6 +14,8 @@ from typing import Callable
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tiny_model import write_tiny_model
 
 from capacity import options
@@ -675,3 +677,44 @@ def test_numbers_in_the_docs_are_the_check_constants():
     assert "× 12 bytes" in cli and cluster.SUMMARY_BYTES == 12
     most = cluster.SUMMARY_BYTES_MAX // (cluster.SUMMARY_BYTES * 16 * 22 * 4)
     assert most >= 100_000                          # Tongzhou: the whole --draws range fits
+
+
+def test_every_numeric_option_of_the_commands_is_declared():
+    """Each int/float option (and --scheduler) of the four commands is declared once, with
+    its default as the parser's; each declared row is well formed."""
+    from capacity.cli import _parser
+
+    sub = next(a for a in _parser()._actions if a.__class__.__name__ == "_SubParsersAction")
+    for command in ("ensemble", "migration-residual", "calibrate-migration", "backtest"):
+        parser = sub.choices[command]
+        for action in parser._actions:
+            flag = max(action.option_strings, key=len, default=None)
+            if action.type in (int, float) or flag == "--scheduler":
+                o = options.options().get((command, flag, ""))
+                assert o is not None, (command, flag)
+                assert o.description and o.why and o.kind in ("int", "float", "address"), o
+                if o.default is not None:
+                    assert action.default == o.default, (command, flag)
+    for o in options.options().values():
+        assert o.kind in ("int", "float", "address"), o
+        for _, text in o.bounds:                      # numbers or known context names
+            assert options.resolve(text, dict.fromkeys(
+                ("base_year", "horizon", "open_age", "year1", "year2"), 2000)) is not None
+
+
+@given(lo=st.integers(-10**6, 10**6), width=st.integers(0, 10**6),
+       value=st.one_of(st.integers(-3 * 10**6, 3 * 10**6),
+                       st.floats(allow_nan=True, allow_infinity=True)))
+@settings(max_examples=300, deadline=None)
+def test_a_value_is_refused_exactly_when_it_lies_outside_its_bounds(lo, width, value):
+    """Property: problem() is None iff the value is finite, whole (int options) and within
+    min..max; the bound may come from the context."""
+    o = options.Option("c", "--x", "", "int", None, (("min", "base"), ("max", str(lo + width))),
+                       "", "why", "")
+    whole = isinstance(value, int) or (value == value and abs(value) != float("inf")
+                                       and float(value).is_integer())
+    assert (options.problem(o, value, {"base": lo}) is None) == \
+        (whole and lo <= value <= lo + width)
+    # without the context only the plain number (max) applies; the same function checks
+    # min later, when the caller knows it
+    assert (options.problem(o, value, {}) is None) == (whole and value <= lo + width)
