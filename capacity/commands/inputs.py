@@ -79,7 +79,6 @@ def read_life_table(path: str | Path, open_age: int | None = None) -> np.ndarray
     w = int(age.max()) if open_age is None else int(open_age)
     for s, name in enumerate("FM"):
         rows = df.index[sex == s]
-        got = set(age[sex == s])
         above = rows[age[sex == s] > w]
         if len(above):
             problems.add(file, f"sex {name}: age {age[df.index.get_loc(above[0])]} is above "
