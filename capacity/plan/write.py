@@ -18,19 +18,18 @@ from ..geo import from_wgs84
 from ..runfolder import atomic_folder
 from .run import Plan
 
-#: Suffix of a plan's folder and scenario name.
-PLAN_SUFFIX = "-plan"
-#: Longest scenario name (capacity.runfolder.is_safe_name).
+#: Longest scenario or folder name (capacity.runfolder.is_safe_name).
 MAX_NAME = 100
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n",
             "\f": "\\f", "\r": "\\r"}
 
 
-def plan_name(scenario: str) -> str:
-    """The plan's folder and scenario name: ``<scenario>-plan``, the scenario's name cut so
-    that the whole stays a valid name (at most 100 characters)."""
-    return scenario[:MAX_NAME - len(PLAN_SUFFIX)] + PLAN_SUFFIX
+def plan_name(scenario: str, suffix: str = "-plan") -> str:
+    """``<scenario><suffix>``, the scenario's name cut so that the whole stays a valid name
+    (at most 100 characters): the plan's folder (``-plan``) and the name of its plan.toml
+    (``-planned``: run, it gets a folder of its own beside the plan's and the scenario's)."""
+    return scenario[:MAX_NAME - len(suffix)] + suffix
 
 
 def toml_str(s: str) -> str:
@@ -74,7 +73,7 @@ def plan_toml(plan: Plan, folder: Path) -> str:
     lines = [f"# Written by `capacity plan` from {scen.path.name if scen.path else 'scenario'}: "
              "the input scenario plus the plan's", "# new schools, temporary places and "
              "transport (docs/plan.md). `capacity run` it to see the shortfall after the plan.",
-             f"name = {toml_value(plan_name(scen.name))}",
+             f"name = {toml_value(plan_name(scen.name, '-planned'))}",
              f"description = {toml_value('Plan of ' + scen.name)}"]
     rel = (lambda p: toml_value(Path(os.path.relpath(p.resolve(), folder.resolve())).as_posix()))
     if scen.path:
