@@ -100,7 +100,7 @@ def plan_toml(plan: Plan, folder: Path) -> str:
             "project_id": r.id, "name": r.name, "kind": "new", "stage": r.stage,
             "lon": float(r.lon), "lat": float(r.lat),
             "places": math.ceil(r.places / scale[r.stage] - 1e-9), "open_year": int(r.open_year),
-            "cost": float(r.cost_cny), "basis": f"capacity plan: {r.classes} classes; {r.basis}"})
+            "cost": float(r.cost_cny), "basis": f"capacity plan: {int(r.classes)} classes; {r.basis}"})
     for row in scen.repurposed:
         lines += _table("repurposed", row)
     for r in p[p["kind"] == "temporary"].itertuples():
