@@ -135,6 +135,8 @@ def test_site_in_metres_lands_where_it_is(tmp_path, datum, capsys):
     plan_csv = pd.read_csv(out / "tiny-plan-plan" / "plan.csv").set_index("id")
     assert plan_csv.loc["s-m", "lon"] == pytest.approx(lon[0], abs=1e-7)
     assert plan_csv.loc["s-m", "lat"] == pytest.approx(lat[0], abs=1e-7)
+    cand = pd.read_csv(out / "tiny-plan-plan" / "candidates.csv").set_index("site_id")
+    assert cand.loc["s-m", ["lon", "lat"]].tolist() == pytest.approx([lon[0], lat[0]], abs=1e-7)
     assert main(["run", str(out / "tiny-plan-plan" / "plan.toml"), "-o", str(tmp_path / "out"),
                  "--no-maps", "--no-criticality"]) == 0
     cap = pd.read_csv(tmp_path / "out" / "tiny-plan-planned" / "capacity.csv")

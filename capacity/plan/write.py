@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..geo import from_wgs84
+from ..geo import from_wgs84, model_lonlat
 from ..runfolder import atomic_folder
 from .run import Plan
 
@@ -143,8 +143,11 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
         plan.summary.to_csv(folder / "plan_summary.csv", index=False)
         cands = [c.assign(sizes=c["sizes"].map(lambda s: " ".join(map(str, s))))
                  for c in plan.candidates.values() if len(c)]
-        cand = pd.concat(cands, ignore_index=True).drop(columns=["x", "y"]) if cands \
-            else pd.DataFrame()
+        cand = pd.concat(cands, ignore_index=True) if cands else pd.DataFrame()
+        if cands:                  # WGS84 degrees, also for a site given in metres
+            lon, lat = model_lonlat(cand["x"].to_numpy(float), cand["y"].to_numpy(float),
+                                    plan.state.model.crs, "wgs84")
+            cand = cand.assign(lon=lon, lat=lat).drop(columns=["x", "y"])
         if cands:
             cand.to_csv(folder / "candidates.csv", index=False)
         (folder / "plan.toml").write_text(plan_toml(plan, final), encoding="utf-8")
