@@ -2,8 +2,6 @@
 Every error is an :class:`InputError` naming the file, row (header = 1) and column."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +9,7 @@ import pandas as pd
 
 from capacity.demography.lifetable import sx_from_Lx, sx_from_mx, sx_from_qx
 from capacity.errors import InputError
+from capacity.runfolder import atomic_files
 
 __all__ = ["read_csv", "read_life_table", "read_births", "read_targets", "numeric",
            "write_csv_atomic"]
@@ -114,15 +113,9 @@ def read_targets(path: str | Path) -> tuple[dict[float, float], dict[float, floa
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` to ``path`` through a temporary file in the same folder."""
+    """Write ``df`` to ``path``: built beside it, renamed into place (a symbolic link at
+    ``path`` is replaced, never written through; capacity.runfolder.atomic_files)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, lineterminator="\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_files(p.parent, "csv") as tmp:
+        df.to_csv(tmp / p.name, index=False, lineterminator="\n")
     return p
