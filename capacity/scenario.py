@@ -188,12 +188,6 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.add(label, f"horizon {horizon} is not a plausible year",
                      row=key_line(text, "horizon"), column="horizon",
                      expected=KEYS["horizon"].expected)
-    for key in ("migration.inflow_scale", "migration.out_rate", "migration.exit_ages_from"):
-        value = _get(data, key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
-                not KEYS[key].in_range(value):
-            problems.add(label, f"{key} = {value} is out of range", row=key_line(text, key),
-                         column=key, expected=KEYS[key].expected or "see docs/scenarios.md")
     problems.raise_if_any()
     model = Path(data["model"])
     if not (model / "model.toml").is_file() and not (model.is_file() and model.suffix == ".toml"):
