@@ -7,6 +7,7 @@ its type, default and bounds is declared in ``capacity/schema/scenario_toml.csv`
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,9 +78,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     _check_rows(data, path.name, problems)
     locate_rows(problems, text)
     if isinstance(data.get("model"), str):
-        data["model"] = str((path.parent / data["model"]).resolve())
+        data["model"] = os.path.realpath(path.parent / data["model"])  # a link loop: no error here
     if isinstance(data.get("extends"), str):
-        parent_path = (path.parent / data["extends"]).resolve()
+        parent_path = Path(os.path.realpath(path.parent / data["extends"]))
         if not parent_path.is_file():
             problems.add(path.name, f"extends {data['extends']!r}, which does not exist",
                          row=key_line(text, "extends"), column="extends",

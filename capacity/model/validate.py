@@ -364,6 +364,60 @@ def mortality_survival(m: "Model") -> list[Problem]:
                                "person-years)", limit=3)
 
 
+#: Ages whose death rates (mx, qx) lie far below 0.5 and survival ratios (sx) far above it
+#: in any human population: a column whose median over them is on the wrong side of 0.5
+#: holds the other kind.
+KIND_AGES = (0, 50)
+
+
+def mortality_kind(m: "Model") -> list[Problem]:
+    """An ``mx`` or ``qx`` column whose values at ages 0–50 are mostly above 0.5 holds
+    survival ratios; an ``sx`` column mostly below 0.5 holds death rates or probabilities."""
+    kind = m.mortality_kind
+    if kind == "Lx":
+        return []
+    f = m.mortality
+    young = f[f["age"].between(*KIND_AGES)]
+    out: list[Problem] = []
+    for sex, g in young.groupby("sex", sort=True):
+        median = float(g[kind].median())
+        if (median > 0.5) == (kind == "sx"):
+            continue
+        looks, want = (("death rates (mx/qx)", "survival ratios near 1 at these ages, or "
+                        "the column named mx or qx") if kind == "sx" else
+                       ("survival ratios (sx)", "death rates far below 0.5 at these ages, "
+                        "or the column named sx"))
+        first = g.index[(g[kind] > 0.5) != (kind == "sx")][0]
+        out.append(Problem(label(m, "mortality"), f"{kind} values of sex {sex} at ages "
+                           f"{KIND_AGES[0]}–{KIND_AGES[1]} have median {median:.3g}: they "
+                           f"look like {looks}", int(first), kind, want))
+    return out
+
+
+def anchor_intervals(m: "Model") -> list[Problem]:
+    """anchors.csv: of one area, indicator and year, lower_P <= medium <= upper_P (P = 80,
+    95)."""
+    a = m.anchors
+    if a is None or not len(a):
+        return []
+    key = ["area", "indicator", "year"]
+    wide = a.reset_index().pivot_table(index=key, columns="variant", values=["value", "line"],
+                                       aggfunc="first")
+    val, line = wide["value"], wide["line"]
+    out: list[Problem] = []
+    for p in (80, 95):
+        chain = [v for v in (f"lower_{p}", "medium", f"upper_{p}") if v in val]
+        for k in wide.index:
+            got = [(v, val.at[k, v]) for v in chain if pd.notna(val.at[k, v])]
+            bad = next(((a, b) for a, b in zip(got, got[1:]) if a[1] > b[1]), None)
+            if bad is not None and len(out) < 10:
+                (low, x), (high, y) = bad
+                out.append(Problem(label(m, "anchors"), f"{low} {x:g} is above {high} {y:g} "
+                                   f"for {k[0]} {k[1]} {int(k[2])}", int(line.at[k, low]),
+                                   "value", f"lower_{p} <= medium <= upper_{p}"))
+    return out
+
+
 MAX_GRID_CELLS = 1_000_000
 
 
@@ -390,13 +444,14 @@ def plausible_values(m: "Model") -> list[Problem]:
 CHECKS: list[Check] = [
     population_zones, population_ages, population_complete,
     fertility_zones, fertility_unique, fertility_ages,
-    mortality_ages, mortality_complete, mortality_survival,
+    mortality_ages, mortality_complete, mortality_survival, mortality_kind,
     migration_zones, migration_ages,
     housing_zones, housing_years, housing_points,
     unit_zones, unit_weights, unit_coverage, unit_points,
     school_stages, school_places, school_points, school_inclusive,
     project_stages, project_places, project_years, expansion_school, new_project_site,
-    new_project_id, project_points, project_inclusive, enrolment_stages, grid_cells,
+    new_project_id, project_points, project_inclusive, enrolment_stages, anchor_intervals,
+    grid_cells,
     plausible_values,
 ]
 
