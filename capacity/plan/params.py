@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import schema
-from ..schema import describe
 from ..errors import InputError, Problem, Problems
 from ..model.load import Origin
+from ..schema import describe
 from ..tomlspec import read_toml
 
 if TYPE_CHECKING:
@@ -41,14 +41,13 @@ STANDARD_SCHOOL_CLASSES: dict[str, tuple[int, ...]] = {
     "senior": (30,),
 }
 
-#: Defaults of ``[plan.stages.<stage>]`` (CNY; estimates — see docs/plan.md).
-STAGE_DEFAULTS: dict[str, Any] = {
-    "temporary_cost_per_place_year": 15000.0,
-    "temporary_share": 0.2,
-    "temporary_years": 5,
-    "transport_radius_scale": 2.0,
-    "transport_cost_per_pupil_year": 6000.0,
-}
+#: Defaults of ``[plan]`` and ``[plan.stages.<stage>]`` (CNY; estimates — see docs/plan.md),
+#: as the schema declares them.
+DEFAULTS: dict[str, Any] = {k.name: k.default for k in schema.children("model", "plan")
+                            if k.default is not None}
+STAGE_DEFAULTS: dict[str, Any] = {k.name: k.default
+                                  for k in schema.children("model", "plan.stages.*")
+                                  if k.default is not None}
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,8 @@ def model_params(model: "Model", scenario: "Scenario") -> PlanParams:
     stages = {n: (s.class_size, s.cost_per_place, s.compulsory)
               for n, s in model.stages.items()}
     scen = scenario.raw.get("plan", {})
-    where = _origin(scenario.path) if scenario.path is not None else Origin("scenario", "")
+    where = Origin(scenario.path.name, scenario.path.read_bytes().decode("utf-8-sig", "replace")
+                   ) if scenario.path is not None else Origin("scenario", "")
     horizon = scenario.horizon if scenario.path is not None else None
     return read_params(model.path, stages, model.base_year,
                        scen if isinstance(scen, dict) else {}, where, horizon)
@@ -116,10 +116,6 @@ def plan_problems(model: "Model", scenario: "Scenario") -> list[Problem]:
     return []
 
 
-def _origin(path: Path) -> Origin:
-    return Origin(path.name, path.read_bytes().decode("utf-8-sig", "replace"))
-
-
 def read_params(model_path: Path | None, stage_info: dict[str, tuple[int, float, bool]],
                 base: int, scen: dict[str, Any], scen_at: Origin | None = None,
                 horizon: int | None = None) -> PlanParams:
@@ -130,11 +126,10 @@ def read_params(model_path: Path | None, stage_info: dict[str, tuple[int, float,
     ``[plan.stages.<name>]`` must name a stage; ``first_year`` lies after ``base`` (and by
     ``horizon``). Problems name the file holding the key (the scenario's keys win) and its
     line; :class:`InputError` lists them all."""
-    at = _origin(Path(model_path) / "model.toml") if model_path is not None \
-        else Origin("model.toml", "")
-    conf = read_toml(Path(model_path) / "model.toml")[0] if model_path is not None else {}
-    scen_at = scen_at or Origin("scenario", "")
-    plan, origin = _layered(_table(conf.get("plan")), at, _table(scen), scen_at)
+    conf, text = read_toml(Path(model_path) / "model.toml") if model_path is not None \
+        else ({}, "")
+    plan, origin = _layered(_table(conf.get("plan")), Origin("model.toml", text), _table(scen),
+                            scen_at or Origin("scenario", ""))
     problems = Problems()
     for key in schema.children("model", "plan"):
         if key.name in plan and key.name != "stages":
@@ -170,12 +165,11 @@ def read_params(model_path: Path | None, stage_info: dict[str, tuple[int, float,
             float(raw["temporary_cost_per_place_year"]), float(raw["temporary_share"]),
             int(raw["temporary_years"]), float(raw["transport_radius_scale"]),
             float(raw["transport_cost_per_pupil_year"]), float(penalty))
-    return PlanParams(first_year=int(first),
-                      build_years=int(plan.get("build_years", 3)),
-                      transient_years=int(plan.get("transient_years", 4)),
-                      transport_max_pupils=int(plan.get("transport_max_pupils", 30)),
-                      mip_gap=float(plan.get("mip_gap", 1e-3)),
-                      time_limit_s=float(plan.get("time_limit_s", 60.0)),
+    top = {**DEFAULTS, **plan}
+    return PlanParams(first_year=int(first), build_years=int(top["build_years"]),
+                      transient_years=int(top["transient_years"]),
+                      transport_max_pupils=int(top["transport_max_pupils"]),
+                      mip_gap=float(top["mip_gap"]), time_limit_s=float(top["time_limit_s"]),
                       stages=stages)
 
 
