@@ -6,9 +6,10 @@ each problem reported at the scenario file's line with the table and key.
 - :func:`edit_problems`: the horizon after the base year; ``[[projects.add]]`` typed by
   ``projects.csv`` and checked with the model's own project checks; ``[[repurposed]]`` and
   ``[[cross_boundary]]`` typed by their keys and checked against the model's stages, zones,
-  units, schools and projects; ``[radius_scale.<stage>]`` against its stages and zones; ``[uncertainty]`` as
-  ``capacity ensemble`` reads it; the
-  ``[plan]`` keys of model.toml and the scenario (:func:`capacity.plan.params.read_params`).
+  units, schools and projects; ``[radius_scale.<stage>]`` against its stages and zones;
+  ``[uncertainty]`` as ``capacity ensemble`` reads it; the ``[plan]`` keys of model.toml and
+  the scenario (:func:`capacity.plan.params.read_params`) and the model's sites.csv
+  (:func:`capacity.plan.candidates.site_problems`).
 """
 from __future__ import annotations
 
