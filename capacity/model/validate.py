@@ -16,6 +16,7 @@ import pandas as pd
 from .. import geo
 from ..errors import Problem
 from ..ranges import table_warnings
+from .rate_checks import anchor_intervals, mortality_kind
 from .tables import flag_rows
 
 if TYPE_CHECKING:
@@ -362,60 +363,6 @@ def mortality_survival(m: "Model") -> list[Problem]:
                      lambda r: f"Lx rises at age {int(r['age'])} ({r['Lx']:g}): survival "
                                "would exceed 1", "Lx falling with age (a life table's "
                                "person-years)", limit=3)
-
-
-#: Ages whose death rates (mx, qx) lie far below 0.5 and survival ratios (sx) far above it
-#: in any human population: a column whose median over them is on the wrong side of 0.5
-#: holds the other kind.
-KIND_AGES = (0, 50)
-
-
-def mortality_kind(m: "Model") -> list[Problem]:
-    """An ``mx`` or ``qx`` column whose values at ages 0–50 are mostly above 0.5 holds
-    survival ratios; an ``sx`` column mostly below 0.5 holds death rates or probabilities."""
-    kind = m.mortality_kind
-    if kind == "Lx":
-        return []
-    f = m.mortality
-    young = f[f["age"].between(*KIND_AGES)]
-    out: list[Problem] = []
-    for sex, g in young.groupby("sex", sort=True):
-        median = float(g[kind].median())
-        if (median > 0.5) == (kind == "sx"):
-            continue
-        looks, want = (("death rates (mx/qx)", "survival ratios near 1 at these ages, or "
-                        "the column named mx or qx") if kind == "sx" else
-                       ("survival ratios (sx)", "death rates far below 0.5 at these ages, "
-                        "or the column named sx"))
-        first = g.index[(g[kind] > 0.5) != (kind == "sx")][0]
-        out.append(Problem(label(m, "mortality"), f"{kind} values of sex {sex} at ages "
-                           f"{KIND_AGES[0]}–{KIND_AGES[1]} have median {median:.3g}: they "
-                           f"look like {looks}", int(first), kind, want))
-    return out
-
-
-def anchor_intervals(m: "Model") -> list[Problem]:
-    """anchors.csv: of one area, indicator and year, lower_P <= medium <= upper_P (P = 80,
-    95)."""
-    a = m.anchors
-    if a is None or not len(a):
-        return []
-    key = ["area", "indicator", "year"]
-    wide = a.reset_index().pivot_table(index=key, columns="variant", values=["value", "line"],
-                                       aggfunc="first")
-    val, line = wide["value"], wide["line"]
-    out: list[Problem] = []
-    for p in (80, 95):
-        chain = [v for v in (f"lower_{p}", "medium", f"upper_{p}") if v in val]
-        for k in wide.index:
-            got = [(v, val.at[k, v]) for v in chain if pd.notna(val.at[k, v])]
-            bad = next(((a, b) for a, b in zip(got, got[1:]) if a[1] > b[1]), None)
-            if bad is not None and len(out) < 10:
-                (low, x), (high, y) = bad
-                out.append(Problem(label(m, "anchors"), f"{low} {x:g} is above {high} {y:g} "
-                                   f"for {k[0]} {k[1]} {int(k[2])}", int(line.at[k, low]),
-                                   "value", f"lower_{p} <= medium <= upper_{p}"))
-    return out
 
 
 MAX_GRID_CELLS = 1_000_000
