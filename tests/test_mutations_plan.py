@@ -254,7 +254,8 @@ CASES: list[tuple[str, Mutation, int, str | None, str]] = [
     ("radius-stage", scen("[radius_scale.senior]\na = 2\n"), 2, "s.toml:4:radius_scale.senior:",
      RUN),
     ("radius-not-table", scen("radius_scale = 2\n"), 2, "s.toml:4:radius_scale:", RUN),
-    ("radius-ok", scen(RS + "a = 2\nc = 20\n"), 0, None, RUN),
+    ("radius-401", scen(RS + "a = 401\n"), 2, "s.toml:5:radius_scale.primary.a:", RUN),
+    ("radius-ok", scen(RS + "a = 2\nc = 400\n"), 0, None, RUN),
     # anchors.csv
     ("anchors-lower-above-upper", anchors(("lower_80", 2030, 1.4), ("upper_80", 2030, 1.2)),
      2, "anchors.csv:2:value:", RUN),
