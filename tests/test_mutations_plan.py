@@ -9,6 +9,7 @@ reads the input (``plan`` or ``run``) with the same verdict, no traceback and an
 appended table starts at line 41; the scenario's body at line 4)."""
 from __future__ import annotations
 
+import math
 import shutil
 import tomllib
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_mutations import HEAD, both, scen, toml
 from tiny_model import to_lonlat, write_tiny_model
 
@@ -491,3 +494,45 @@ def test_repeated_stage_is_planned_once(template, tmp_path, capsys):
                       "--stage", "primary", "--stage", "primary")
     assert pd.read_csv(folder / "plan_summary.csv")["stage"].tolist() == ["primary"]
 
+
+
+# ---- property: a [plan] number is accepted exactly within its documented bounds ---------
+
+#: The bounds docs/plan.md and docs/model-format.md state, written out by hand:
+#: key -> (lowest, highest, lowest excluded, whole numbers only).
+DOCUMENTED = {"build_years": (0, 60, False, True), "transient_years": (1, 60, False, True),
+              "transport_max_pupils": (0, 1_000_000, False, True),
+              "mip_gap": (0, 1, False, False), "time_limit_s": (0, 86400, True, False),
+              "stages.primary.temporary_share": (0, 1, False, False),
+              "stages.primary.temporary_years": (0, 60, False, True),
+              "stages.primary.transport_radius_scale": (1, 20, False, False),
+              "stages.primary.temporary_cost_per_place_year": (0, 1e8, False, False),
+              "stages.primary.transport_cost_per_pupil_year": (0, 1e8, False, False),
+              "stages.primary.unserved_penalty_per_pupil_year": (0, 1e13, False, False)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(sorted(DOCUMENTED)),
+       value=st.one_of(st.integers(-10**15, 10**15), st.floats(allow_nan=True,
+                                                                 allow_infinity=True),
+                       st.sampled_from([0, 1, 20, 60, 86400, 1e8, 1e13, 0.5, -0.0])))
+def test_plan_number_accepted_exactly_within_its_bounds(key, value):
+    from capacity.errors import InputError
+    from capacity.plan.params import read_params
+
+    lo, hi, open_low, whole = DOCUMENTED[key]
+    ok = (isinstance(value, int) or not whole) and math.isfinite(value) and \
+        (value > lo if open_low else value >= lo) and value <= hi
+    *table, name = key.split(".")
+    scen: dict = {name: value}
+    for part in reversed(table):
+        scen = {part: scen}
+    try:
+        params = read_params(None, {"primary": (45, 278000.0, True)}, 2020, scen, horizon=2035)
+    except InputError as exc:
+        assert not ok, f"{key} = {value!r} refused: {exc}"
+        assert all(p.column == f"plan.{key}" for p in exc.problems), exc
+    else:
+        assert ok, f"{key} = {value!r} accepted"
+        got = params.stages["primary"] if table else params
+        assert getattr(got, name) == value
