@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from ..chain import Chain
-from ..errors import InputError, Problems
+from ..errors import InputError
 from ..scenario import Scenario
 from ..state import Progress, RunState
 from .candidates import read_sites, stage_candidates
 from .decode import by_year, decode, unique_ids
 from .formulation import formulate
-from .params import PlanParams, check_params, plan_params
+from .params import PlanParams, plan_options, plan_params
 from .solve import solve
 
 #: Columns of plan_summary.csv.
@@ -45,19 +45,11 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
     stages = list(dict.fromkeys(stages)) if stages else None
     chain = Chain(scenario, post=(), progress=progress, workers=1)
     state = chain.start()
+    stages, time_limit_s = plan_options(stages, time_limit_s, list(state.model.stages))
+    params = plan_params(state)
     mode = state.scenario.mode
     state.allocators = {mode: state.allocators[mode]}     # the scenario's mode only
     state = chain.run_steps(state)
-    params = plan_params(state)
-    problems = Problems()
-    check_params(params, "model.toml", problems)
-    unknown = [s for s in stages or [] if s not in state.model.stages]
-    for s in unknown:
-        problems.add("--stage", f"unknown stage {s!r}", expected=", ".join(state.model.stages))
-    if not params.first_year <= int(state.years[-1]):
-        problems.add("model.toml", f"plan.first_year {params.first_year} is after the horizon",
-                     column="plan.first_year", expected=f"a year <= {int(state.years[-1])}")
-    problems.raise_if_any()
     sites = read_sites(state, params)
     rows, summaries, cands, seconds = [], [], {}, {}
     zone_ids = list(state.model.zones["zone_id"])
