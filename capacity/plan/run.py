@@ -42,7 +42,6 @@ class Plan:
 def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
               progress: Progress | None = None, time_limit_s: float | None = None) -> Plan:
     """Plan every stage (or ``stages``, each once) of a scenario; InputError for bad input."""
-    stages = list(dict.fromkeys(stages)) if stages else None
     chain = Chain(scenario, post=(), progress=progress, workers=1)
     state = chain.start()
     stages, time_limit_s = plan_options(stages, time_limit_s, list(state.model.stages))
