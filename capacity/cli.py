@@ -37,6 +37,7 @@ def _main(argv: list[str] | None) -> int:
         parser.print_help()
         return 2
     try:
+        check_outputs(args)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=FutureWarning)
             return args.func(args) or 0
@@ -59,13 +60,30 @@ def _main(argv: list[str] | None) -> int:
         return 1
 
 
+#: Options naming a file to write, per command; every other command's ``-o`` is a folder.
+FILE_OUTPUTS = {"migration-residual": ("out", "groups"), "calibrate-migration": ("out", "fit")}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every command's outputs checked before any work (capacity.runfolder.check_out_dir):
+    an existing file, a read-only folder or a path under a file as ``-o`` is exit 2."""
+    from .runfolder import check_out_dir, check_out_file
+
+    files = FILE_OUTPUTS.get(args.command)
+    for key in files or ():
+        if getattr(args, key, None):
+            check_out_file(getattr(args, key), "-o" if key == "out" else f"--{key}")
+    if files is None and getattr(args, "out", None):
+        check_out_dir(args.out)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="capacity", description="School-place capacity planner: "
                                 "project pupils, assign them to schools, report shortfalls.")
     from . import __version__
 
     p.add_argument("--version", action="version", version=f"capacity {__version__}")
-    sub = p.add_subparsers(metavar="COMMAND")
+    sub = p.add_subparsers(metavar="COMMAND", dest="command")
     v = sub.add_parser("validate", help="check a model folder or scenario file")
     v.add_argument("path", help="MODEL_DIR or SCENARIO.toml")
     _outside_option(v)
@@ -135,8 +153,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from .plan.run import make_plan
-    from .plan.write import write_plan
+    from .plan.write import plan_name, write_plan
+    from .runfolder import check_out_dir
+    from .scenario import load_scenario
 
+    check_out_dir(args.out, names=[plan_name(load_scenario(args.scenario).name)])
     progress = Progress()
     with warnings.catch_warnings(record=True):
         plan = make_plan(args.scenario, stages=args.stage, progress=progress,
@@ -236,6 +257,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .chain import run
     from .scenario import load_scenario
 
+    from .runfolder import check_out_dir
+
     scenarios = [load_scenario(p) for p in args.scenarios]   # all checked before any work
     names = [s.name for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -243,6 +266,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError.single(args.scenarios[names.index(dupes[0])],
                                 f"scenario name {dupes[0]!r} is used more than once",
                                 column="name", expected="a unique name per scenario")
+    check_out_dir(args.out, names=names)
     if args.workers is not None and args.workers < 1:
         raise InputError.single("--workers", f"{args.workers} is not a number of processes",
                                 expected="a whole number >= 1")

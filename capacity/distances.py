@@ -14,7 +14,6 @@ import geopandas as gpd
 import numpy as np
 
 from .allocate import Arcs
-from .errors import Problems
 from .registry import DISTANCES
 
 if TYPE_CHECKING:
@@ -57,24 +56,12 @@ def stage_radius(state: "RunState", stage: str) -> np.ndarray:
 
 
 def scenario_zone_factor(state: "RunState", stage: str) -> np.ndarray:
-    """(Z,) the scenario's ``[radius_scale.<stage>]`` factor per zone (1 where absent);
-    InputError for an unknown stage or zone."""
-    table = state.scenario.raw.get("radius_scale", {})
-    ids = list(state.model.zones["zone_id"])
-    problems = Problems()
-    for name, zones in table.items():
-        if name not in state.model.stages:
-            problems.add(state.label, f"radius_scale.{name}: unknown stage",
-                         column=f"radius_scale.{name}", expected=", ".join(state.model.stages))
-        for zone in zones:
-            if zone not in ids:
-                problems.add(state.label, f"radius_scale.{name}.{zone}: unknown zone",
-                             column=f"radius_scale.{name}.{zone}",
-                             expected="a zone_id of the model")
-    problems.raise_if_any()
+    """(Z,) the scenario's ``[radius_scale.<stage>]`` factor per zone (1 where absent; its
+    stages, zones and bounds are checked with the inputs: capacity/scenario_checks.py)."""
+    ids = {z: i for i, z in enumerate(state.model.zones["zone_id"])}
     factor = np.ones(len(ids))
-    for zone, value in table.get(stage, {}).items():
-        factor[ids.index(zone)] = float(value)
+    for zone, value in state.scenario.raw.get("radius_scale", {}).get(stage, {}).items():
+        factor[ids[zone]] = float(value)
     return factor
 
 

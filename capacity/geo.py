@@ -185,6 +185,24 @@ def to_wgs84(lon, lat, datum: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon, float), np.asarray(lat, float)
 
 
+def from_wgs84(lon, lat, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 longitude/latitude in ``datum``: the inverse of :func:`to_wgs84` (BD-09 to
+    Baidu's closed form, about 1e-6 degrees)."""
+    if datum == "wgs84":
+        return np.asarray(lon, float), np.asarray(lat, float)
+    if datum not in DATUMS:
+        raise ValueError(f"datum must be one of {DATUMS}, not {datum!r}")
+    gcj = wgs84_to_gcj02(lon, lat)
+    return gcj if datum == "gcj02" else gcj02_to_bd09(*gcj)
+
+
+def model_lonlat(x, y, crs: str, datum: str) -> tuple[np.ndarray, np.ndarray]:
+    """Model-CRS x/y as lon/lat in ``datum``: what a model or scenario table gives for a
+    point without its own ``crs``."""
+    lon, lat = to_model_xy(x, y, WGS84, source_crs=crs)
+    return from_wgs84(lon, lat, datum)
+
+
 def lonlat_to_wgs84(frame: pd.DataFrame, datum: str) -> pd.DataFrame:
     """A point table with the lon/lat of its rows without their own ``crs`` converted from
     ``datum`` to WGS84 (a copy; rows with a ``crs`` cell are left as they are)."""

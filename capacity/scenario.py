@@ -7,6 +7,7 @@ its type, default and bounds is declared in ``capacity/schema/scenario_toml.csv`
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,9 +78,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
     _check_rows(data, path.name, problems)
     locate_rows(problems, text)
     if isinstance(data.get("model"), str):
-        data["model"] = str((path.parent / data["model"]).resolve())
+        data["model"] = os.path.realpath(path.parent / data["model"])  # a link loop: no error here
     if isinstance(data.get("extends"), str):
-        parent_path = (path.parent / data["extends"]).resolve()
+        parent_path = Path(os.path.realpath(path.parent / data["extends"]))
         if not parent_path.is_file():
             problems.add(path.name, f"extends {data['extends']!r}, which does not exist",
                          row=key_line(text, "extends"), column="extends",
@@ -188,12 +189,6 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.add(label, f"horizon {horizon} is not a plausible year",
                      row=key_line(text, "horizon"), column="horizon",
                      expected=KEYS["horizon"].expected)
-    for key in ("migration.inflow_scale", "migration.out_rate", "migration.exit_ages_from"):
-        value = _get(data, key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and \
-                not KEYS[key].in_range(value):
-            problems.add(label, f"{key} = {value} is out of range", row=key_line(text, key),
-                         column=key, expected=KEYS[key].expected or "see docs/scenarios.md")
     problems.raise_if_any()
     model = Path(data["model"])
     if not (model / "model.toml").is_file() and not (model.is_file() and model.suffix == ".toml"):

@@ -6,7 +6,10 @@ each problem reported at the scenario file's line with the table and key.
 - :func:`edit_problems`: the horizon after the base year; ``[[projects.add]]`` typed by
   ``projects.csv`` and checked with the model's own project checks; ``[[repurposed]]`` and
   ``[[cross_boundary]]`` typed by their keys and checked against the model's stages, zones,
-  units, schools and projects.
+  units, schools and projects; ``[radius_scale.<stage>]`` against its stages and zones;
+  ``[uncertainty]`` as ``capacity ensemble`` reads it; the ``[plan]`` keys of model.toml and
+  the scenario (:func:`capacity.plan.params.read_params`) and the model's sites.csv
+  (:func:`capacity.plan.candidates.site_problems`).
 """
 from __future__ import annotations
 
@@ -20,8 +23,12 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .errors import Problem, Problems
+from .errors import InputError, Problem, Problems
+from .schema import describe
+from .model.load import header_line
 from .model.tables import type_frame
+from .plan.candidates import site_problems
+from .plan.params import plan_problems
 from .model.validate import (YEAR_SPAN, expansion_school, new_project_id, new_project_site,
                              point_problems, project_inclusive, project_places, project_points,
                              project_stages, project_years, run_checks)
@@ -37,50 +44,32 @@ PROJECT_CHECKS = [project_stages, project_places, project_years, expansion_schoo
                   new_project_site, new_project_id, project_points, project_inclusive]
 
 
-def describe(key: schema.Key) -> str:
-    """The expected wording of a numeric key: declared, or from its bounds."""
-    if key.expected:
-        return key.expected
-    parts = [f">= {key.min:g}" if key.min is not None else "",
-             f"> {key.gt:g}" if key.gt is not None else "",
-             f"<= {key.max:g}" if key.max is not None else "",
-             f"< {key.lt:g}" if key.lt is not None else ""]
-    word = "a whole number" if key.kind.startswith("int") else "a finite number"
-    return " ".join([word, " and ".join(p for p in parts if p)]).strip()
-
-
-def _value(data: dict[str, Any], path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return None
-        data = data[part]
-    return data
-
-
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def key_problems(data: dict[str, Any], label: str, text: str) -> list[Problem]:
-    """Numeric keys (and the values of numeric tables: TFR path, per-project delays) out of
-    their bounds (errors) or plausible ranges (warnings)."""
+    """Numeric keys (and the values of numeric tables: TFR path, per-project delays; keys
+    under a ``*``, e.g. ``radius_scale.<stage>.<zone>``) out of their bounds (errors) or
+    plausible ranges (warnings)."""
     out: list[Problem] = []
     for key in KEYS.values():
         parent = KEYS.get(key.path.rsplit(".", 1)[0]) if "." in key.path else None
         if parent is not None and parent.kind == "rows" or key.path == "horizon":
             continue  # rows: checked with the model; horizon: by the scenario reader
-        value = _value(data, key.path)
         if key.path == "fertility.tfr" or key.kind == "int|table":
-            items = list(value.items()) if isinstance(value, dict) else [(None, value)]
+            items = [(f"{path}.{sub}" if isinstance(value, dict) else path, v)
+                     for path, value in _matches(data, key.path)
+                     for sub, v in (value.items() if isinstance(value, dict)
+                                    else [(None, value)])]
         elif key.kind in ("int", "float"):
-            items = [(None, value)]
+            items = _matches(data, key.path)
         else:
             continue
-        row = key_line(text, key.path)
-        for sub, v in items:
-            path = key.path if sub is None else f"{key.path}.{sub}"
+        for path, v in items:
             if not _number(v):
                 continue  # absent, or a wrong type (reported by the key specification)
+            row = key_line(text, path) or key_line(text, path.rsplit(".", 1)[0])
             if not key.in_range(v):
                 if key.path != "fertility.tfr":  # the TFR path: checked by the reader
                     out.append(Problem(label, f"{path} = {v!r} is out of range", row, path,
@@ -89,6 +78,15 @@ def key_problems(data: dict[str, Any], label: str, text: str) -> list[Problem]:
                 w = value_warning("scenario", key.path, v, label, row, path)
                 out += [w] if w else []
     return out
+
+
+def _matches(data: Any, path: str) -> list[tuple[str, Any]]:
+    """(dotted path, value) of every key of ``data`` matching ``path`` (``*``: any name)."""
+    found: list[tuple[str, Any]] = [("", data)]
+    for part in path.split("."):
+        found = [(f"{p}.{k}" if p else str(k), v) for p, d in found if isinstance(d, dict)
+                 for k, v in d.items() if part in ("*", k)]
+    return found
 
 
 def row_line(text: str, path: str, i: int, key: str | None = None) -> int | None:
@@ -181,6 +179,43 @@ def edit_problems(model: "Model", scenario: "Scenario", unit_ids: set[str] | Non
     out += _added_projects(model, scenario, label, text)
     out += _repurposed(model, scenario, label, text)
     out += _cross_boundary(model, scenario, label, text, unit_ids)
+    out += _radius_scale(model, scenario, label, text)
+    out += _uncertainty(model, scenario)
+    return out + (plan_problems(model, scenario) or site_problems(model, scenario))
+
+
+def _uncertainty(model: "Model", scenario: "Scenario") -> list[Problem]:
+    """``[uncertainty]`` checked as ``capacity ensemble`` checks it (bounds, low <= high,
+    probabilities, known projects and stages)."""
+    if "uncertainty" not in scenario.raw:
+        return []
+    from .ensemble.spec import read_uncertainty   # here: the ensemble imports the chain
+    try:
+        read_uncertainty(scenario, model)
+    except InputError as exc:
+        return exc.problems
+    return []
+
+
+def _radius_scale(model: "Model", scenario: "Scenario", label: str, text: str
+                  ) -> list[Problem]:
+    """``[radius_scale.<stage>]`` names stages and zones of the model (the factors' bounds:
+    :func:`key_problems`)."""
+    table = scenario.raw.get("radius_scale", {})
+    zones = set(model.zones["zone_id"])
+    out = []
+    for stage, factors in (table.items() if isinstance(table, dict) else []):
+        if stage not in model.stages:
+            out.append(Problem(label, f"[radius_scale.{stage}]: unknown stage",
+                               key_line(text, f"radius_scale.{stage}")
+                               or header_line(text, f"radius_scale.{stage}"),
+                               f"radius_scale.{stage}",
+                               "a stage of model.toml: " + ", ".join(model.stages)))
+            continue
+        out += [Problem(label, f"radius_scale.{stage}.{zone}: unknown zone",
+                        key_line(text, f"radius_scale.{stage}.{zone}"),
+                        f"radius_scale.{stage}.{zone}", "a zone_id of the zones file")
+                for zone in (factors if isinstance(factors, dict) else []) if zone not in zones]
     return out
 
 

@@ -334,7 +334,7 @@ UNCERTAINTY_CASES: list[Case] = [
     ("intervals-header-only", validate, (), intervals("year,medium,lower_80,upper_80\n"), 2,
      "tfr.csv:2::"),
     ("intervals-nul", validate, (), intervals(GOOD_TFR.replace("0.85", "0.8\x005")), 2,
-     "tfr.csv:2:lower_80:"),
+     "tfr.csv:2::"),
     ("intervals-no-upper", validate, (), intervals("year,medium,lower_80\n2024,1,0.9\n"), 2,
      "tfr.csv:1:upper_80:"),
     ("intervals-duplicate-year", validate, (), intervals(GOOD_TFR.replace("2030", "2024")), 2,
@@ -360,8 +360,8 @@ CENSUS_CASES: list[Case] = [
      "c1.csv:5:population:"),
     ("census-1e15", backtest, (), cell(C1, 5, "population", "1e15"), 2,
      "c1.csv:5:population:"),
-    ("census-nul", residual, (), nul(C1, 5, "population"), 2, "c1.csv:5:population:"),
-    ("census-nul-sex", backtest, (), nul(C2, 9, "sex"), 2, "c2.csv:9:sex:"),
+    ("census-nul", residual, (), nul(C1, 5, "population"), 2, "c1.csv:5::"),
+    ("census-nul-sex", backtest, (), nul(C2, 9, "sex"), 2, "c2.csv:9::"),
     ("census-sex-x", residual, (), cell(C1, 4, "sex", "X"), 2, "c1.csv:4:sex:"),
     ("census-one-sex", residual, (), same_sex(C2, "male"), 2, "c2.csv:2:sex:"),
     ("census-duplicate-group", residual, (),
@@ -439,7 +439,7 @@ BIRTHS_CASES: list[Case] = [
     ("births-year-soon", backtest, (), cell("births.csv", 2, "year", "soon"), 2,
      "births.csv:2:year:"),
     ("births-header-only", residual, (), header_only("births.csv"), 2, "births.csv:2::"),
-    ("births-nul", residual, (), nul("births.csv", 3, "births"), 2, "births.csv:3:births:"),
+    ("births-nul", residual, (), nul("births.csv", 3, "births"), 2, "births.csv:3::"),
     ("births-no-count-column", residual, (), rename("births.csv", "births", "babies"), 2,
      "births.csv:1:"),
     ("births-sex-x", backtest, (), cell("births.csv", 2, "sex", "X"), 2, "births.csv:2:sex:"),
@@ -465,7 +465,7 @@ TOTALS_CASES: list[Case] = [
     ("totals-header-only", backtest, (), header_only("totals.csv"), 2, "totals.csv:2::"),
     ("totals-year-soon", backtest, (), cell("totals.csv", 2, "year", "soon"), 2,
      "totals.csv:2:year:"),
-    ("totals-nul-note", backtest, (), nul("totals.csv", 2, "note"), 2, "totals.csv:2:note:"),
+    ("totals-nul-note", backtest, (), nul("totals.csv", 2, "note"), 2, "totals.csv:2::"),
 ]
 
 T = "targets.csv"
@@ -487,7 +487,7 @@ TARGET_CASES: list[Case] = [
      "targets.csv:3:year:"),
     ("targets-header-only", calibrate, (), header_only(T), 2, "targets.csv:2::"),
     ("targets-no-total", calibrate, (), drop_column(T, "total"), 2, "targets.csv:1:total:"),
-    ("targets-nul", calibrate, (), nul(T, 2, "note"), 2, "targets.csv:2:note:"),
+    ("targets-nul", calibrate, (), nul(T, 2, "note"), 2, "targets.csv:2::"),
     ("targets-missing-file", calibrate, (), lambda d: (d / T).unlink(), 2, "targets.csv::"),
 ]
 

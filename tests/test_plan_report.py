@@ -27,7 +27,7 @@ def planned(tmp_path_factory) -> Path:
 def run_plan(root: Path, out: Path, *extra: str) -> Path:
     assert main(["plan", str(root / "plan.toml"), "-o", str(out), "--stage", "primary",
                  "--time-limit", "30", *extra]) == 0
-    return out / "tiny-plan"
+    return out / "tiny-plan-plan"
 
 
 def test_report_in_english(planned, tmp_path):
@@ -78,7 +78,7 @@ def test_scenario_language_is_the_default(planned, tmp_path):
                                      + '\n[report]\nlang = "zh"\n')
     assert main(["plan", str(planned / "zh.toml"), "-o", str(tmp_path), "--stage", "primary",
                  "--time-limit", "30"]) == 0
-    page = (tmp_path / "tiny-plan" / "report.html").read_text(encoding="utf-8")
+    page = (tmp_path / "tiny-plan-plan" / "report.html").read_text(encoding="utf-8")
     assert "<html lang='zh-CN'>" in page
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from capacity.commands.inputs import read_life_table, read_targets, write_csv_atomic
+from capacity.commands.inputs import read_life_table, read_targets
 from capacity.commands.migration import read_census_pair
 from capacity.demography.backtest_methods import METHODS, BacktestRun, run_backtest
+from capacity.runfolder import atomic_files
 
 __all__ = ["add_parser", "cmd_backtest", "plot_backtest", "DEFAULT_STAGES"]
 
@@ -70,9 +71,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                        schedule=schedule, ranges=ranges, files=files,
                        circular={"residual", *args.circular})
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv_atomic(run.table, out / "backtest.csv")
-    plot_backtest(run, out / "backtest.png")
+    with atomic_files(out, "backtest") as tmp:       # both files, each renamed into place
+        run.table.to_csv(tmp / "backtest.csv", index=False, lineterminator="\n")
+        plot_backtest(run, tmp / "backtest.png")
     print(format_summary(run))
     print(f"wrote {out / 'backtest.csv'} and {out / 'backtest.png'}")
     return 0

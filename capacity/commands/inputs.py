@@ -2,8 +2,6 @@
 Every error is an :class:`InputError` naming the file, row (header = 1) and column."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ from capacity.demography.lifetable import sx_from_Lx, sx_from_mx, sx_from_qx
 from capacity.errors import InputError, Problem, Problems
 from capacity.model.tables import read_csv_text, type_frame
 from capacity.options import check_column
+from capacity.runfolder import atomic_files
 from capacity.schema import table
 
 __all__ = ["read_csv", "read_file", "read_life_table", "read_births", "births_between",
@@ -26,16 +25,10 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     if not p.is_file():
         raise InputError.single(file, "file not found", expected="an existing CSV file")
     problems = Problems()
-    frame = read_csv_text(p, file, problems)
-    if frame is not None:
-        for col in frame.columns:
-            nul = frame[col].astype(str).str.contains("\x00", regex=False)
-            for line in frame.index[nul.to_numpy()][:5]:
-                problems.add(file, "a NUL byte in the cell (a binary or damaged file?)",
-                             row=int(line), column=str(col), expected="plain UTF-8 text")
-        if not len(frame) and not problems:
-            problems.add(file, "no data rows (only a header)", row=2,
-                         expected="at least one data row below the header")
+    frame = read_csv_text(p, file, problems)      # NUL bytes too, at their line
+    if frame is not None and not len(frame):
+        problems.add(file, "no data rows (only a header)", row=2,
+                     expected="at least one data row below the header")
     problems.raise_if_any()
     return frame
 
@@ -141,15 +134,9 @@ def read_targets(path: str | Path, command: str, option: str,
 
 
 def write_csv_atomic(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``df`` to ``path`` through a temporary file in the same folder."""
+    """Write ``df`` to ``path``: built beside it, renamed into place (a symbolic link at
+    ``path`` is replaced, never written through; capacity.runfolder.atomic_files)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, lineterminator="\n")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_files(p.parent, "csv") as tmp:
+        df.to_csv(tmp / p.name, index=False, lineterminator="\n")
     return p

@@ -9,7 +9,9 @@ only once every check has passed. Every problem found is collected and raised to
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -297,6 +299,10 @@ def _files(folder: Path, files_conf: dict[str, Any], label: str, text: str,
                 problems.add(label, f"[files] {key} names {name!r}, a virtual path or URL",
                              **where, expected="a plain file in the model folder "
                              "(no /vsi… paths, URLs or .vrt files)")
+            elif loops(fp):
+                problems.add(label, f"[files] {key} names {name!r}, a symbolic link that "
+                             "loops back on itself", **where,
+                             expected="a file, or a link that ends at a file")
             elif not allow_outside and not inside(folder, fp):
                 problems.add(label, f"[files] {key} names {name!r}, which leaves the model "
                              f"folder (it resolves to {fp.resolve()})", **where,
@@ -308,6 +314,15 @@ def _files(folder: Path, files_conf: dict[str, Any], label: str, text: str,
             else:
                 files[key] = fp
     return files
+
+
+def loops(path: Path) -> bool:
+    """Whether ``path`` is, or goes through, a loop of symbolic links."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def is_virtual(name: str) -> bool:

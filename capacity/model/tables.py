@@ -30,7 +30,8 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 def read_csv_text(path: Path, label: str, problems: Problems, encoding: str = "utf-8"
                   ) -> pd.DataFrame | None:
-    """Read a CSV as strings; report unreadable, undecodable or empty files. ``encoding``:
+    """Read a CSV as strings; report unreadable, undecodable or empty files and NUL bytes
+    (at their line). ``encoding``:
     utf-8 (a BOM is dropped), gbk or gb18030 (model.toml ``[files] encoding``)."""
     try:
         raw = path.read_bytes()
@@ -53,6 +54,12 @@ def read_csv_text(path: Path, label: str, problems: Problems, encoding: str = "u
         return None
     if not text.strip():
         problems.add(label, "file is empty", expected="a header row and data rows")
+        return None
+    nul = text.find("\x00")
+    if nul >= 0:
+        problems.add(label, "the file holds a NUL byte (\\0)", row=text.count("\n", 0, nul) + 1,
+                     expected="plain text: re-save it as a CSV file (a NUL byte is left by "
+                              "UTF-16, binary or damaged files)")
         return None
     parsed = _csv_rows(text, label, problems)
     if parsed is None:

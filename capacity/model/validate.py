@@ -16,6 +16,7 @@ import pandas as pd
 from .. import geo
 from ..errors import Problem
 from ..ranges import table_warnings
+from .rate_checks import anchor_intervals, mortality_kind
 from .tables import flag_rows
 
 if TYPE_CHECKING:
@@ -390,13 +391,14 @@ def plausible_values(m: "Model") -> list[Problem]:
 CHECKS: list[Check] = [
     population_zones, population_ages, population_complete,
     fertility_zones, fertility_unique, fertility_ages,
-    mortality_ages, mortality_complete, mortality_survival,
+    mortality_ages, mortality_complete, mortality_survival, mortality_kind,
     migration_zones, migration_ages,
     housing_zones, housing_years, housing_points,
     unit_zones, unit_weights, unit_coverage, unit_points,
     school_stages, school_places, school_points, school_inclusive,
     project_stages, project_places, project_years, expansion_school, new_project_site,
-    new_project_id, project_points, project_inclusive, enrolment_stages, grid_cells,
+    new_project_id, project_points, project_inclusive, enrolment_stages, anchor_intervals,
+    grid_cells,
     plausible_values,
 ]
 

@@ -1,7 +1,9 @@
 """Candidate sites for new schools: the model's ``sites.csv``, or generated from the demand.
 
 ``sites.csv`` (columns: ``capacity/schema/sites.csv``) is checked here against the model:
-zones, locations within their zone, stages, and sizes in the stage's ``standard_classes``.
+zones, locations within their zone, stages, sizes in the stage's ``standard_classes`` and
+opening years (:func:`site_problems`: ``validate``, ``run`` and ``plan`` alike). A header
+alone is a valid, empty list: no candidate sites, so no new schools.
 Without it, candidates are *generated* (flagged ``generated``, docs/plan.md): the units with
 pupils unserved in the scenario's own allocation in any year from the earliest opening year
 are grouped by zone and by square cells of the stage's walking radius; each group's candidate
@@ -14,12 +16,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import Problems
+from .. import geo
+from ..errors import Problem, Problems
 from ..model.tables import flag_rows
-from ..model.validate import point_problems
-from .params import PlanParams
+from ..model.validate import YEAR_SPAN, point_problems
+from .params import PlanParams, model_params
 
 if TYPE_CHECKING:
+    from ..model import Model
+    from ..scenario import Scenario
     from ..state import RunState
 
 #: Side of the square cells that group unserved units, in walking radii.
@@ -31,29 +36,63 @@ COLUMNS = ["site_id", "name", "zone_id", "stage", "x", "y", "lon", "lat", "sizes
 
 
 def read_sites(state: "RunState", params: PlanParams) -> pd.DataFrame | None:
-    """The model's sites.csv, typed and checked (None when the model has none)."""
+    """The model's sites.csv, checked (None when the model has none; a header alone: no
+    candidate sites), without the sites the scenario builds (``[[projects.add]]`` of the
+    same id), its lon/lat in WGS84 (rows given in their own ``crs``: converted)."""
     frame = state.model.sites
     if frame is None:
         return None
     problems = Problems()
-    check_sites(frame, state, params, state.model.files["sites"].name, problems)
+    check_sites(frame, state.model, params, taken_ids(state.model, state.scenario), problems)
     problems.raise_if_any()
+    built = {str(a.get("project_id")) for a in state.scenario.add}
+    frame = frame[~frame["site_id"].isin(built)]     # built by the scenario (a plan.toml)
+    given = geo.row_crs(frame) != geo.WGS84
+    if given.any():
+        lon, lat = geo.to_model_xy(frame.loc[given, "x"], frame.loc[given, "y"], geo.WGS84,
+                                   source_crs=state.model.crs)
+        frame = frame.assign(lon=frame["lon"].astype(float), lat=frame["lat"].astype(float))
+        frame.loc[given, "lon"], frame.loc[given, "lat"] = lon, lat
     return frame
+
+
+def site_problems(model: "Model", scenario: "Scenario") -> list[Problem]:
+    """Every problem of the model's sites.csv for this scenario (``capacity validate`` and
+    ``run`` report them as ``capacity plan`` refuses them)."""
+    if model.sites is None:
+        return []
+    problems = Problems()
+    check_sites(model.sites, model, model_params(model, scenario),
+                taken_ids(model, scenario), problems)
+    return problems.items
+
+
+def taken_ids(model: "Model", scenario: "Scenario") -> set[str]:
+    """Ids a site may not take: schools, the model's key projects and repurposed sites (a
+    scenario's ``[[projects.add]]`` may build a site: a plan.toml does)."""
+    return (set(model.schools["school_id"]) | set(model.projects["project_id"])
+            | {str(r.get("site_id")) for r in scenario.repurposed})
+
+
+def _text(row: pd.Series, col: str) -> str | None:
+    """A text cell, None when the column is absent or the cell empty."""
+    value = row.get(col)
+    return value.strip() or None if isinstance(value, str) else None
 
 
 def allowed_sizes(row: pd.Series, stage: str, params: PlanParams) -> tuple[int, ...]:
     """Standard sizes (classes) of ``stage`` a site row can take."""
     standard = params.stages[stage].standard_classes
-    given = row.get("classes")
-    wanted = [int(c) for c in str(given).split()] if isinstance(given, str) else standard
+    given = _text(row, "classes")
+    wanted = [int(c) for c in given.split() if c.isdigit()] if given else standard
     return tuple(c for c in wanted if c in standard and c <= int(row["max_classes"]))
 
 
-def check_sites(frame: pd.DataFrame, state: "RunState", params: PlanParams, label: str,
+def check_sites(frame: pd.DataFrame, model: "Model", params: PlanParams, taken: set[str],
                 problems: Problems) -> None:
     """Unknown zones and stages, points outside their zone, sizes off the standard list,
-    ids that clash with schools or projects."""
-    model = state.model
+    opening years far from the base year, ids that clash with schools or projects."""
+    label = model.files["sites"].name if "sites" in model.files else "sites.csv"
     zones = set(model.zones["zone_id"])
     problems.extend(flag_rows(label, frame, ~frame["zone_id"].isin(zones), "zone_id",
                               lambda r: f"unknown zone_id {r['zone_id']!r}",
@@ -62,10 +101,16 @@ def check_sites(frame: pd.DataFrame, state: "RunState", params: PlanParams, labe
     if known.any():
         problems.extend(point_problems(frame[known], label, model.zones, model.crs,
                                        zone_col="zone_id"))
-    taken = set(model.schools["school_id"]) | set(state.supply.sites["school_id"])
     problems.extend(flag_rows(label, frame, frame["site_id"].isin(taken), "site_id",
                               lambda r: f"site_id {r['site_id']!r} is already a school or "
                                         "project id", "a new, unique id"))
+    if "earliest_open_year" in frame:
+        lo, hi = model.base_year + 1, model.base_year + YEAR_SPAN
+        years = frame["earliest_open_year"].astype(float)
+        problems.extend(flag_rows(label, frame, (years < lo) | (years > hi),
+                                  "earliest_open_year",
+                                  lambda r: f"year {int(r['earliest_open_year'])} is "
+                                            "implausible", f"a year between {lo} and {hi}"))
     for i, row in frame.iterrows():
         stages = str(row["stages"]).split()
         bad = [s for s in stages if s not in model.stages]
@@ -73,19 +118,19 @@ def check_sites(frame: pd.DataFrame, state: "RunState", params: PlanParams, labe
             problems.add(label, f"unknown stage(s) {' '.join(bad) or '(none)'}", row=int(i),
                          column="stages", expected=" ".join(model.stages))
             continue
-        given = row.get("classes")
+        given = _text(row, "classes")
         for s in stages:
             standard = params.stages[s].standard_classes
-            if isinstance(given, str):
-                off = [c for c in given.split() if not c.isdigit() or int(c) not in standard]
-                if off:
-                    problems.add(label, f"classes {' '.join(off)} not a standard {s} size",
-                                 row=int(i), column="classes",
-                                 expected=f"sizes in plan.stages.{s}.standard_classes "
-                                          f"{list(standard)}")
-            if not allowed_sizes(row, s, params):
-                problems.add(label, f"max_classes {row['max_classes']} is below every "
-                             f"standard {s} size", row=int(i), column="max_classes",
+            off = [c for c in (given or "").split() if not c.isdigit() or int(c) not in standard]
+            if off:
+                problems.add(label, f"classes {' '.join(off)} not a standard {s} size",
+                             row=int(i), column="classes",
+                             expected=f"sizes in plan.stages.{s}.standard_classes "
+                                      f"{list(standard)}")
+            elif not allowed_sizes(row, s, params):
+                problems.add(label, f"max_classes {int(row['max_classes'])} is below every "
+                             f"{'given' if given else 'standard'} {s} size",
+                             row=int(i), column="max_classes",
                              expected=f"at least {min(standard)} classes")
 
 
@@ -93,20 +138,25 @@ def stage_candidates(state: "RunState", params: PlanParams, stage: str,
                      sites: pd.DataFrame | None) -> pd.DataFrame:
     """Candidates for one stage: the sites.csv rows allowing it, else generated ones."""
     earliest = params.first_year + params.build_years
-    if sites is not None:
-        rows = sites[sites["stages"].str.split().apply(lambda s: stage in s)]
-        out = pd.DataFrame({
-            "site_id": rows["site_id"], "name": rows.get("name", rows["site_id"]),
-            "zone_id": rows["zone_id"], "stage": stage, "x": rows["x"], "y": rows["y"],
-            "lon": rows["lon"], "lat": rows["lat"],
-            "sizes": [allowed_sizes(r, stage, params) for _, r in rows.iterrows()],
-            "earliest_open_year": rows["earliest_open_year"].fillna(earliest).astype(int)
-            .clip(lower=params.first_year) if "earliest_open_year" in rows else earliest,
-            "basis": rows["basis"] if "basis" in rows else "sites.csv",
-            "generated": rows["generated"].fillna(False).astype(bool)
-            if "generated" in rows else False})
-        return out[COLUMNS].reset_index(drop=True)
-    return generate(state, params, stage, earliest)
+    if sites is None:
+        return generate(state, params, stage, earliest)
+    rows = sites[[stage in str(s).split() for s in sites["stages"]]]
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    names = rows["name"].where(rows["name"].fillna("").str.strip() != "", rows["site_id"]) \
+        if "name" in rows else rows["site_id"]
+    out = pd.DataFrame({
+        "site_id": rows["site_id"], "name": names, "zone_id": rows["zone_id"],
+        "stage": stage, "x": rows["x"], "y": rows["y"], "lon": rows["lon"],
+        "lat": rows["lat"],
+        "sizes": [allowed_sizes(r, stage, params) for _, r in rows.iterrows()],
+        "earliest_open_year": rows["earliest_open_year"].fillna(earliest).astype(int)
+        .clip(lower=params.first_year) if "earliest_open_year" in rows else earliest,
+        "basis": rows["basis"].fillna("sites.csv").replace("", "sites.csv")
+        if "basis" in rows else "sites.csv",
+        "generated": rows["generated"].fillna(False).astype(bool)
+        if "generated" in rows else False})
+    return out[COLUMNS].reset_index(drop=True)
 
 
 def generate(state: "RunState", params: PlanParams, stage: str, earliest: int

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..geo import model_lonlat
+
 from .formulation import Formulation
 from .params import StagePlan
 from .solve import Solution
@@ -30,8 +32,10 @@ def runs(values: np.ndarray) -> list[tuple[int, int, int]]:
 
 
 def decode(f: Formulation, sol: Solution, sp: StagePlan, stage: str, sites: pd.DataFrame,
-           candidates: pd.DataFrame, zone_ids: list[str], horizon: int) -> pd.DataFrame:
-    """plan.csv rows of one stage (``sites``: the stage's existing supply sites in order)."""
+           candidates: pd.DataFrame, zone_ids: list[str], horizon: int, crs: str
+           ) -> pd.DataFrame:
+    """plan.csv rows of one stage (``sites``: the stage's existing supply sites in order;
+    ``crs``: the model's)."""
     v, rows, T = sol.values, [], len(f.years)
     xv = v[f.x["var"].to_numpy()]
     for r in f.y[v[f.y["var"].to_numpy()] > 0.5].itertuples():
@@ -42,7 +46,7 @@ def decode(f: Formulation, sol: Solution, sp: StagePlan, stage: str, sites: pd.D
                      "zone_id": c["zone_id"], "classes": int(r.classes), "places": int(r.places),
                      "open_year": opens, "first_year": opens,
                      "last_year": horizon, "cost_cny": r.places * sp.cost_per_place,
-                     "lon": c["lon"], "lat": c["lat"], "basis": c["basis"],
+                     "x": c["x"], "y": c["y"], "basis": c["basis"],
                      "generated": bool(c["generated"])})
     temp = np.zeros((f.n_sites, T))
     temp[f.h["site"], f.h["t"]] = v[f.h["var"].to_numpy()]
@@ -57,7 +61,7 @@ def decode(f: Formulation, sol: Solution, sp: StagePlan, stage: str, sites: pd.D
                          "first_year": f.years[a], "last_year": f.years[b],
                          "pupil_years": n * (b - a + 1),
                          "cost_cny": n * (b - a + 1) * sp.temporary_cost_per_place_year,
-                         "lon": site["lon"], "lat": site["lat"], "basis": "plan"})
+                         "x": site["x"], "y": site["y"], "basis": "plan"})
     xt = f.x[f.x["transport"]]
     flow = v[xt["var"].to_numpy()]
     if len(xt) and flow.sum() > 1e-6:
@@ -76,7 +80,17 @@ def decode(f: Formulation, sol: Solution, sp: StagePlan, stage: str, sites: pd.D
                          "pupil_years": round(pupil_years, 3),
                          "cost_cny": pupil_years * sp.transport_cost_per_pupil_year,
                          "radius_scale": sp.transport_radius_scale, "basis": "plan"})
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    return with_lonlat(pd.DataFrame(rows, columns=PLAN_COLUMNS + ["x", "y"]), crs)
+
+
+def with_lonlat(rows: pd.DataFrame, crs: str) -> pd.DataFrame:
+    """Plan rows with WGS84 ``lon``/``lat`` from their model-CRS ``x``/``y`` (a site given
+    in metres or another datum comes out in degrees), without ``x``/``y``."""
+    x, y = (rows[c].to_numpy(float, na_value=np.nan) for c in ("x", "y"))
+    lon, lat = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    ok = np.isfinite(x) & np.isfinite(y)                 # transport rows have no point
+    lon[ok], lat[ok] = model_lonlat(x[ok], y[ok], crs, "wgs84")
+    return rows.assign(lon=lon, lat=lat)[PLAN_COLUMNS]
 
 
 def by_year(plan: pd.DataFrame) -> pd.DataFrame:
@@ -93,3 +107,17 @@ def by_year(plan: pd.DataFrame) -> pd.DataFrame:
     if not out:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame(out).groupby(cols[:3], as_index=False)["cost_cny"].sum()
+
+
+def unique_ids(plan: pd.DataFrame, taken: set[str]) -> pd.DataFrame:
+    """Plan rows whose ids are unique and distinct from ``taken`` (the scenario's school and
+    project ids): a repeated id (a site chosen for two stages; one school's temporary
+    places in two stages) gets ``-<stage>``, then ``-2``, ``-3``, … as needed."""
+    seen, ids = {str(t) for t in taken}, []
+    for pid, stage in zip(plan["id"].astype(str), plan["stage"].astype(str)):
+        new, n = (pid if pid not in seen else f"{pid}-{stage}"), 2
+        while new in seen:
+            new, n = f"{pid}-{stage}-{n}", n + 1
+        seen.add(new)
+        ids.append(new)
+    return plan.assign(id=ids)

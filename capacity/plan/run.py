@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from ..chain import Chain
-from ..errors import InputError, Problems
+from ..errors import InputError
 from ..scenario import Scenario
 from ..state import Progress, RunState
 from .candidates import read_sites, stage_candidates
-from .decode import by_year, decode
+from .decode import by_year, decode, unique_ids
 from .formulation import formulate
-from .params import PlanParams, check_params, plan_params
+from .params import PlanParams, plan_options, plan_params
 from .solve import solve
 
 #: Columns of plan_summary.csv.
@@ -22,13 +22,13 @@ SUMMARY_COLUMNS = ["stage", "demand_pupil_years", "unserved_before", "unserved_a
                    "unreachable", "new_schools", "new_places", "capital_cny",
                    "temporary_place_years", "temporary_cny", "transport_pupil_years",
                    "transport_cny", "total_cny", "bound_cny", "gap", "gap_basis", "status",
-                   "seconds",
                    "candidates", "classes", "variables", "binaries"]
 
 
 @dataclass
 class Plan:
-    """A scenario's plan: rows of plan.csv, spending by year, a summary per stage."""
+    """A scenario's plan: rows of plan.csv, spending by year, a summary per stage; the
+    solver's seconds per stage go to manifest.json only (``timings``)."""
 
     state: RunState
     params: PlanParams
@@ -36,28 +36,21 @@ class Plan:
     by_year: pd.DataFrame
     summary: pd.DataFrame
     candidates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
               progress: Progress | None = None, time_limit_s: float | None = None) -> Plan:
-    """Plan every stage (or ``stages``) of a scenario; InputError for bad input."""
+    """Plan every stage (or ``stages``, each once) of a scenario; InputError for bad input."""
     chain = Chain(scenario, post=(), progress=progress, workers=1)
     state = chain.start()
+    stages, time_limit_s = plan_options(stages, time_limit_s, list(state.model.stages))
+    params = plan_params(state)
     mode = state.scenario.mode
     state.allocators = {mode: state.allocators[mode]}     # the scenario's mode only
     state = chain.run_steps(state)
-    params = plan_params(state)
-    problems = Problems()
-    check_params(params, "model.toml", problems)
-    unknown = [s for s in stages or [] if s not in state.model.stages]
-    for s in unknown:
-        problems.add("--stage", f"unknown stage {s!r}", expected=", ".join(state.model.stages))
-    if not params.first_year <= int(state.years[-1]):
-        problems.add("model.toml", f"plan.first_year {params.first_year} is after the horizon",
-                     column="plan.first_year", expected=f"a year <= {int(state.years[-1])}")
-    problems.raise_if_any()
     sites = read_sites(state, params)
-    rows, summaries, cands = [], [], {}
+    rows, summaries, cands, seconds = [], [], {}, {}
     zone_ids = list(state.model.zones["zone_id"])
     for stage in stages or state.stage_names:
         state.say(f"plan: {stage}")
@@ -68,12 +61,13 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
         sol = solve(f, params.mip_gap, time_limit_s or params.time_limit_s)
         sel = state.site_mask(stage)
         p = decode(f, sol, sp, stage, state.supply.sites[sel].reset_index(drop=True), cand,
-                   zone_ids, int(state.years[-1]))
+                   zone_ids, int(state.years[-1]), state.model.crs)
         rows.append(p)
+        seconds[stage] = round(sol.seconds, 2)
         summaries.append(_summary(state, params, stage, f, sol, p, cand))
-    plan = pd.concat(rows, ignore_index=True)
+    plan = unique_ids(pd.concat(rows, ignore_index=True), set(state.supply.sites["school_id"]))
     return Plan(state, params, plan, by_year(plan), pd.DataFrame(summaries,
-                columns=SUMMARY_COLUMNS), cands)
+                columns=SUMMARY_COLUMNS), cands, seconds)
 
 
 def _summary(state, params, stage, f, sol, p, cand) -> dict:
@@ -93,7 +87,7 @@ def _summary(state, params, stage, f, sol, p, cand) -> dict:
             "transport_cny": float(kind["transport"]["cost_cny"].sum()),
             "total_cny": float(p["cost_cny"].sum()), "bound_cny": round(sol.bound_cny, 2),
             "gap": round(sol.gap, 6), "gap_basis": sol.gap_basis, "status": sol.status,
-            "seconds": round(sol.seconds, 2), "candidates": len(cand),
+            "candidates": len(cand),
             "classes": len(f.classes), "variables": f.A.shape[1],
             "binaries": int(f.integer.sum())}
 

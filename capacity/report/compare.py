@@ -14,9 +14,6 @@ Tables (columns in order):
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -145,28 +142,17 @@ def write_compare(results: Sequence[Result], out_dir: str | Path, *, lang: str =
 
     Nothing is written outside ``out_dir``: the files are built in a hidden folder inside it
     (``.compare.XXXX``; one left by a killed run is removed by the next) and each is moved
-    into place with an atomic rename, so a reader sees either the old or the new file and
-    other files in the folder are left alone.
+    into place with an atomic rename (capacity.runfolder.atomic_files), so a reader sees
+    either the old or the new file and other files in the folder are left alone.
     """
-    from ..runfolder import OWNER, remove_stale
+    from ..runfolder import atomic_files, check_out_dir
 
     L.check_lang(lang)
     tables = compare(results)
     names = [r.name for r in results]
-    final = Path(out_dir)
-    if final.exists() and not final.is_dir():
-        raise InputError.single(final, "the comparison's output path is a file",
-                                expected="a folder (it is created if missing)")
-    final.mkdir(parents=True, exist_ok=True)
-    remove_stale(final, "compare")
-    tmp = Path(tempfile.mkdtemp(prefix=".compare.", dir=final))
-    (tmp / OWNER).write_text(str(os.getpid()))
-    try:
+    final = check_out_dir(out_dir)
+    with atomic_files(final, "compare") as tmp:
         _write_into(tables, names, tmp, results, lang)
-        for file in COMPARE_FILES:
-            os.replace(tmp / file, final / file)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

@@ -1,11 +1,12 @@
 """``capacity map``: the static and interactive maps of one stage and year of a run folder."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from ..errors import InputError
 from ..result import read_result
-from ..runfolder import SAFE_NAME, is_safe_name
+from ..runfolder import SAFE_NAME, atomic_folder, check_out_dir, is_safe_name
 from .catchment import run_modes, run_stages, run_years
 from .interactive_map import write_interactive_map
 from .static_maps import write_static_maps
@@ -13,7 +14,11 @@ from .static_maps import write_static_maps
 
 def map_command(run_folder: str | Path, stage: str, year: int, mode: str | None = None,
                 *, rings: bool = False) -> list[Path]:
-    """`capacity map`: write the static PNG/SVG and the HTML map into ``run_folder/maps``."""
+    """`capacity map`: write the static PNG/SVG and the HTML map into ``run_folder/maps``,
+    atomically: the folder is rebuilt beside it (its other maps copied) and swapped into
+    place; a ``maps`` that is a symbolic link is refused (InputError), never written
+    through."""
+    check_out_dir(run_folder, "RUN", names=["maps"])
     if not is_safe_name(stage):
         raise InputError.single("--stage", f"stage {stage!r} cannot be a file name",
                                 column="stage", expected=SAFE_NAME)
@@ -30,6 +35,11 @@ def map_command(run_folder: str | Path, stage: str, year: int, mode: str | None 
     if mode is not None and mode not in run_modes(result):
         raise InputError.single(run_folder, f"no allocation mode {mode!r} in this run",
                                 column="mode", expected=" or ".join(run_modes(result)))
-    paths = write_static_maps(result, run_folder, stage, int(year), mode=mode, rings=rings)
-    paths.append(write_interactive_map(result, run_folder))
-    return paths
+    with atomic_folder(run_folder, "maps", keep=True) as tmp:
+        scratch = tmp / ".new"             # the writers write <folder>/maps/<file>
+        made = write_static_maps(result, scratch, stage, int(year), mode=mode, rings=rings)
+        made.append(write_interactive_map(result, scratch))
+        for f in made:
+            f.replace(tmp / f.name)
+        shutil.rmtree(scratch)
+    return [Path(run_folder) / "maps" / f.name for f in made]

@@ -133,7 +133,6 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
         | {t(f"col_{c}", lang): 1 for c in ("temporary", "transport")}
     summ[t("col_gap", lang)] = [("–" if pd.isna(g) else f"{100 * g:.1f} %")
                                 for g in plan.summary["gap"]]
-    summ = summ.drop(columns=[t("col_seconds", lang)])
     if map_png is not None and map_png.is_file():
         data = base64.b64encode(map_png.read_bytes()).decode("ascii")
         fig = (f"<figure><img alt='{_e(t('h_map', lang))}' src='data:image/png;base64,{data}'>"

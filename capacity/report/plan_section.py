@@ -55,8 +55,7 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         "unserved_before": s["unserved_before"], "unserved_after": s["unserved_after"],
         "unreachable": s["unreachable"], "gap": s["gap"],
         "gap_basis": s["gap_basis"].map(lambda b: t(f"basis_{b}", lang)),
-        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang)),
-        "seconds": s["seconds"]})
+        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang))})
     return _label(out, lang)
 
 

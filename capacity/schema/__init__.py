@@ -130,6 +130,18 @@ def in_bounds(v: float, spec: Col | Key) -> bool:
                 and (spec.gt is None or v > spec.gt) and (spec.lt is None or v < spec.lt))
 
 
+def describe(key: Key) -> str:
+    """The expected wording of a numeric key: declared, or from its bounds."""
+    if key.expected:
+        return key.expected
+    parts = [f">= {key.min:g}" if key.min is not None else "",
+             f"> {key.gt:g}" if key.gt is not None else "",
+             f"<= {key.max:g}" if key.max is not None else "",
+             f"< {key.lt:g}" if key.lt is not None else ""]
+    word = "a whole number" if key.kind.startswith("int") else "a finite number"
+    return " ".join([word, " and ".join(p for p in parts if p)]).strip()
+
+
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as f:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(f)]

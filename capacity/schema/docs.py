@@ -1,4 +1,5 @@
-"""Markdown tables of the schema, for docs/model-format.md and docs/scenarios.md.
+"""Markdown tables of the schema, for docs/model-format.md, docs/scenarios.md and
+docs/plan.md (sites.csv).
 
 A doc marks each generated block with ``<!-- schema:NAME -->`` … ``<!-- /schema -->``, NAME
 being a table (``population``), a TOML file (``model_toml``, ``scenario_toml``) or a
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..ranges import ranges
 from . import HERE, Col, Key, keys, table
 
-DOCS = ("docs/model-format.md", "docs/scenarios.md", "docs/cli.md")
+DOCS = ("docs/model-format.md", "docs/scenarios.md", "docs/plan.md", "docs/cli.md")
 BLOCK = re.compile(r"(<!-- schema:(\w+) -->\n).*?(<!-- /schema -->)", re.S)
 TYPES = {"str": "text", "int": "integer", "float": "number", "bool": "true/false",
          "choice": "choice", "geometry": "geometry", "list": "array", "table": "table",
