@@ -675,6 +675,9 @@ def test_numbers_in_the_docs_are_the_check_constants():
         ("ensemble", "--scheduler", "")].why
     assert gib in cli and gib in ens and gib in options.options()[("ensemble", "--draws", "")].why
     assert "× 12 bytes" in cli and cluster.SUMMARY_BYTES == 12
+    for name in ("--draws", "--batch", "--workers"):      # ensemble.md quotes the maxima
+        top = int(dict(options.options()[("ensemble", name, "")].bounds)["max"])
+        assert f"`{name}`\n   ≤ {top:,}" in ens or f"`{name}` ≤ {top:,}" in ens, name
     most = cluster.SUMMARY_BYTES_MAX // (cluster.SUMMARY_BYTES * 16 * 22 * 4)
     assert most >= 100_000                          # Tongzhou: the whole --draws range fits
 
