@@ -131,6 +131,16 @@ def reverse_rows(file: str) -> Mutation:
     return mutate
 
 
+def labels(file: str) -> Mutation:
+    """Ages as age_group labels ("0", "1-4", "85+") instead of age_from/age_to."""
+    def mutate(d: Path) -> None:
+        f = pd.read_csv(d / file)
+        f["age_group"] = [f"{a}+" if pd.isna(e) else (str(a) if e == a else f"{a}-{int(e)}")
+                          for a, e in zip(f["age_from"], f["age_to"])]
+        f.drop(columns=["age_from", "age_to"]).to_csv(d / file, index=False)
+    return mutate
+
+
 def same_sex(file: str, sex: str) -> Mutation:
     return column(file, "sex", sex)
 
@@ -406,6 +416,9 @@ CENSUS_CASES: list[Case] = [
      both(cell(C1, 5, "population", "-3"), insert_blank(C1, 3)), 2, "c1.csv:6:population:"),
     ("census-blank-line-overlap", residual, (),
      both(cell(C1, 6, "age_from", "3"), insert_blank(C1, 3)), 2, "c1.csv:7:age_from:"),
+    # accepted: rows in any order (the groups are sorted by age), ages as labels
+    ("census-rows-reversed", residual, (), reverse_rows(C1), 0, None),
+    ("census-age-labels", residual, (), labels(C2), 0, None),
     ("census-duplicate-column", residual, (),
      raw(C1, b"year,sex,sex,age_from,age_to,population\n2010,male,male,0,0,1\n"), 2, "c1.csv:1:"),
 ]
@@ -560,6 +573,8 @@ def test_mutation(template, tmp_path, capsys, monkeypatch, case, command, extra,
         else:
             assert any(line.startswith(where) or f"/{where}" in line.split(" ")[0]
                        for line in lines), f"{case}: no {where!r} in\n{err}"
+    if code == 0 and command is residual:
+        assert (out / "migration.csv").is_file()
     if code == 2:
         assert not any(out.iterdir()), list(out.rglob("*"))
         if command in (ensemble, ensemble_bare):   # refused before any draw
