@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from .errors import InputError, Problem
 from .schema import HERE, keys
 
@@ -128,8 +130,11 @@ def address(text: str) -> tuple[str, int]:
     return m.group(2).strip("[]"), port
 
 
-def problem(o: Option, value: Any, context: Mapping[str, float] | None = None) -> str | None:
-    """What is wrong with ``value`` for ``o`` (None: nothing, or not given)."""
+def problem(o: Option, value: Any, context: Mapping[str, float] | None = None,
+            strict: bool = False) -> str | None:
+    """What is wrong with ``value`` for ``o`` (None: nothing, or not given); ``strict``: an
+    int option takes only an integer (a Python caller's 5.0 is refused; a file's cells are
+    read as floats, so there a whole float is a whole number)."""
     if value is None:
         return None
     if o.kind == "address":
@@ -140,14 +145,17 @@ def problem(o: Option, value: Any, context: Mapping[str, float] | None = None) -
         except ValueError as exc:
             return str(exc)
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or strict and not isinstance(value, (int, float, np.number)):
+        return f"{value!r} is not a number"
+    if not isinstance(value, (int, float)):
         try:
             value = float(value)
         except (TypeError, ValueError):
             return f"{value!r} is not a number"
     if not math.isfinite(value):
         return f"{value!r} is not finite"
-    if o.kind == "int" and float(value) != round(float(value)):
+    if o.kind == "int" and (float(value) != round(float(value))
+                            or strict and not isinstance(value, (int, np.integer))):
         return f"{value!r} is not a whole number"
     for op, bound in o.resolved(context or {}):
         test = next(t for k, _, t in OPS if k == op)
@@ -165,7 +173,7 @@ def check(command: str, values: Mapping[str, Any],
     found = []
     for name, value in values.items():
         o = options()[(command, name, "")]
-        msg = problem(o, value, context)
+        msg = problem(o, value, context, strict=True)
         if msg:
             found.append(Problem(name, msg, expected=o.expected(context)))
     if found:

@@ -736,3 +736,21 @@ def test_a_value_is_refused_exactly_when_it_lies_outside_its_bounds(lo, width, v
     # without the context only the plain number (max) applies; the same function checks
     # min later, when the caller knows it
     assert (options.problem(o, value, {}) is None) == (whole and value <= lo + width)
+
+
+@pytest.mark.parametrize("kwargs,option", [
+    ({"draws": 5.0}, "--draws"), ({"draws": True}, "--draws"), ({"draws": 0}, "--draws"),
+    ({"draws": 2, "batch": 10**9}, "--batch"), ({"draws": 2, "year": 1999}, "--year"),
+    ({"draws": 2, "scheduler": "localhost:8786"}, "--scheduler")])
+def test_the_python_api_checks_as_the_command_does(template, monkeypatch, kwargs, option):
+    """capacity.ensemble(...) refuses what `capacity ensemble` refuses, before any draw."""
+    from capacity.errors import InputError
+
+    monkeypatch.setattr(api, "make_base", _no_work)
+    monkeypatch.setattr(api, "make_draw", _no_work)
+    with pytest.raises(InputError) as info:
+        api.ensemble(template / "s.toml", **kwargs)
+    assert info.value.problems[0].file == option
+    with pytest.raises(InputError) as info:
+        api.draw_of(template / "s.toml", -1)
+    assert info.value.problems[0].file == "--only-draw"
