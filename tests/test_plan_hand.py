@@ -32,12 +32,12 @@ build_years = {build}
 [plan.stages.primary]
 standard_classes = {sizes}
 temporary_share = {share}
-temporary_years = 5
+temporary_years = {years}
 """
 
 
-def plan_toml(build: int = 2, sizes: str = "[6]", share: float = 0.0) -> str:
-    return PLAN.format(build=build, sizes=sizes, share=share)
+def plan_toml(build: int = 2, sizes: str = "[6]", share: float = 0.0, years: int = 5) -> str:
+    return PLAN.format(build=build, sizes=sizes, share=share, years=years)
 
 
 def summary(plan) -> pd.Series:
@@ -160,6 +160,18 @@ def test_temporary_place_years_run_first_to_last_year_inclusive(temporary):
     assert s["unserved_after"] == 0
     by_year = plan.by_year.set_index("year")["cost_cny"]
     assert by_year.to_dict() == pytest.approx({y: 150000.0 for y in range(2021, 2025)})
+
+
+def test_temporary_place_years_within_temporary_years(tmp_path):
+    """The same school with temporary_years = 3: at most 3 × 20 % × 50 = 30 place-years, so
+    30 of the 40 pupil-years short get a temporary place and 10 stay unserved."""
+    write_hand_model(tmp_path / "model", {"A": (0, 0)}, {"A": {a: 5 for a in range(2, 12)}},
+                     schools=[school("S1", 0, 0, 50)],
+                     extra_toml=plan_toml(build=10, share=0.2, years=3))
+    plan = make_plan(write_scenario(tmp_path / "t3.toml", "model", 2025), time_limit_s=60)
+    s = summary(plan)
+    assert s["temporary_place_years"] == 30
+    assert s["unserved_after"] == pytest.approx(10)
 
 
 def test_temporary_places_in_plan_toml_end_with_their_last_year(temporary, tmp_path, capsys):
