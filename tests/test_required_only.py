@@ -170,3 +170,16 @@ def test_projects_without_schools(root, tmp_path):
     crit = pd.read_csv(out / "criticality.csv")
     assert list(crit["project_id"]) == ["newp"]
     assert (out / "budget.xlsx").is_file() and (out / "report.html").is_file()
+
+
+def test_required_only_plans_and_draws_an_ensemble(root, tmp_path, capsys):
+    """`capacity plan` (generated candidates) and `capacity ensemble` need no optional
+    table either."""
+    assert main(["plan", str(root / "required.toml"), "-o", str(tmp_path / "plan"),
+                 "--stage", "primary", "--time-limit", "30"]) == 0
+    summary = pd.read_csv(next((tmp_path / "plan").rglob("plan_summary.csv")))
+    row = summary.set_index("stage").loc["primary"]
+    assert row["unserved_after"] < row["unserved_before"] == row["demand_pupil_years"]
+    assert main(["ensemble", str(root / "required.toml"), "--draws", "2",
+                 "-o", str(tmp_path / "ens")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
