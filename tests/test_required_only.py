@@ -15,6 +15,7 @@ import capacity
 from capacity import schema
 from capacity.cli import main
 from capacity.model import load_model
+from hand_model import write_scenario
 from tiny_model import write_tiny_model
 
 OPTIONAL = ["migration", "housing", "units", "schools", "projects"]
@@ -31,13 +32,6 @@ def strip(folder: Path, tables: list[str]) -> None:
     toml.write_text(text, encoding="utf-8")
 
 
-def scenario(root: Path, name: str, extra: str = "") -> Path:
-    path = root / f"{name}.toml"
-    path.write_text(f'name = "{name}"\nmodel = "{name}"\nhorizon = {HORIZON}\n{extra}',
-                    encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def root(tmp_path_factory) -> Path:
     """Tiny models: ``full``, ``required`` (no optional table), ``noprojects`` (schools
@@ -45,7 +39,7 @@ def root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("required")
     for name in ("full", "required", "noprojects", "noschools"):
         write_tiny_model(root / name)
-        scenario(root, name)
+        write_scenario(root / f"{name}.toml", name, HORIZON)
     strip(root / "required", OPTIONAL)
     strip(root / "noprojects", ["projects"])
     strip(root / "noschools", ["schools"])
@@ -133,9 +127,8 @@ def test_required_only_python_api(root):
 def test_absent_projects_equals_every_project_dropped(root, tmp_path):
     """Schools but no projects.csv give the same shortfall as the full model with every
     project dropped by the scenario (a second way to have no projects)."""
-    dropped = scenario(root, "full-dropped", '[projects]\ndrop = ["newp", "expp"]\n')
-    text = dropped.read_text().replace('model = "full-dropped"', 'model = "full"')
-    dropped.write_text(text)
+    dropped = write_scenario(root / "full-dropped.toml", "full", HORIZON,
+                             '[projects]\ndrop = ["newp", "expp"]\n')
     assert main(["run", str(root / "noprojects.toml"), "-o", str(tmp_path / "a"),
                  "--no-maps"]) == 0
     assert main(["run", str(dropped), "-o", str(tmp_path / "b"), "--no-maps"]) == 0
