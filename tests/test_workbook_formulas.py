@@ -9,7 +9,6 @@ import re
 import zipfile
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from capacity.cli import main
