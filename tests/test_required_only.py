@@ -176,3 +176,20 @@ def test_required_only_plans_and_draws_an_ensemble(root, tmp_path, capsys):
     assert main(["ensemble", str(root / "required.toml"), "--draws", "2",
                  "-o", str(tmp_path / "ens")]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_expansions_only_without_coordinate_columns(root, tmp_path, capsys):
+    """projects.csv of expansions only may leave out lon/lat (they are for new sites): the
+    model runs and school p1 gains the wing's 4 classes × 45 = 180 places from 2022."""
+    model = root / "expansions"
+    write_tiny_model(model)
+    p = pd.read_csv(model / "projects.csv")
+    p[p["kind"] == "expansion"].drop(columns=["lon", "lat"]) \
+        .to_csv(model / "projects.csv", index=False)
+    scen = write_scenario(root / "expansions.toml", "expansions", HORIZON)
+    assert main(["validate", str(scen)]) == 0
+    assert main(["run", str(scen), "-o", str(tmp_path), "--no-maps"]) == 0
+    capsys.readouterr()
+    cap = pd.read_csv(tmp_path / "expansions" / "capacity.csv")
+    p1 = cap[cap["school_id"] == "p1"].set_index("year")["places"]
+    assert p1.to_dict() == {y: 300 + 180 * (y >= 2022) for y in range(2020, HORIZON + 1)}

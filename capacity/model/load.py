@@ -225,6 +225,9 @@ def _derive(model: Model) -> None:
         if "places" in table.any_of:
             frame = _with_places(frame, model.base_class_size)
         if table.col("lon") is not None:
+            for col in ("lon", "lat"):   # optional (projects: new sites only): empty if absent
+                if col not in frame.columns:
+                    frame[col] = pd.Series(float("nan"), index=frame.index, dtype=float)
             rows = new_sites(frame) if "kind" in frame.columns else None
             frame["x"], frame["y"] = geo.points_xy(frame, model.crs, rows)
         setattr(model, name, frame)
