@@ -27,7 +27,7 @@ from ..errors import InputError, Problem, Problems
 from ..ranges import value_warning
 from ..runfolder import SAFE_NAME, inside, is_safe_name
 from ..tomlspec import check, key_line, read_toml
-from .tables import read_table, read_zones
+from .tables import read_table, read_zones, type_frame
 from .validate import new_sites, places_classes_size, run_checks
 
 KEYS = schema.keys("model")
@@ -227,6 +227,9 @@ def _derive(model: Model) -> None:
         if "places" in table.any_of:
             frame = _with_places(frame, model.base_class_size)
         if table.col("lon") is not None:
+            for col in ("lon", "lat"):   # optional (projects: new sites only): empty if absent
+                if col not in frame.columns:
+                    frame[col] = pd.Series(float("nan"), index=frame.index, dtype=float)
             rows = new_sites(frame) if "kind" in frame.columns else None
             frame["x"], frame["y"] = geo.points_xy(frame, model.crs, rows)
         setattr(model, name, frame)
@@ -250,11 +253,16 @@ def _with_places(frame: pd.DataFrame, class_size: dict[str, int]) -> pd.DataFram
 
 
 def _or_empty(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
-    """The table, or an empty one with its required columns (and the first of any_of)."""
+    """The table, or (absent = empty) one with no rows and its schema's columns, typed as a
+    read file's: every column outside a group, and the first of ``one_of``/``any_of`` (the
+    presence of the others selects a method, e.g. migration ``inflow``)."""
     if frame is not None:
         return frame
     t = schema.table(table)
-    return pd.DataFrame({c: [] for c in [c.name for c in t.columns] + list(t.any_of[:1])})
+    names = [c.name for c in t.cols if not c.group] + list(t.one_of[:1]) + list(t.any_of[:1])
+    cols = [c.name for c in t.cols if c.name in names]   # in schema order
+    return type_frame(pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}), table,
+                      t, Problems())
 
 
 def _table(conf: dict[str, Any], key: str) -> dict[str, Any]:
