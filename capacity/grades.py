@@ -97,26 +97,27 @@ def split_by_grade(by_zone: np.ndarray, shares: np.ndarray) -> np.ndarray:
 def school_grades_table(state: "RunState", shares: dict[str, np.ndarray]) -> pd.DataFrame:
     """grades.csv: school_id, year, stage, mode, grade, pupils (whole; each school's grades
     sum to its pupils in schools.csv). Every allocation mode, from its flows."""
-    sites = state.supply.sites
+    site_ids = state.supply.sites["school_id"].to_numpy(object)
     zone_of_unit = state.units["zone"].to_numpy()
     Z = len(state.model.zones)
-    parts = []
+    cols: dict[str, list] = {c: [] for c in ("site", "year", "stage", "mode", "grade",
+                                             "pupils")}
     for (stage, mode), per_year in state.allocations.items():
         sel = np.flatnonzero(state.site_mask(stage))
-        sid = sites["school_id"].to_numpy(object)[sel]
         G = shares[stage].shape[-1]
         for y, a in enumerate(per_year):
             by_zone = np.bincount(a.school * Z + zone_of_unit[a.unit], weights=a.pupils,
                                   minlength=sel.size * Z).reshape(sel.size, Z)
             whole = split_by_grade(by_zone, shares[stage][y])
-            load = by_zone.sum(axis=1)
-            keep = np.repeat(load > 0, G)
-            parts.append(pd.DataFrame({
-                "school_id": np.repeat(sid, G)[keep], "year": state.years[y],
-                "stage": stage, "mode": mode,
-                "grade": np.tile(np.arange(1, G + 1), sel.size)[keep],
-                "pupils": whole.ravel()[keep]}))
-    return pd.concat(parts, ignore_index=True)
+            site, grade = np.nonzero(np.repeat(by_zone.sum(axis=1) > 0, G).reshape(-1, G))
+            n = site.size
+            for key, value in (("site", sel[site]), ("year", np.full(n, state.years[y])),
+                               ("stage", np.full(n, stage, object)),
+                               ("mode", np.full(n, mode, object)), ("grade", grade + 1),
+                               ("pupils", whole[site, grade])):
+                cols[key].append(value)
+    out = {k: np.concatenate(v) for k, v in cols.items()}
+    return pd.DataFrame({"school_id": site_ids[out.pop("site")], **out})
 
 
 @POST_STEPS.register("grades")

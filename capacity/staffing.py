@@ -13,6 +13,8 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .demand import largest_remainder
+
 #: Pupils that round away (a float sum of 90.0000000001 pupils is 2 classes of 45, not 3).
 TOLERANCE = 1e-9
 
@@ -31,8 +33,38 @@ def grade_classes(pupils_by_grade: np.ndarray, class_size: Any) -> np.ndarray:
                           if np.ndim(class_size) else class_size).sum(axis=-1)
 
 
+def shortfall_classes(zone_grades: pd.DataFrame | None, keys: pd.DataFrame,
+                      class_size: Any) -> np.ndarray:
+    """Classes for ``keys``' pupils (columns zone_id, stage, year, pupils: e.g. a zone's
+    peak shortfall), formed per grade: the pupils are split among the grades by the zone's
+    grade mix that year (zone_grades.csv), in whole pupils (largest remainder), then
+    Σ ⌈pupils_g ÷ class_size⌉. One grade where the mix is not known (no zone_grades)."""
+    pupils = np.maximum(keys["pupils"].to_numpy(float), 0)
+    size = np.asarray(class_size, float)
+    if zone_grades is None or zone_grades.empty:
+        return classes_needed(pupils, size)
+    wide = zone_grades.pivot_table(index=["zone_id", "stage", "year"], columns="grade",
+                                   values="pupils", aggfunc="sum", fill_value=0.0)
+    total = wide.sum(axis=1).to_numpy()[:, None]
+    shares = np.divide(wide.to_numpy(), total, out=np.zeros(wide.shape), where=total > 0)
+    at = wide.index.get_indexer(pd.MultiIndex.from_frame(
+        keys[["zone_id", "stage", "year"]].astype({"year": wide.index.levels[2].dtype})))
+    known = (at >= 0) & (np.where(at >= 0, total[at, 0], 0) > 0)
+    out = classes_needed(pupils, size)
+    if known.any():
+        split = pupils[known, None] * shares[at[known]]
+        whole = largest_remainder(split, np.zeros(split.shape[1], np.int64), 1)
+        out[known] = classes_needed(whole, np.broadcast_to(size, pupils.shape)[known, None]
+                                    ).sum(axis=1)
+    return out
+
+
 def _setting(stages: Mapping[str, Mapping[str, Any]], stage: pd.Series, key: str) -> pd.Series:
-    return stage.map({s: d.get(key) for s, d in stages.items()}).astype(float)
+    """A stage setting for each row (NaN where the stage or the setting is absent)."""
+    values = np.array([np.nan if d.get(key) is None else float(d[key])
+                       for d in stages.values()] + [np.nan])
+    at = pd.Index(list(stages)).get_indexer(stage.to_numpy(object))
+    return pd.Series(values[at], index=stage.index)
 
 
 def intake_table(grades: pd.DataFrame, stages: Mapping[str, Mapping[str, Any]]
@@ -104,7 +136,7 @@ def shrinking_table(intake: pd.DataFrame, schools: pd.DataFrame,
     s = s.sort_values(["school_id", "stage", "mode", "year"], kind="stable")
     size = _setting(stages, s["stage"], "class_size")
     low_use = s["utilisation"] < use_below
-    key = s["school_id"] + "\x1f" + s["stage"] + "\x1f" + s["mode"]
+    key = s.groupby(["school_id", "stage", "mode"], sort=False).ngroup()
     run_id = (low_use.ne(low_use.shift()) | key.ne(key.shift()) |
               s["year"].diff().ne(1)).cumsum()
     run_len = low_use.groupby(run_id).transform("sum")

@@ -167,3 +167,46 @@ def test_bad_cutoff_is_an_input_error_with_line_and_fix(tmp_path):
     assert "school_year.cutoff" in text and "MM-DD" in text and "model.toml" in text
     line = toml.read_text().splitlines().index('cutoff = "31-08"') + 1
     assert err.value.problems[0].row == line
+
+
+# -- classes to add in the budget: formed per grade -----------------------------------------
+def _zone_grades(pupils: list[float], zone: str = "z1", year: int = 2021):
+    return pd.DataFrame({"zone_id": zone, "year": year, "stage": "primary",
+                         "grade": np.arange(1, len(pupils) + 1), "pupils": pupils})
+
+
+def test_shortfall_classes_by_hand():
+    from capacity.staffing import shortfall_classes
+
+    zg = _zone_grades([10.0] * 6)                          # an even grade mix
+    keys = pd.DataFrame({"zone_id": ["z1", "z1", "z1", "z9"], "stage": "primary",
+                         "year": 2021, "pupils": [300.0, 3.0, 0.0, 300.0]})
+    # 300 → 50 per grade → 6 × 2 = 12; 3 whole pupils → 3 grades of 1 → 3; unknown zone → 7
+    assert shortfall_classes(zg, keys, 45).tolist() == [12, 3, 0, 7]
+    assert shortfall_classes(None, keys, 45).tolist() == [7, 1, 0, 7]
+
+
+def test_budget_places_to_add_are_classes_per_grade():
+    from synthetic_result import make_result
+
+    from capacity.report.budget import places_to_add_view
+
+    r = make_result()
+    old = places_to_add_view(r).set_index(["zone_id", "stage"])
+    years = sorted(r.shortfall["year"].unique())
+    r.zone_grades = pd.concat([_zone_grades([10.0] * 6, z, y)
+                               for z in r.shortfall["zone_id"].unique() for y in years]
+                              + [_zone_grades([10.0] * 3, z, y).assign(stage="junior")
+                                 for z in r.shortfall["zone_id"].unique() for y in years])
+    new = places_to_add_view(r).set_index(["zone_id", "stage"])
+    short = new["peak_shortfall"]
+    assert (short > 0).any()
+    # hand: whole pupils per grade by largest remainder, then ⌈ ÷ class size⌉ per grade
+    for (zone, stage), s in short.items():
+        G, size = (6, 45) if stage == "primary" else (3, 50)
+        base, extra = divmod(int(s), G)
+        per_grade = [base + (g < extra) for g in range(G)]
+        want = sum(-(-p // size) for p in per_grade)
+        assert new.loc[(zone, stage), "classes_to_add"] == want
+        assert new.loc[(zone, stage), "places_to_add"] == want * size
+        assert old.loc[(zone, stage), "classes_to_add"] == -(-int(s) // size)
