@@ -130,3 +130,9 @@ def grades(state: "RunState") -> None:
     state.tables["zone_grades"] = zone_grades_table(state, shares)
     state.tables["grades"] = school_grades_table(state, shares)
     state.tables.update(staffing_tables(state.tables, state.model))
+    observed = state.model.enrolment_by_grade
+    if observed is not None and len(observed):
+        from .progression import progression_table
+
+        state.tables["progression"] = progression_table(
+            observed, state.tables["zone_grades"], state.tables["grades"], state.scenario.mode)

@@ -60,6 +60,8 @@ EXTRA_TABLES: dict[str, list[str]] = {
                  "posts_to_recruit", "salary_cny"],
     "shrinking": ["school_id", "stage", "mode", "reason", "first_year", "last_year",
                   "n_years", "years"],
+    "progression": ["area_id", "stage", "grade", "year", "cohort_survival", "population",
+                    "weight", "pupils"],                # capacity/progression.py
 }
 ALL_TABLES: dict[str, list[str]] = {**TABLES, **EXTRA_TABLES}
 
@@ -69,7 +71,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {"allocation": ("unit_id", "school_id",
                                                         "mode")}
 
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
-               "indicator", "name", "kind", "id", "name_zh", "reason", "years"}
+               "indicator", "name", "kind", "id", "name_zh", "reason", "years",
+               "area_id"}
 
 Writer = Callable[["Result", Path], Any]
 
@@ -101,6 +104,7 @@ class Result:
     teachers: pd.DataFrame | None = None    # classes, rooms, teachers per school
     staffing: pd.DataFrame | None = None    # district teachers and posts to recruit
     shrinking: pd.DataFrame | None = None   # schools with falling intake or low use
+    progression: pd.DataFrame | None = None  # cohort survival beside the population method
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables of custom steps
     path: Path | None = None
 
