@@ -93,3 +93,23 @@ def test_run_with_observed_grades_and_read_back(tmp_path):
                 else c.astype(str))
         pd.testing.assert_frame_equal(plain(getattr(back, key)), plain(getattr(r, key)),
                                       check_exact=False, rtol=1e-6, obj=key)
+
+
+def test_bad_grade_rows_are_input_errors(tmp_path):
+    from tiny_model import write_tiny_model
+
+    from capacity.errors import InputError
+    from capacity.model import load_model
+
+    folder = write_tiny_model(tmp_path / "model")
+    obs = _obs({2020: [300, 290, 280, 270, 260, 250, 5]}, "district", "primary")
+    obs.loc[0, "stage"] = "college"
+    obs.to_csv(folder / "enrolment_by_grade.csv", index=False)
+    toml = folder / "model.toml"
+    toml.write_text(toml.read_text().replace(
+        '[files]\n', '[files]\nenrolment_by_grade = "enrolment_by_grade.csv"\n'))
+    with pytest.raises(InputError) as err:
+        load_model(folder)
+    text = str(err.value)
+    assert "enrolment_by_grade.csv" in text and "college" in text
+    assert "grade 7 is beyond" in text
