@@ -210,3 +210,27 @@ def test_budget_places_to_add_are_classes_per_grade():
         assert new.loc[(zone, stage), "classes_to_add"] == want
         assert new.loc[(zone, stage), "places_to_add"] == want * size
         assert old.loc[(zone, stage), "classes_to_add"] == -(-int(s) // size)
+
+
+# -- workbook sheets and report section -------------------------------------------------------
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_workbook_and_report_show_grades(tiny_result, tmp_path, lang):
+    import openpyxl
+
+    from capacity.report import labels as L
+    from capacity.report.budget import write_budget
+    from capacity.report.grades_section import district_classes
+    from capacity.report.html import report_html
+
+    book = openpyxl.load_workbook(write_budget(tiny_result, tmp_path, lang=lang))
+    for view in ("intake", "staffing", "shrinking"):
+        assert L.sheet_label(view, lang) in book.sheetnames
+    html = report_html(tiny_result, lang=lang)
+    assert L.text("report", "h_grades", lang) in html
+    assert L.column_label("classes_to_open", lang) in html
+    # the district table: classes per grade never fewer than counted on stage totals
+    d = district_classes(tiny_result, tiny_result.report_year)
+    assert (d["classes"] >= d["classes_stage_total"]).all() and (d["classes"] > 0).any()
+    i = tiny_result.intake.query("mode == @tiny_result.mode and year == "
+                                 f"{tiny_result.report_year}")
+    assert d["entrants"].sum() == i["entrants"].sum()

@@ -38,6 +38,7 @@ import pandas as pd
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, sort_by, with_names
+from .grades_section import grade_views
 from .recommend import data_basis_view, recommendation_view
 from .sizes import standard_schools
 from .workbook import write_workbook
@@ -357,12 +358,15 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
     zones, projects = names_of(result, "zone", lang), names_of(result, "project", lang)
     shown = {view: with_names(frame, zones, projects) for view, frame in views.items()}
     shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
+    grades = grade_views(result, lang)                   # intake, staffing, shrinking
+    shown.update(grades)
     cost = shown["cost"]
     total = cost["zone_id"] == TOTAL_ID
     shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
         total, L.word("district_total", lang)))
     return write_workbook(folder / "budget.xlsx", shown, lang=lang,
-                          notes=budget_notes(result, views, lang), bold_rows={"cost": total},
+                          notes=budget_notes(result, {**views, **grades}, lang),
+                          bold_rows={"cost": total},
                           formulas={"cost": cost_formulas(cost)})
 
 

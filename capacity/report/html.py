@@ -27,6 +27,7 @@ from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
 from .fonts import font_context
+from .grades_section import grades_section
 from .plausibility_html import calibration_section, plausibility_section
 from .static_maps import static_map
 
@@ -363,6 +364,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _births,
     _stages,
     _summary_table,
+    grades_section,
     _stage_settings,
     _plausibility,
     _extras,
