@@ -60,7 +60,7 @@ def district_classes(result: "Result", year: int) -> pd.DataFrame:
 
 def grades_section(p: "Page") -> str:
     """The report's section: district classes, the largest intakes and shrinking schools."""
-    from .html import _frame_table
+    from .html import frame_table
 
     r, lang = p.result, p.lang
     if r.teachers is None or r.intake is None or p.year is None:
@@ -74,13 +74,13 @@ def grades_section(p: "Page") -> str:
     year = p.year
     parts = [f"<h2 id='grades'>{p.t('h_grades')}</h2>",
              f"<p>{p.t('grades_intro', year=year)}</p>",
-             _frame_table(labelled(district_classes(r, year)))]
+             frame_table(labelled(district_classes(r, year)))]
     views = grade_views(r, lang)
     top = views["intake"][views["intake"]["year"] == year].nlargest(10, "entrants")
     parts += [f"<h3>{p.t('h_intake', year=year)}</h3>",
-              _frame_table(labelled(top.drop(columns="year")))]
+              frame_table(labelled(top.drop(columns="year")))]
     shrink = views.get("shrinking")
     parts.append(f"<h3>{p.t('h_shrinking')}</h3>")
-    parts.append(_frame_table(labelled(shrink), 30) if shrink is not None and len(shrink)
+    parts.append(frame_table(labelled(shrink), 30) if shrink is not None and len(shrink)
                  else f"<p>{escape(p.t('no_shrinking'))}</p>")
     return "\n".join(parts)

@@ -316,7 +316,7 @@ def _front(p: Page) -> str:
     return "".join(out)
 
 
-def _frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
+def frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
     """A small DataFrame as an HTML table (the first ``rows`` rows; numbers right-aligned)."""
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     body = []
@@ -340,7 +340,7 @@ def _extras(p: Page) -> str:
     if not extras:
         return ""
     folds = "".join(f"<details><summary>{_e(name)}.csv ({len(frame):,})</summary>"
-                    f"{_frame_table(frame)}</details>" for name, frame in extras.items())
+                    f"{frame_table(frame)}</details>" for name, frame in extras.items())
     return f"<h3 id='extra-tables'>{p.t('extra_tables')}</h3>{folds}"
 
 
