@@ -33,29 +33,49 @@ def grade_classes(pupils_by_grade: np.ndarray, class_size: Any) -> np.ndarray:
                           if np.ndim(class_size) else class_size).sum(axis=-1)
 
 
-def shortfall_classes(zone_grades: pd.DataFrame | None, keys: pd.DataFrame,
+class GradeMix:
+    """Each zone's grade shares per (zone_id, stage, year), from zone_grades.csv (built once,
+    asked many times by :func:`shortfall_classes`)."""
+
+    def __init__(self, zone_grades: pd.DataFrame | None) -> None:
+        self.index: pd.MultiIndex | None = None
+        if zone_grades is None or zone_grades.empty:
+            return
+        wide = zone_grades.pivot_table(index=["zone_id", "stage", "year"], columns="grade",
+                                       values="pupils", aggfunc="sum", fill_value=0.0)
+        total = wide.sum(axis=1).to_numpy()[:, None]
+        self.index, self.total = wide.index, total[:, 0]
+        self.shares = np.divide(wide.to_numpy(), total, out=np.zeros(wide.shape),
+                                where=total > 0)
+
+    def rows(self, keys: pd.DataFrame) -> np.ndarray:
+        """Row of each key's (zone_id, stage, year) in :attr:`shares`; −1 when unknown."""
+        if self.index is None:
+            return np.full(len(keys), -1)
+        at = self.index.get_indexer(pd.MultiIndex.from_arrays(
+            [keys["zone_id"].astype(str).to_numpy(object),
+             keys["stage"].astype(str).to_numpy(object),
+             keys["year"].astype(self.index.levels[2].dtype).to_numpy()]))
+        return np.where((at >= 0) & (self.total[np.maximum(at, 0)] > 0), at, -1)
+
+
+def shortfall_classes(mix: "GradeMix | pd.DataFrame | None", keys: pd.DataFrame,
                       class_size: Any) -> np.ndarray:
     """Classes for ``keys``' pupils (columns zone_id, stage, year, pupils: e.g. a zone's
     peak shortfall), formed per grade: the pupils are split among the grades by the zone's
-    grade mix that year (zone_grades.csv), in whole pupils (largest remainder), then
-    Σ ⌈pupils_g ÷ class_size⌉. One grade where the mix is not known (no zone_grades)."""
+    grade mix that year (zone_grades.csv, or its :class:`GradeMix`), in whole pupils
+    (largest remainder), then Σ ⌈pupils_g ÷ class_size⌉. One grade where the mix is not
+    known."""
+    mix = mix if isinstance(mix, GradeMix) else GradeMix(mix)
     pupils = np.maximum(keys["pupils"].to_numpy(float), 0)
-    size = np.asarray(class_size, float)
-    if zone_grades is None or zone_grades.empty:
-        return classes_needed(pupils, size)
-    wide = zone_grades.pivot_table(index=["zone_id", "stage", "year"], columns="grade",
-                                   values="pupils", aggfunc="sum", fill_value=0.0)
-    total = wide.sum(axis=1).to_numpy()[:, None]
-    shares = np.divide(wide.to_numpy(), total, out=np.zeros(wide.shape), where=total > 0)
-    at = wide.index.get_indexer(pd.MultiIndex.from_frame(
-        keys[["zone_id", "stage", "year"]].astype({"year": wide.index.levels[2].dtype})))
-    known = (at >= 0) & (np.where(at >= 0, total[at, 0], 0) > 0)
+    size = np.broadcast_to(np.asarray(class_size, float), pupils.shape)
     out = classes_needed(pupils, size)
+    at = mix.rows(keys)
+    known = at >= 0
     if known.any():
-        split = pupils[known, None] * shares[at[known]]
+        split = pupils[known, None] * mix.shares[at[known]]
         whole = largest_remainder(split, np.zeros(split.shape[1], np.int64), 1)
-        out[known] = classes_needed(whole, np.broadcast_to(size, pupils.shape)[known, None]
-                                    ).sum(axis=1)
+        out[known] = classes_needed(whole, size[known, None]).sum(axis=1)
     return out
 
 

@@ -23,14 +23,20 @@ def _mode(frame: pd.DataFrame | None, mode: str) -> pd.DataFrame | None:
 
 
 def grade_views(result: "Result", lang: str = "en") -> dict[str, pd.DataFrame]:
-    """Workbook sheets for the scenario's mode: intake (per school and year), staffing
-    (district per stage and year), shrinking (schools and their years); those the run has."""
+    """Workbook sheets for the scenario's mode: intake (entrants per school, one column per
+    year; classes to open are in intake.csv), staffing (district per stage and year),
+    shrinking (schools and their years); those the run has."""
     names = names_of(result, "school", lang)
     out = {}
     for key in ("intake", "staffing", "shrinking"):
         frame = _mode(getattr(result, key, None), result.mode)
         if frame is None:
             continue
+        if key == "intake":
+            frame = frame.pivot_table(index=["school_id", "stage"], columns="year",
+                                      values="entrants", aggfunc="sum", sort=False)
+            frame.columns = [str(int(y)) for y in frame.columns]
+            frame = frame.reset_index()
         if "school_id" in frame.columns:
             frame.insert(1, "school_name",
                          frame["school_id"].astype(str).map(names).astype("string"))
@@ -65,6 +71,7 @@ def grades_section(p: "Page") -> str:
     r, lang = p.result, p.lang
     if r.teachers is None or r.intake is None or p.year is None:
         return ""
+
     def labelled(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         if "stage" in frame.columns:
@@ -75,11 +82,14 @@ def grades_section(p: "Page") -> str:
     parts = [f"<h2 id='grades'>{p.t('h_grades')}</h2>",
              f"<p>{p.t('grades_intro', year=year)}</p>",
              frame_table(labelled(district_classes(r, year)))]
-    views = grade_views(r, lang)
-    top = views["intake"][views["intake"]["year"] == year].nlargest(10, "entrants")
+    names = names_of(r, "school", lang)
+    top = _mode(r.intake, r.mode).query("year == @year").nlargest(10, "entrants")
+    top.insert(1, "school_name", top["school_id"].astype(str).map(names))
     parts += [f"<h3>{p.t('h_intake', year=year)}</h3>",
               frame_table(labelled(top.drop(columns="year")))]
-    shrink = views.get("shrinking")
+    shrink = _mode(r.shrinking, r.mode)
+    if shrink is not None:
+        shrink.insert(1, "school_name", shrink["school_id"].astype(str).map(names))
     parts.append(f"<h3>{p.t('h_shrinking')}</h3>")
     parts.append(frame_table(labelled(shrink), 30) if shrink is not None and len(shrink)
                  else f"<p>{escape(p.t('no_shrinking'))}</p>")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..plan.params import PlanParams, read_params
-from ..staffing import shortfall_classes
+from ..staffing import GradeMix, shortfall_classes
 from .sizes import standard_schools
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
     params = params or result_params(result)
     horizon = int(by_zone["year"].max()) if len(by_zone) else 0
     places = zone_places(result, horizon).set_index(["zone_id", "stage"])["places"]
+    grade_mix = GradeMix(result.zone_grades)   # classes are formed per grade
     rows, phased = [], []
     for (zone, stage), g in by_zone.groupby(["zone_id", "stage"], sort=False):
         g = g.sort_values("year")
@@ -108,7 +109,7 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
         if sp is not None and on.any():
             if permanent:
                 at = int(np.argmax(rest))
-                classes = int(shortfall_classes(result.zone_grades, pd.DataFrame(
+                classes = int(shortfall_classes(grade_mix, pd.DataFrame(
                     {"zone_id": [zone], "stage": [stage], "year": [years[at]],
                      "pupils": [rest[at]]}), sp.class_size)[0])
                 n, built, m = standard_schools(np.array([classes]), sp.standard_classes)
