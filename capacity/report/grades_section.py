@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import pandas as pd
 
@@ -13,7 +13,6 @@ from .catchment import names_of
 
 if TYPE_CHECKING:
     from ..result import Result
-    from .html import Page
 
 
 def _mode(frame: pd.DataFrame | None, mode: str) -> pd.DataFrame | None:
@@ -64,10 +63,10 @@ def district_classes(result: "Result", year: int) -> pd.DataFrame:
     return d.sort_values("stage", key=lambda c: c.map(order)).reset_index(drop=True)
 
 
-def grades_section(p: "Page") -> str:
-    """The report's section: district classes, the largest intakes and shrinking schools."""
-    from .html import frame_table
-
+def grades_section(p: Any, frame_table: Callable[..., str]) -> str:
+    """The report's section for the page ``p`` (:class:`capacity.report.html.Page`):
+    district classes, the largest intakes and shrinking schools, tables drawn by
+    ``frame_table`` (the report's)."""
     r, lang = p.result, p.lang
     if r.teachers is None or r.intake is None or p.year is None:
         return ""

@@ -364,7 +364,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _births,
     _stages,
     _summary_table,
-    grades_section,
+    lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,
     _extras,
