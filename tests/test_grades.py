@@ -234,3 +234,19 @@ def test_workbook_and_report_show_grades(tiny_result, tmp_path, lang):
     i = tiny_result.intake.query("mode == @tiny_result.mode and year == "
                                  f"{tiny_result.report_year}")
     assert d["entrants"].sum() == i["entrants"].sum()
+
+
+def test_scenario_overrides_staffing_and_class_size(tiny_scenario, tmp_path):
+    """A scenario's [stages.primary] pupils_per_teacher and class_size reach teachers.csv."""
+    import capacity
+
+    (tiny_scenario.parent / "staff.toml").write_text(
+        'name = "staff"\nmodel = "model"\nhorizon = 2022\n'
+        '[stages.primary]\npupils_per_teacher = 17.1\nclass_size = 40\n')
+    r = capacity.run(tiny_scenario.parent / "staff.toml", criticality=False)
+    t = r.teachers.query("stage == 'primary' and pupils > 0")
+    assert (t["teachers"] == np.ceil(t["pupils"] / 17.1)).all()
+    g = r.grades.query("stage == 'primary'").assign(c=lambda f: -(-f["pupils"] // 40))
+    want = g.groupby(["school_id", "year", "mode"])["c"].sum()
+    got = t.set_index(["school_id", "year", "mode"])["classes"]
+    assert (got == want.reindex(got.index)).all()
