@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .adjacency import csr
+
 #: An unassigned unit's distance, in longest arcs (above any school it could join).
 UNASSIGNED_DISTANCE_FACTOR = 2.0
 
@@ -160,3 +162,22 @@ def contiguous(school_of: np.ndarray, ptr: np.ndarray, idx: np.ndarray,
             comps = components(members, ptr, idx)
             out[s] = len(comps) == 1 and bool(np.isin(roots[s], members).any())
     return out
+
+
+def subset(inst: Instance, units: np.ndarray, schools: np.ndarray) -> Instance:
+    """The part of ``inst`` on ``units`` and ``schools`` (sorted), with local indices."""
+    n_u = inst.n_units
+    u_loc = np.full(n_u, -1, np.int64)
+    u_loc[units] = np.arange(len(units))
+    s_loc = np.full(inst.n_schools, -1, np.int64)
+    s_loc[schools] = np.arange(len(schools))
+    a = np.flatnonzero((u_loc[inst.unit] >= 0) & (s_loc[inst.school] >= 0))
+    eu, ev = np.repeat(np.arange(n_u), np.diff(inst.adj_ptr)), inst.adj_idx
+    keep = (u_loc[eu] >= 0) & (u_loc[ev] >= 0)
+    ptr, idx = csr(u_loc[eu[keep]], u_loc[ev[keep]], len(units))
+    roots = [u_loc[inst.roots[s]][u_loc[inst.roots[s]] >= 0] for s in schools]
+    cur = None if inst.current is None else np.where(
+        inst.current[units] >= 0, s_loc[np.maximum(inst.current[units], 0)], -1)
+    return Instance(inst.demand[:, units], inst.places[:, schools], u_loc[inst.unit[a]],
+                    s_loc[inst.school[a]], inst.distance[a], ptr, idx, roots,
+                    inst.tolerance, cur)
