@@ -6,6 +6,7 @@ not assigned). Its score is lexicographic:
 1. **unserved** pupils: Σ over years and schools of ``max(0, pupils − cap)``, where
    ``cap = ⌊places × (1 + tolerance)⌋``, plus the pupils of units left unassigned (only when
    contiguity leaves no school to join);
+   Units without any candidate school in reach are out of reach and not counted;
 2. **pupil-distance**: Σ over units of (pupils over the years) × distance to its school;
    an unassigned unit counts :data:`UNASSIGNED_DISTANCE_FACTOR` × the longest arc;
 3. **pupils moved**: Σ over units with a school in the current map of (pupils over the
@@ -111,7 +112,7 @@ def score(inst: Instance, school_of: np.ndarray) -> Score:
     on = school_of >= 0
     excess = np.maximum(loads(inst, school_of) - inst.cap, 0).sum()
     w = inst.weight
-    unassigned = int(w[~on].sum())
+    unassigned = int(w[~on & (np.diff(inst.start) > 0)].sum())   # out of reach: not counted
     arc = inst.arc_of(np.flatnonzero(on), school_of[on])
     if (arc < 0).any():
         raise ValueError("a unit is assigned to a school out of its reach")
