@@ -124,7 +124,8 @@ def flow_map(inst: Instance) -> tuple[np.ndarray, int]:
     out[inst.unit[first][main]] = inst.school[first][main]
     arcs = Arcs.from_pairs(inst.unit, inst.school, inst.distance,
                            np.zeros((inst.n_units, 2)), np.zeros((inst.n_schools, 2)), 0.0)
-    unserved = sum(int(inst.demand[t].sum()) - max_served(arcs, inst.demand[t], cap[t])
+    reach = np.diff(inst.start) > 0          # out-of-reach units are not counted
+    unserved = sum(int(inst.demand[t, reach].sum()) - max_served(arcs, inst.demand[t], cap[t])
                    for t in range(inst.demand.shape[0]))
     return out, unserved
 
