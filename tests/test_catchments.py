@@ -39,6 +39,32 @@ def test_exact_model_equals_brute_force(seed):
     assert got[0] == best[0] and got[1] == pytest.approx(best[1]) and got[2] == best[2]
 
 
+def line_instance():
+    """Five units on a line, 1 apart, with 1, 3, 1, 3, 1 pupils; school 0 (2 places) at unit 0,
+    school 1 (7 places) at unit 2, both reaching every unit. Split {0, 4} / {1, 2, 3} would
+    fit exactly, but {0, 4} is not connected: the best contiguous map leaves 1 pupil."""
+    from capacity.catchments.adjacency import csr
+    from capacity.catchments.problem import Instance
+
+    ptr, idx = csr(np.arange(4), np.arange(1, 5), 5)
+    unit = np.repeat(np.arange(5), 2)
+    school = np.tile([0, 1], 5)
+    dist = np.abs(np.arange(5)[unit] - np.array([0, 2])[school]) * 100.0
+    return Instance(np.array([[1, 3, 1, 3, 1]]), np.array([[2, 7]]), unit, school, dist,
+                    ptr, idx, [np.array([0, 1]), np.array([1, 2, 3])])
+
+
+def test_contiguity_binds_on_an_analytic_case():
+    inst = line_instance()
+    assert brute_force(inst)[0] == 1
+    exact = solve_exact(inst, 10.0)
+    assert reference_score(inst, exact.school_of)[0] == 1
+    assert connected_and_rooted(inst, exact.school_of)
+    heur = solve_heuristic(inst, [nearest_map(inst)], 2.0)
+    assert reference_score(inst, heur)[0] == 1 and connected_and_rooted(inst, heur)
+    assert flow_map(inst)[1] == 0          # the split bound does not see contiguity
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10**6), rows=st.integers(2, 5), cols=st.integers(3, 6),
        schools=st.integers(2, 5), years=st.integers(1, 3))
