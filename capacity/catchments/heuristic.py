@@ -2,8 +2,9 @@
 (docs/catchments.md): contiguity repair, then local moves that keep every catchment
 contiguous.
 
-1. **Start** from each given map (the nearest school; the optimal allocation's main
-   school per unit; the current map) restricted to arcs in reach.
+1. **Start** from each given map, most promising first (it gets :data:`FIRST_SHARE` of
+   the time): the optimal allocation's main school per unit, the current map, the nearest
+   school; each restricted to arcs in reach.
 2. **Repair**: per school, keep the connected piece holding a root (the largest by pupils
    if several); every other unit rejoins, one at a time, the school in its reach next to
    which it adds the least (unserved, distance), or starts a school's catchment at one of
@@ -30,47 +31,64 @@ from .problem import Instance, components, score
 CHAIN_DEPTH = 3
 #: Moves tried at each link of a chain (the shortest first).
 CHAIN_BRANCH = 6
+#: Share of the time for the first start (the most promising), the rest shared equally.
+FIRST_SHARE = 0.7
 
 
 class _State:
-    """A map being improved: members per school, loads, excess."""
+    """A map being improved: members per school, loads per year (plain Python numbers:
+    the moves touch one unit at a time)."""
 
     def __init__(self, inst: Instance, school_of: np.ndarray) -> None:
         self.inst = inst
-        self.of = np.asarray(school_of, np.int64).copy()
-        self.members = [set(np.flatnonzero(self.of == s).tolist())
-                        for s in range(inst.n_schools)]
-        self.cap = inst.cap
-        self.load = np.zeros_like(self.cap)
-        on = self.of >= 0
-        for t in range(self.cap.shape[0]):
-            self.load[t] = np.bincount(self.of[on], weights=inst.demand[t, on],
-                                       minlength=inst.n_schools)
+        of = np.asarray(school_of, np.int64)
+        self.of: list[int] = of.tolist()
+        self.members = [set(np.flatnonzero(of == s).tolist()) for s in range(inst.n_schools)]
+        n_t = inst.demand.shape[0]
+        self.dem = [tuple(int(x) for x in col) for col in inst.demand.T]
+        self.cap_l = [tuple(int(x) for x in col) for col in inst.cap.T]
+        load = np.zeros((inst.n_schools, n_t), np.int64)
+        on = of >= 0
+        np.add.at(load, of[on], inst.demand.T[on])
+        self.load_l = [list(int(x) for x in row) for row in load]
         self.w = inst.weight
+        self.far = inst.unassigned_m()
         self.rootset = [set(r.tolist()) for r in inst.roots]
+        self.root_of: list[list[int]] = [[] for _ in range(inst.n_units)]
+        for t, r in enumerate(inst.roots):
+            for u in r.tolist():
+                self.root_of[u].append(t)
         start = inst.start
         self.reach = [dict(zip(inst.school[start[u]:start[u + 1]].tolist(),
                                inst.distance[start[u]:start[u + 1]].tolist()))
                       for u in range(inst.n_units)]
         self.nb = [inst.neighbours(u).tolist() for u in range(inst.n_units)]
 
-    def excess(self, s: int, extra: np.ndarray | int = 0) -> int:
-        return int(np.maximum(self.load[:, s] + extra - self.cap[:, s], 0).sum())
+    def excess(self, s: int, sign: int = 0, u: int = -1) -> int:
+        """School ``s``'s excess, with unit ``u``'s pupils added (``sign`` 1) or taken
+        away (-1)."""
+        if sign:
+            return sum(max(0, l + sign * d - c) for l, d, c in
+                       zip(self.load_l[s], self.dem[u], self.cap_l[s]))
+        return sum(max(0, l - c) for l, c in zip(self.load_l[s], self.cap_l[s]))
+
+    def total_excess(self) -> int:
+        return sum(self.excess(s) for s in range(len(self.load_l)))
 
     def delta(self, u: int, t: int) -> tuple[int, float]:
         """Change of (unserved, distance) when unit ``u`` moves to school ``t``."""
-        s, d = self.of[u], self.inst.demand[:, u]
+        s = self.of[u]
         if s >= 0:
-            d1 = self.excess(s, -d) - self.excess(s)
+            d1 = self.excess(s, -1, u) - self.excess(s)
             dist = -self.reach[u][s]
         else:
-            d1, dist = -int(d.sum()), -self.inst.unassigned_m()
+            d1, dist = -sum(self.dem[u]), -self.far
         if t >= 0:
-            d1 += self.excess(t, d) - self.excess(t)
+            d1 += self.excess(t, 1, u) - self.excess(t)
             dist += self.reach[u][t]
         else:
-            d1 += int(d.sum())
-            dist += self.inst.unassigned_m()
+            d1 += sum(self.dem[u])
+            dist += self.far
         return d1, dist * float(self.w[u])
 
     def can_join(self, u: int, t: int) -> bool:
@@ -83,38 +101,54 @@ class _State:
         return any(self.of[v] == t for v in self.nb[u])
 
     def can_leave(self, u: int) -> bool:
-        """Removing ``u`` keeps its school's catchment connected and rooted."""
+        """Removing ``u`` keeps its school's catchment connected and rooted: a local test
+        first (``u``'s neighbours in the school stay joined within two steps of ``u``),
+        else a search of the whole catchment."""
         s = self.of[u]
-        if s < 0:
+        if s < 0 or len(self.members[s]) == 1:
+            return True
+        roots = self.rootset[s]
+        if u in roots and not any(r in self.members[s] for r in roots if r != u):
+            return False
+        of = self.of
+        near = [v for v in self.nb[u] if of[v] == s]
+        if len(near) <= 1:
+            return bool(near)
+        local = set(near)
+        for v in near:
+            local.update(w for w in self.nb[v] if w != u and of[w] == s)
+        if self._joined(near, local):
             return True
         rest = self.members[s] - {u}
-        if not rest:
-            return True
-        seeds = [r for r in self.rootset[s] if r in rest]
-        if not seeds:
-            return False
-        seen, queue = {seeds[0]}, deque([seeds[0]])
+        return self._joined(list(rest), rest)
+
+    def _joined(self, targets: list[int], within: set[int]) -> bool:
+        """Whether every unit of ``targets`` is reached from the first inside ``within``."""
+        seen, queue = {targets[0]}, deque([targets[0]])
         while queue:
             x = queue.popleft()
             for v in self.nb[x]:
-                if v in rest and v not in seen:
+                if v in within and v not in seen:
                     seen.add(v)
                     queue.append(v)
-        return len(seen) == len(rest)
+        return all(t in seen for t in targets)
 
     def move(self, u: int, t: int) -> None:
-        s, d = self.of[u], self.inst.demand[:, u]
+        s, d = self.of[u], self.dem[u]
         if s >= 0:
             self.members[s].discard(u)
-            self.load[:, s] -= d
+            self.load_l[s] = [l - x for l, x in zip(self.load_l[s], d)]
         if t >= 0:
             self.members[t].add(u)
-            self.load[:, t] += d
+            self.load_l[t] = [l + x for l, x in zip(self.load_l[t], d)]
         self.of[u] = t
 
     def targets(self, u: int) -> list[int]:
-        """Schools ``u`` may move to."""
-        return [t for t in self.reach[u] if self.can_join(u, t)]
+        """Schools ``u`` may move to (as :meth:`can_join`, from ``u``'s neighbours)."""
+        of, reach, here = self.of, self.reach[u], self.of[u]
+        out = {of[v] for v in self.nb[u]}
+        out.update(t for t in self.root_of[u] if not self.members[t])
+        return sorted(t for t in out if t >= 0 and t != here and t in reach)
 
 
 def repair(inst: Instance, school_of: np.ndarray) -> np.ndarray:
@@ -147,7 +181,7 @@ def repair(inst: Instance, school_of: np.ndarray) -> np.ndarray:
         loose = left
         if not progress:
             break
-    return st.of
+    return np.array(st.of, np.int64)
 
 
 def _chain(st: _State, s: int, depth: int, moved: set[int]) -> list[tuple[int, int, int]]:
@@ -157,9 +191,8 @@ def _chain(st: _State, s: int, depth: int, moved: set[int]) -> list[tuple[int, i
     for u in list(st.members[s]):
         if u in moved:
             continue
-        for t in st.reach[u]:
-            if t != s and st.can_join(u, t):
-                cands.append((st.delta(u, t), u, t))
+        for t in st.targets(u):
+            cands.append((st.delta(u, t), u, t))
     cands.sort()
     for (d1, _), u, t in cands[:CHAIN_BRANCH * 2]:
         if not st.can_leave(u):
@@ -180,12 +213,12 @@ def improve(inst: Instance, school_of: np.ndarray, deadline: float) -> np.ndarra
     st = _State(inst, school_of)
     while time.perf_counter() < deadline:
         better = False
-        for s in np.argsort(-np.maximum(st.load - st.cap, 0).sum(axis=0)):
+        for s in np.argsort([-st.excess(s) for s in range(inst.n_schools)], kind="stable"):
             if st.excess(int(s)) <= 0 or time.perf_counter() > deadline:
                 continue
-            before = int(np.maximum(st.load - st.cap, 0).sum())
+            before = st.total_excess()
             chain = _chain(st, int(s), CHAIN_DEPTH, set())
-            after = int(np.maximum(st.load - st.cap, 0).sum())
+            after = st.total_excess()
             if chain and after >= before:       # a chain that does not pay: undo
                 for u, frm, _ in reversed(chain):
                     st.move(u, frm)
@@ -204,7 +237,7 @@ def improve(inst: Instance, school_of: np.ndarray, deadline: float) -> np.ndarra
                 better = True
         if not better:
             break
-    return st.of
+    return np.array(st.of, np.int64)
 
 
 def stay(inst: Instance, school_of: np.ndarray, distance_slack: float) -> np.ndarray:
@@ -223,7 +256,7 @@ def stay(inst: Instance, school_of: np.ndarray, distance_slack: float) -> np.nda
         if d1 <= 0 and d2 <= budget:
             st.move(u, c)
             budget -= max(d2, 0.0)
-    return st.of
+    return np.array(st.of, np.int64)
 
 
 def solve_heuristic(inst: Instance, starts: list[np.ndarray], time_limit_s: float,
@@ -236,7 +269,8 @@ def solve_heuristic(inst: Instance, starts: list[np.ndarray], time_limit_s: floa
         ok = m >= 0
         ok[ok] = inst.arc_of(np.flatnonzero(ok), m[ok]) >= 0
         m[~ok] = -1
-        share = (time_limit_s - (time.perf_counter() - t0)) / (len(starts) - i)
+        left = time_limit_s - (time.perf_counter() - t0)
+        share = left * FIRST_SHARE if i == 0 and len(starts) > 1 else left / (len(starts) - i)
         m = improve(inst, repair(inst, m), time.perf_counter() + share)
         m = stay(inst, m, distance_slack)
         k = score(inst, m).key()
