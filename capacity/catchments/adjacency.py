@@ -2,7 +2,7 @@
 
 **Rule** (docs/catchments.md): every unit owns the Voronoi cell of its point, clipped to
 the district (the cells the catchment maps draw, :func:`capacity.report.catchment.
-_voronoi_cells`); two units are **adjacent** when their cells share a boundary of at least
+voronoi_cells`); two units are **adjacent** when their cells share a boundary of at least
 :data:`MIN_SHARED_M` metres (a corner is not enough), and units at the same point share one
 cell and are adjacent. A school's **roots** are the unit whose cell holds it (the unit
 nearest the school) and that unit's neighbours: a catchment must contain one of them.
@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from scipy.spatial import Delaunay, cKDTree
 
-from ..report.catchment import _voronoi_cells
+from ..report.catchment import voronoi_cells
 
 #: Shortest shared cell boundary (metres) that makes two units adjacent.
 MIN_SHARED_M = 1.0
@@ -60,7 +60,7 @@ def unit_adjacency(xy: np.ndarray, district: Any) -> Adjacency:
     ``district`` (a polygon, or None: unclipped)."""
     xy = np.asarray(xy, np.float64).reshape(-1, 2)
     n = len(xy)
-    cells = _voronoi_cells(xy, district)
+    cells = voronoi_cells(xy, district)
     uniq, inverse = np.unique(np.round(xy, 1), axis=0, return_inverse=True)
     inverse = np.asarray(inverse).ravel()
     # candidate pairs: Voronoi neighbours are Delaunay neighbours
