@@ -113,6 +113,10 @@ def test_command_writes_contiguous_maps_between_optimal_and_nearest(tiny):
                  "catchment_shortfall.csv", "catchment_summary.csv", "manifest.json"):
         assert (folder / name).is_file(), name
     assert list((folder / "maps").glob("*.png"))
+    book = pd.read_excel(folder / "catchments.xlsx", sheet_name=None)
+    side = book["Nearest, designed, optimal"]
+    assert list(side["Shortfall, designed catchments"]) == list(
+        pd.read_csv(folder / "catchment_summary.csv")["shortfall_designed"])
     s = pd.read_csv(folder / "catchment_summary.csv")
     assert set(s["year"]) == {2022, 2023, 2024}
     assert (s["shortfall_optimal"] <= s["shortfall_designed"]).all()

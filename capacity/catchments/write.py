@@ -72,6 +72,33 @@ def map_png(c: Catchments, shapes: gpd.GeoDataFrame, m, path: Path, lang: str) -
         plt.close(fig)
 
 
+def workbook_views(c: Catchments, lang: str) -> dict[str, pd.DataFrame]:
+    """catchments.xlsx: the shortfall under nearest, designed and optimal side by side,
+    then schools and zones, labelled in ``lang``."""
+    def t(key: str) -> str:
+        return L.text("catchments", key, lang)
+
+    def label(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.assign(stage=frame["stage"].map(lambda v: L.stage_label(v, lang)),
+                             map=[str(a) if a == b else f"{a}–{b}" for a, b in
+                                  zip(frame["first_year"], frame["last_year"])])
+        frame = frame.drop(columns=["first_year", "last_year"])
+        frame = frame[["stage", "map"] + [k for k in frame.columns if k not in ("stage",
+                                                                                 "map")]]
+        return frame.rename(columns={k: t(f"col_{k}") for k in frame.columns})
+
+    s = c.tables["catchment_summary"][[
+        "stage", "first_year", "last_year", "year", "demand", "places", "shortfall_nearest",
+        "shortfall_designed", "shortfall_optimal", "out_of_reach", "catchments",
+        "contiguous_share", "pupils_moved", "status", "gap"]]
+    sch = c.tables["catchment_schools"]
+    z = c.tables["catchment_shortfall"][["stage", "first_year", "last_year", "year",
+                                         "zone_id", "demand", "served", "shortfall",
+                                         "out_of_reach"]]
+    return {t("sheet_summary"): label(s), t("sheet_schools"): label(sch),
+            t("sheet_zones"): label(z)}
+
+
 def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) -> Path:
     """Write every file; returns the folder."""
     state = c.state
@@ -84,6 +111,9 @@ def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) ->
         shapes.to_file(folder / "catchments.geojson", driver="GeoJSON")
         for table, frame in c.tables.items():
             write_csv(frame, folder / f"{table}.csv", bom=bom)
+        from ..report.workbook import write_workbook
+
+        write_workbook(folder / "catchments.xlsx", workbook_views(c, lang), lang=lang)
         (folder / "maps").mkdir()
         for m in c.maps:
             tag = str(m.first) if m.first == m.last else f"{m.first}-{m.last}"
