@@ -3,8 +3,8 @@
 contiguous.
 
 1. **Start** from each given map, most promising first (it gets :data:`FIRST_SHARE` of
-   the time): the optimal allocation's main school per unit, the current map, the nearest
-   school; each restricted to arcs in reach.
+   the time): the current map (when there is one), the optimal allocation's main school
+   per unit, the nearest school; each restricted to arcs in reach.
 2. **Repair**: per school, keep the connected piece holding a root (the largest by pupils
    if several); every other unit rejoins, one at a time, the school in its reach next to
    which it adds the least (unserved, distance), or starts a school's catchment at one of

@@ -152,7 +152,8 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
                 m, b = res.school_of, max(res.bound, float(flow_bound))
                 st = "optimal" if res.optimal else "time limit"
         if m is None or st != "optimal":
-            starts = [main] + ([sub.current] if sub.current is not None else []) + \
+            # the map to keep close to first (fewest moves), else the optimal flow's
+            starts = ([sub.current] if sub.current is not None else []) + [main] + \
                 [nearest_map(sub)] + ([m] if m is not None else [])
             h = solve_heuristic(sub, starts, max(share, 0.5), distance_slack)
             if m is None or score(sub, h).key() < score(sub, m).key():
