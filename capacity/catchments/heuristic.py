@@ -11,7 +11,8 @@ contiguous.
    its roots; a unit that can join none is left unassigned.
 3. **Improve**: from every over-full school, chains of up to :data:`CHAIN_DEPTH` moves of
    boundary units (each to an adjacent catchment in its reach, never cutting the school it
-   leaves) that lower the unserved pupils; then single moves that shorten the
+   leaves) that lower the unserved pupils, else a path of such moves of any length to the
+   nearest school with room (breadth-first, smallest units first); then single moves that shorten the
    pupil-distance without raising them; repeated until nothing improves.
 4. **Stay**: with a current map, units go back to their current school where that keeps the
    unserved pupils and the distance within ``1 + distance_slack`` of the best found.
@@ -208,6 +209,50 @@ def _chain(st: _State, s: int, depth: int, moved: set[int]) -> list[tuple[int, i
     return []
 
 
+def _path(st: _State, s: int) -> bool:
+    """A breadth-first search over schools from over-full ``s``: school ``b`` follows ``a``
+    when a unit of ``a`` (smallest first) may move to ``b``; at the first school with room,
+    the units are moved along the path (last link first). Kept when the unserved pupils
+    fall, else undone."""
+    parent: dict[int, tuple[int, int] | None] = {s: None}
+    frontier = [s]
+    while frontier:
+        nxt = []
+        for a in frontier:
+            for u in sorted(st.members[a], key=lambda u: (sum(st.dem[u]), u)):
+                for b in st.targets(u):
+                    if b in parent:
+                        continue
+                    parent[b] = (a, u)
+                    if st.excess(b, 1, u) == 0:
+                        return _along(st, parent, b)
+                    nxt.append(b)
+        frontier = nxt
+    return False
+
+
+def _along(st: _State, parent: dict, end: int) -> bool:
+    """Apply the path to ``end`` (see :func:`_path`); undo unless it pays."""
+    links = []
+    b = end
+    while parent[b] is not None:
+        a, u = parent[b]
+        links.append((u, a, b))
+        b = a
+    before, done = st.total_excess(), []
+    for u, a, b in links:                      # last link first
+        if st.of[u] != a or not st.can_join(u, b) or not st.can_leave(u):
+            break
+        st.move(u, b)
+        done.append((u, a))
+    else:
+        if st.total_excess() < before:
+            return True
+    for u, a in reversed(done):
+        st.move(u, a)
+    return False
+
+
 def improve(inst: Instance, school_of: np.ndarray, deadline: float) -> np.ndarray:
     """Step 3 on a contiguous map."""
     st = _State(inst, school_of)
@@ -222,7 +267,10 @@ def improve(inst: Instance, school_of: np.ndarray, deadline: float) -> np.ndarra
             if chain and after >= before:       # a chain that does not pay: undo
                 for u, frm, _ in reversed(chain):
                     st.move(u, frm)
-            better = better or (bool(chain) and after < before)
+            paid = bool(chain) and after < before
+            if not paid and st.excess(int(s)) > 0:
+                paid = _path(st, int(s))
+            better = better or paid
         for u in range(inst.n_units):
             s = int(st.of[u])
             if s < 0 and not st.reach[u]:
