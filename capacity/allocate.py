@@ -198,9 +198,9 @@ def allocate_designed(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
                       open_mask: np.ndarray | None = None) -> Allocation:
     """Designed mode: catchment mode's rule with the scenario's map as the catchment
     (``arcs.cache["designed"]``: site index per unit, -1 none; set by
-    :func:`capacity.catchments.mode.attach_maps`)."""
+    :func:`capacity.catchments.mode.attach_maps`); without a map, catchment mode."""
     return allocate_catchment(arcs, demand, places, open_mask=open_mask,
-                              catchment=arcs.cache["designed"])
+                              catchment=arcs.cache.get("designed"))
 
 
 #: Needs a map from the scenario: run only when it is the scenario's mode.
