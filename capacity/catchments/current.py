@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -19,6 +20,9 @@ import pandas as pd
 
 from ..errors import InputError, Problems
 from ..geo import geometry_to_wgs84
+
+if TYPE_CHECKING:
+    from ..state import RunState
 
 
 @dataclass
@@ -104,3 +108,10 @@ def unknown_schools(polygons: gpd.GeoDataFrame, known: set[str], path: str | Pat
                          column="school_id", expected="a school_id of schools.csv or a "
                          "project_id of a new school")
     problems.raise_if_any()
+
+
+def read_current(state: "RunState", path: str | Path) -> CurrentMap:
+    """The map of ``path`` over a run's units; InputError for unknown schools."""
+    polygons = read_polygons(path, state.model.crs, state.model.datum)
+    unknown_schools(polygons, set(state.supply.sites["school_id"].astype(str)), path)
+    return assign_units(polygons, state.units, state.model.crs)

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .current import stage_map
-from .run import read_current
+from .current import read_current, stage_map
 
 if TYPE_CHECKING:
     from ..state import RunState

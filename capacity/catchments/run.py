@@ -16,7 +16,7 @@ from ..scenario import Scenario
 from ..state import Progress, RunState
 from ..tomlspec import read_toml
 from .adjacency import Adjacency, school_roots, unit_adjacency
-from .current import CurrentMap, assign_units, read_polygons, stage_map, unknown_schools
+from .current import CurrentMap, read_current, stage_map
 from .solve import Design, build, design
 
 #: Defaults of ``[catchments]`` (model.toml, a scenario's wins).
@@ -56,13 +56,6 @@ def params(state: RunState) -> dict[str, float]:
 def district(state: RunState):
     """The district outline in the model CRS (the cells are clipped to it)."""
     return shapely.union_all(state.model.zones.geometry.values, grid_size=1.0)
-
-
-def read_current(state: RunState, path: str | Path) -> CurrentMap:
-    """The bureau's map of ``path`` over the run's units; InputError for unknown schools."""
-    polygons = read_polygons(path, state.model.crs, state.model.datum)
-    unknown_schools(polygons, set(state.supply.sites["school_id"].astype(str)), path)
-    return assign_units(polygons, state.units, state.model.crs)
 
 
 def make_catchments(scenario: Scenario | str | Path, stages: list[str] | None = None,
