@@ -31,6 +31,28 @@ def polygons(c: Catchments) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=c.state.model.crs).to_crs("EPSG:4326")
 
 
+#: Colours of the catchments: neighbouring catchments never share one (greedy colouring).
+PALETTE = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+           "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"]
+
+
+def colours(c: Catchments, m) -> dict[str, int]:
+    """School id → palette index, different for catchments that touch (largest first)."""
+    s_of = m.design.school_of
+    u, v = c.adjacency.pairs()
+    a, b = s_of[u], s_of[v]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    touching: dict[int, set[int]] = {}
+    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+        touching.setdefault(x, set()).add(y)
+    order = sorted(np.unique(s_of[s_of >= 0]).tolist(), key=lambda s: -len(touching.get(s, ())))
+    got: dict[int, int] = {}
+    for s in order:
+        used = {got[t] for t in touching.get(s, ()) if t in got}
+        got[s] = next((k for k in range(len(PALETTE)) if k not in used), s % len(PALETTE))
+    return {str(m.site_ids[s]): k for s, k in got.items()}
+
+
 def map_png(c: Catchments, shapes: gpd.GeoDataFrame, m, path: Path, lang: str) -> None:
     """A static map of one designed map: catchments in distinct colours, schools, zones."""
     import matplotlib
@@ -50,8 +72,9 @@ def map_png(c: Catchments, shapes: gpd.GeoDataFrame, m, path: Path, lang: str) -
         fig, ax = plt.subplots(figsize=(8, 8))
         c.state.model.zones.boundary.plot(ax=ax, color="#999999", linewidth=0.4)
         if len(sel):
-            sel.plot(ax=ax, column="school_id", cmap="tab20", edgecolor="white",
-                     linewidth=0.5, alpha=0.85)
+            colour = colours(c, m)
+            sel.plot(ax=ax, color=[PALETTE[colour[str(i)]] for i in sel["school_id"]],
+                     edgecolor="white", linewidth=0.5, alpha=0.9)
         sites = c.state.supply.sites[c.state.site_mask(m.stage)]
         ax.scatter(sites["x"], sites["y"], s=8, c="black", label=L.text("catchments",
                                                                          "schools", lang))
