@@ -222,3 +222,34 @@ def test_designed_mode_without_map_is_an_input_error(tiny, capsys):
     assert main(["run", str(tiny / "nomap.toml"), "-o", str(tiny / "bad3"), "--no-maps"]) == 2
     assert "allocation.catchments" in capsys.readouterr().err
     assert not (tiny / "bad3" / "nomap").exists()
+
+
+@pytest.mark.parametrize("suffix, crs", [(".gpkg", "EPSG:32650"), (".shp", "EPSG:4326")])
+def test_current_map_in_other_formats_and_crs(tiny, suffix, crs):
+    """A GeoPackage in the model's projected CRS and a Shapefile in lon/lat read back to the
+    same assignment as the GeoJSON the command wrote."""
+    first = tiny / "rt" / "baseline-catchments"
+    if not first.exists():
+        pytest.skip("needs the round-trip test's map")
+    path = tiny / f"map{suffix}"
+    gpd.read_file(first / "catchments.geojson").to_crs(crs).to_file(path)
+    assert main(["catchments", str(tiny / "model"), "-o", str(tiny / f"fmt{suffix[1:]}"),
+                 "--year", "2024", "--stage", "primary", "--current", str(path)]) == 0
+    s = pd.read_csv(tiny / f"fmt{suffix[1:]}" / "baseline-catchments" /
+                    "catchment_summary.csv")
+    assert s["pupils_moved"].iloc[0] == 0
+
+
+def test_catchments_keys_of_model_toml(tmp_path, capsys):
+    model = write_tiny_model(tmp_path / "model")
+    toml = (model / "model.toml").read_text(encoding="utf-8")
+    (model / "model.toml").write_text(toml + "\n[catchments]\ntolerance = 0.5\n",
+                                      encoding="utf-8")
+    assert main(["validate", str(model)]) == 0
+    assert main(["catchments", str(model), "-o", str(tmp_path / "o"), "--year", "2024",
+                 "--stage", "primary", "--time-limit", "3"]) == 0
+    (model / "model.toml").write_text(toml + "\n[catchments]\ntolerance = -1\n",
+                                      encoding="utf-8")
+    assert main(["catchments", str(model), "-o", str(tmp_path / "o2")]) == 2
+    assert "catchments.tolerance" in capsys.readouterr().err
+    assert not (tmp_path / "o2" / "baseline-catchments").exists()
