@@ -95,7 +95,8 @@ class Chain:
                                     f"base year {model.base_year}", column="horizon",
                                     expected=f"a year > {model.base_year}")
         years = np.arange(model.base_year, scenario.horizon + 1)
-        modes = self.modes if self.modes is not None else ALLOCATORS.names()
+        modes = self.modes if self.modes is not None else tuple(
+            n for n in ALLOCATORS.names() if not getattr(ALLOCATORS.get(n), "needs_map", False))
         allocators = {m if isinstance(m, str) else getattr(m, "__name__", "custom"):
                       ALLOCATORS.get(m) for m in modes}
         if scenario.mode not in allocators:   # indicators and criticality need it
