@@ -54,7 +54,7 @@ PRICING_MIN_ARCS = 1_000_000
 PRICING_ARCS_PER_UNIT = 64
 PRICING_K = 8
 
-Mode = Literal["catchment", "optimal"]
+Mode = Literal["catchment", "optimal", "designed"]
 
 
 @dataclass
@@ -193,6 +193,20 @@ def allocate_optimal(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
     return _finish(au, asch, flow, arcs.distance[ai], demand, in_reach, near_m)
 
 
+@ALLOCATORS.register("designed")
+def allocate_designed(arcs: Arcs, demand: np.ndarray, places: np.ndarray, *,
+                      open_mask: np.ndarray | None = None) -> Allocation:
+    """Designed mode: catchment mode's rule with the scenario's map as the catchment
+    (``arcs.cache["designed"]``: site index per unit, -1 none; set by
+    :func:`capacity.catchments.mode.attach_maps`); without a map, catchment mode."""
+    return allocate_catchment(arcs, demand, places, open_mask=open_mask,
+                              catchment=arcs.cache.get("designed"))
+
+
+#: Needs a map from the scenario: run only when it is the scenario's mode.
+allocate_designed.needs_map = True  # type: ignore[attr-defined]
+
+
 def arc_costs(arcs: Arcs) -> np.ndarray:
     """(A,) the optimal mode's integer cost of each arc: its length in decimetres,
     rounded (``COST_RESOLUTION_M``); computed once per arcs."""
@@ -261,6 +275,10 @@ def allocation(state: "RunState") -> None:
     from .parallel import pmap
 
     state.say(f"allocating {len(state.stage_names)} stages × {len(state.years)} years")
+    if "designed" in state.allocators:    # the scenario's catchment map, per stage
+        from .catchments.mode import attach_maps
+
+        attach_maps(state)
     if "optimal" in state.allocators:     # derived once, before the workers fork
         for arcs in state.arcs.values():
             arc_costs(arcs)

@@ -1,6 +1,7 @@
 """A run as a chain of named steps over one :class:`~capacity.state.RunState`.
 
     projection → demand → supply → distances → allocation → tables → post-steps
+    (grades: pupils by grade, intake, classes, teachers; criticality; plausibility)
 
 Every step is a plain function ``step(state) -> None`` that reads the fields filled before
 it and fills its own (see :mod:`capacity.state`). A chain picks each step by name, or takes
@@ -24,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from . import allocate, criticality, demand, distances, projection, supply, tables  # noqa: F401
-from . import plausibility  # noqa: F401  (registers the plausibility post-step)
+from . import grades, plausibility  # noqa: F401  (register their post-steps)
 from .errors import InputError
 from .inputs import load_inputs
 from .parallel import default_workers
@@ -72,7 +73,7 @@ class Chain:
     scenario: Scenario | str | Path
     distance: str | Callable = "euclidean"
     modes: tuple[str | Callable, ...] | None = None     # None: every registered mode
-    post: tuple[str | Step, ...] = ("criticality", "plausibility")
+    post: tuple[str | Step, ...] = ("grades", "criticality", "plausibility")
     steps: dict[str, Step] = field(default_factory=dict)  # replacements by step name
     progress: Progress | None = None
     workers: int | None = None                           # None: every core
@@ -94,7 +95,8 @@ class Chain:
                                     f"base year {model.base_year}", column="horizon",
                                     expected=f"a year > {model.base_year}")
         years = np.arange(model.base_year, scenario.horizon + 1)
-        modes = self.modes if self.modes is not None else ALLOCATORS.names()
+        modes = self.modes if self.modes is not None else tuple(
+            n for n in ALLOCATORS.names() if not getattr(ALLOCATORS.get(n), "needs_map", False))
         allocators = {m if isinstance(m, str) else getattr(m, "__name__", "custom"):
                       ALLOCATORS.get(m) for m in modes}
         if scenario.mode not in allocators:   # indicators and criticality need it
@@ -139,7 +141,8 @@ def run(scenario: Scenario | str | Path, progress: Progress | None = None,
         criticality: bool = True, workers: int | None = None,
         allow_outside_model: bool = False) -> Result:
     """Run the whole chain for one scenario and return every table (nothing written)."""
-    return Chain(scenario, post=(("criticality",) if criticality else ()) + ("plausibility",),
+    return Chain(scenario, post=("grades",) + (("criticality",) if criticality else ())
+                 + ("plausibility",),
                  progress=progress, workers=workers,
                  allow_outside_model=allow_outside_model).run()
 

@@ -1,5 +1,5 @@
 """Command line (docs/cli.md): validate, project, run, compare, map, migration-residual,
-calibrate-migration, backtest, ensemble, plan.
+calibrate-migration, backtest, ensemble, plan, catchments.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -136,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     from .ensemble.cli import add_parser as add_ensemble
 
     add_ensemble(sub)
+    from .catchments.cli import add_parser as add_catchments
+
+    add_catchments(sub)
     pl = sub.add_parser("plan", help="where and when to build: new schools, temporary "
                         "places, transport (docs/plan.md)")
     pl.add_argument("scenario")

@@ -50,6 +50,18 @@ EXTRA_TABLES: dict[str, list[str]] = {
                     "peak_year", "latest_open_year_without_extra_shortfall",
                     "needed_by_horizon"],
     "names": ["kind", "id", "name", "name_zh"],   # capacity/names.py
+    # pupils by grade and what follows from them (capacity/grades.py, capacity/staffing.py)
+    "grades": ["school_id", "year", "stage", "mode", "grade", "pupils"],
+    "zone_grades": ["zone_id", "year", "stage", "grade", "pupils"],
+    "intake": ["school_id", "stage", "year", "mode", "entrants", "classes_to_open"],
+    "teachers": ["school_id", "stage", "year", "mode", "pupils", "classes", "rooms",
+                 "rooms_short", "teachers"],
+    "staffing": ["stage", "year", "mode", "pupils", "classes", "rooms_short", "teachers",
+                 "posts_to_recruit", "salary_cny"],
+    "shrinking": ["school_id", "stage", "mode", "reason", "first_year", "last_year",
+                  "n_years", "years"],
+    "progression": ["area_id", "stage", "grade", "year", "cohort_survival", "population",
+                    "weight", "pupils"],                # capacity/progression.py
 }
 ALL_TABLES: dict[str, list[str]] = {**TABLES, **EXTRA_TABLES}
 
@@ -59,7 +71,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {"allocation": ("unit_id", "school_id",
                                                         "mode")}
 
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
-               "indicator", "name", "kind", "id", "name_zh"}
+               "indicator", "name", "kind", "id", "name_zh", "reason", "years",
+               "area_id"}
 
 Writer = Callable[["Result", Path], Any]
 
@@ -85,6 +98,13 @@ class Result:
     projects: pd.DataFrame | None = None    # key projects after scenario edits
     criticality: pd.DataFrame | None = None  # per key project (post-step)
     names: pd.DataFrame | None = None       # kind, id, name, name_zh (capacity/names.py)
+    grades: pd.DataFrame | None = None      # pupils per school × grade × year (post-step)
+    zone_grades: pd.DataFrame | None = None  # expected pupils per zone × grade × year
+    intake: pd.DataFrame | None = None      # entrants and classes to open per school
+    teachers: pd.DataFrame | None = None    # classes, rooms, teachers per school
+    staffing: pd.DataFrame | None = None    # district teachers and posts to recruit
+    shrinking: pd.DataFrame | None = None   # schools with falling intake or low use
+    progression: pd.DataFrame | None = None  # cohort survival beside the population method
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables of custom steps
     path: Path | None = None
 

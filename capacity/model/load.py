@@ -27,7 +27,8 @@ from ..errors import InputError, Problem, Problems
 from ..ranges import value_warning
 from ..runfolder import SAFE_NAME, inside, is_safe_name
 from ..tomlspec import check, key_line, read_toml
-from .tables import read_table, read_zones
+from .settings import read_settings
+from .tables import or_empty, read_table, read_zones
 from .validate import new_sites, places_classes_size, run_checks
 
 KEYS = schema.keys("model")
@@ -44,6 +45,8 @@ class Stage:
     radius_m: float
     cost_per_place: float = 0.0
     compulsory: bool = False      # part of compulsory education (model.toml key, see schema)
+    pupils_per_teacher: float | None = None   # staffing standard (teachers.csv)
+    teachers_per_class: float | None = None   # used when pupils_per_teacher is absent
 
     def as_dict(self) -> dict[str, Any]:
         """The stage's model.toml keys (for the run manifest)."""
@@ -81,6 +84,8 @@ class Model:
     warnings: list[str] = field(default_factory=list)
     anchors: pd.DataFrame | None = None            # area, indicator, variant, year, value, ...
     reported_enrolment: pd.DataFrame | None = None  # stage, year, pupils, fitted, source
+    enrolment_by_grade: pd.DataFrame | None = None  # area_id, stage, grade, year, pupils
+    settings: dict[str, Any] = field(default_factory=dict)  # school_year.*, staffing.*, shrinking.*
     datum: str = "wgs84"               # of the input lon/lat; the tables hold WGS84
     lang: str = "en"                   # [report] lang: default language of the outputs
     csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
@@ -148,6 +153,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
                   _stages(conf.get("stages", {}), {}, Origin(label, text), over, open_age,
                           Problems()).items()}
     files = _files(folder, _table(conf, "files"), label, text, problems, allow_outside)
+    settings = read_settings(conf, text, problems, _number)
     problems.raise_if_any()
     datum = conf.get("datum", KEYS["datum"].default)
     encoding = _table(conf, "files").get("encoding", KEYS["files.encoding"].default)
@@ -177,14 +183,15 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         fertility=tables["fertility"], mortality=mortality,
         mortality_kind=next(k for k in schema.table("mortality").one_of
                             if k in mortality.columns),
-        migration=_or_empty(tables.get("migration"), "migration"),
-        housing=_or_empty(tables.get("housing"), "housing"),
+        migration=or_empty(tables.get("migration"), "migration"),
+        housing=or_empty(tables.get("housing"), "housing"),
         units=tables.get("units"),
-        schools=_or_empty(tables.get("schools"), "schools"),
-        projects=_or_empty(tables.get("projects"), "projects"), sites=tables.get("sites"),
+        schools=or_empty(tables.get("schools"), "schools"),
+        projects=or_empty(tables.get("projects"), "projects"), sites=tables.get("sites"),
         grid_m=float(grid_m), base_class_size=base_sizes,
         targets=dict(_table(conf, "targets")), files=files, datum=datum,
         anchors=tables.get("anchors"), reported_enrolment=tables.get("reported_enrolment"),
+        enrolment_by_grade=tables.get("enrolment_by_grade"), settings=settings,
         lang=report.get("lang", KEYS["report.lang"].default),
         csv_bom=bool(report.get("csv_bom", False)),
         caveats={lang: [str(c) for c in report.get(key) or []]
@@ -227,6 +234,9 @@ def _derive(model: Model) -> None:
         if "places" in table.any_of:
             frame = _with_places(frame, model.base_class_size)
         if table.col("lon") is not None:
+            for col in ("lon", "lat"):   # optional (projects: new sites only): empty if absent
+                if col not in frame.columns:
+                    frame[col] = pd.Series(float("nan"), index=frame.index, dtype=float)
             rows = new_sites(frame) if "kind" in frame.columns else None
             frame["x"], frame["y"] = geo.points_xy(frame, model.crs, rows)
         setattr(model, name, frame)
@@ -247,14 +257,6 @@ def _with_places(frame: pd.DataFrame, class_size: dict[str, int]) -> pd.DataFram
     places, classes, size = places_classes_size(frame, class_size)
     frame["places"] = places.fillna(classes * size).fillna(0).astype(float)
     return frame
-
-
-def _or_empty(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
-    """The table, or an empty one with its required columns (and the first of any_of)."""
-    if frame is not None:
-        return frame
-    t = schema.table(table)
-    return pd.DataFrame({c: [] for c in [c.name for c in t.columns] + list(t.any_of[:1])})
 
 
 def _table(conf: dict[str, Any], key: str) -> dict[str, Any]:
@@ -415,6 +417,8 @@ def _stages(conf: Any, overrides: dict[str, dict[str, Any]], model: Origin, over
             continue
         bad = not isinstance(merged["compulsory"], bool)  # wrong type: reported by the spec
         for key in numbers:
+            if key.name not in merged:      # optional, no default (e.g. pupils_per_teacher)
+                continue
             value = merged[key.name]
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 bad = True  # wrong type: reported by the spec check
@@ -427,7 +431,9 @@ def _stages(conf: Any, overrides: dict[str, dict[str, Any]], model: Origin, over
             continue
         stages[name] = Stage(name, (ages[0], ages[1]), float(merged["enrolment"]),
                              int(merged["class_size"]), float(merged["radius_m"]),
-                             float(merged["cost_per_place"]), merged["compulsory"])
+                             float(merged["cost_per_place"]), merged["compulsory"],
+                             *(None if merged.get(k) is None else float(merged[k])
+                               for k in ("pupils_per_teacher", "teachers_per_class")))
     ordered = sorted(stages.values(), key=lambda s: s.ages)
     for a, b in zip(ordered, ordered[1:]):
         if b.ages[0] <= a.ages[1]:

@@ -20,6 +20,7 @@ import pandas as pd
 from .. import geo
 from ..errors import Problem, Problems
 from ..schema import Col, Schema, in_bounds
+from ..schema import table as schema_table
 
 TRUE = {"true", "1", "yes", "y", "t"}
 FALSE = {"false", "0", "no", "n", "f"}
@@ -360,3 +361,16 @@ def _placed(zones: gpd.GeoDataFrame, rows: pd.Series, crs: str, label: str,
                      column="geometry", expected=hint + " (degrees declared as metres?)")
         return False
     return True
+
+
+def or_empty(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
+    """The table, or (absent = empty) one with no rows and its schema's columns, typed as a
+    read file's: every column outside a group, and the first of ``one_of``/``any_of`` (the
+    presence of the others selects a method, e.g. migration ``inflow``)."""
+    if frame is not None:
+        return frame
+    t = schema_table(table)
+    names = [c.name for c in t.cols if not c.group] + list(t.one_of[:1]) + list(t.any_of[:1])
+    cols = [c.name for c in t.cols if c.name in names]   # in schema order
+    return type_frame(pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}), table,
+                      t, Problems())

@@ -353,6 +353,18 @@ def enrolment_stages(m: "Model") -> list[Problem]:
     return [] if frame is None else _stage_known(m, "reported_enrolment", frame)
 
 
+def grade_enrolment(m: "Model") -> list[Problem]:
+    """enrolment_by_grade.csv names stages of model.toml and grades within them."""
+    f = m.enrolment_by_grade
+    if f is None:
+        return []
+    n = f["stage"].map({k: s.ages[1] - s.ages[0] + 1 for k, s in m.stages.items()})
+    return _stage_known(m, "enrolment_by_grade", f) + flag_rows(
+        label(m, "enrolment_by_grade"), f, n.notna() & (f["grade"] > n), "grade",
+        lambda r: f"grade {int(r['grade'])} is beyond the stage's grades",
+        "a grade from 1 to the stage's number of ages (last − first + 1)")
+
+
 def mortality_survival(m: "Model") -> list[Problem]:
     """An Lx column falls with age below the open group (else survival exceeds 1)."""
     if m.mortality_kind != "Lx":
@@ -398,6 +410,7 @@ CHECKS: list[Check] = [
     school_stages, school_places, school_points, school_inclusive,
     project_stages, project_places, project_years, expansion_school, new_project_site,
     new_project_id, project_points, project_inclusive, enrolment_stages, anchor_intervals,
+    grade_enrolment,
     grid_cells,
     plausible_values,
 ]

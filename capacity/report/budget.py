@@ -38,10 +38,12 @@ import pandas as pd
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, sort_by, with_names
+from .grades_section import grade_views
 from .recommend import data_basis_view, recommendation_view
 from .sizes import standard_schools
 from .workbook import write_workbook
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
+from ..staffing import shortfall_classes
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -191,7 +193,8 @@ def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) ->
     standard-size schools to build (:data:`STANDARD_SCHOOL_CLASSES`).
 
     The peak year is the first year with the peak; it is empty when the zone never falls
-    short. Places to add = ceil(peak shortfall ÷ class_size) × class_size.
+    short. Classes to add are formed per grade (the zone's grade mix in the peak year,
+    :func:`capacity.staffing.shortfall_classes`); places to add = classes × class_size.
     """
     f = shortfall_by_zone_view(result) if by_zone is None else by_zone
     peak = (f.sort_values(["shortfall", "year"], ascending=[False, True], kind="stable")
@@ -204,8 +207,10 @@ def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) ->
         "out_of_reach_in_peak_year": peak["out_of_reach"].astype("float").where(short > 0, 0.0),
     })
     size = _stage_setting(result, out["stage"], "class_size")
-    # a tolerance so that 90.0000000001 pupils do not make a class of their own
-    classes = np.ceil(np.maximum(out["peak_shortfall"], 0) / size - 1e-9)
+    classes = pd.Series(shortfall_classes(
+        result.zone_grades, pd.DataFrame({"zone_id": out["zone_id"], "stage": out["stage"],
+                                          "year": peak["year"], "pupils": short}),
+        size.to_numpy()), index=out.index)
     out["class_size"] = size.astype("Int64")
     out["classes_to_add"] = classes.astype("Int64")
     out["places_to_add"] = (classes * size).astype("Int64")
@@ -353,12 +358,15 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
     zones, projects = names_of(result, "zone", lang), names_of(result, "project", lang)
     shown = {view: with_names(frame, zones, projects) for view, frame in views.items()}
     shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
+    grades = grade_views(result, lang)                   # intake, staffing, shrinking
+    shown.update(grades)
     cost = shown["cost"]
     total = cost["zone_id"] == TOTAL_ID
     shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
         total, L.word("district_total", lang)))
     return write_workbook(folder / "budget.xlsx", shown, lang=lang,
-                          notes=budget_notes(result, views, lang), bold_rows={"cost": total},
+                          notes=budget_notes(result, {**views, **grades}, lang),
+                          bold_rows={"cost": total},
                           formulas={"cost": cost_formulas(cost)})
 
 

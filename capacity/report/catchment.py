@@ -169,7 +169,7 @@ def map_geometry(result: Result) -> MapGeometry:
     units = run_table(result, "units")
     pts = gpd.GeoSeries(gpd.points_from_xy(units.get("lon", []), units.get("lat", [])),
                         crs="EPSG:4326").to_crs(crs)
-    cells = _voronoi_cells(shapely.get_coordinates(pts.values), district)
+    cells = voronoi_cells(shapely.get_coordinates(pts.values), district)
     ugdf = gpd.GeoDataFrame({"unit_id": units.get("unit_id", pd.Series(dtype=str))
                              .astype(str).values,
                              "zone_id": units.get("zone_id", pd.Series(dtype=str))
@@ -180,7 +180,7 @@ def map_geometry(result: Result) -> MapGeometry:
     return geo
 
 
-def _voronoi_cells(xy: np.ndarray, district: Any) -> np.ndarray:
+def voronoi_cells(xy: np.ndarray, district: Any) -> np.ndarray:
     """Voronoi cell of every point, clipped to the district (shared by duplicate points)."""
     if len(xy) == 0:
         return np.array([], dtype=object)

@@ -27,6 +27,7 @@ from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
 from .fonts import font_context
+from .grades_section import grades_section
 from .plausibility_html import calibration_section, plausibility_section
 from .static_maps import static_map
 
@@ -315,7 +316,7 @@ def _front(p: Page) -> str:
     return "".join(out)
 
 
-def _frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
+def frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
     """A small DataFrame as an HTML table (the first ``rows`` rows; numbers right-aligned)."""
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     body = []
@@ -339,7 +340,7 @@ def _extras(p: Page) -> str:
     if not extras:
         return ""
     folds = "".join(f"<details><summary>{_e(name)}.csv ({len(frame):,})</summary>"
-                    f"{_frame_table(frame)}</details>" for name, frame in extras.items())
+                    f"{frame_table(frame)}</details>" for name, frame in extras.items())
     return f"<h3 id='extra-tables'>{p.t('extra_tables')}</h3>{folds}"
 
 
@@ -363,6 +364,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _births,
     _stages,
     _summary_table,
+    lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,
     _extras,

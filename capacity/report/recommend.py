@@ -10,7 +10,8 @@ Rule (thresholds in model.toml ``[plan]``: ``transient_years``, ``transport_max_
    shortfall goes on.
 2. **permanent** — when that shortfall is still there at the horizon, or lasts
    ``transient_years`` years or more while the zone's horizon surplus (places of its schools −
-   its demand) is smaller than its peak (places built would not stand empty later): its peak in whole classes, built as standard schools (fewest
+   its demand) is smaller than its peak (places built would not stand empty later): its peak in whole classes
+   (formed per grade, :func:`capacity.staffing.shortfall_classes`), built as standard schools (fewest
    schools, :func:`capacity.report.sizes.standard_schools`); places = the schools' classes ×
    class size, capital = places × ``cost_per_place`` (the schools recommended, not the
    rounded shortfall), in the first year short.
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..plan.params import PlanParams, read_params
+from ..staffing import GradeMix, shortfall_classes
 from .sizes import standard_schools
 
 if TYPE_CHECKING:
@@ -79,6 +81,7 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
     params = params or result_params(result)
     horizon = int(by_zone["year"].max()) if len(by_zone) else 0
     places = zone_places(result, horizon).set_index(["zone_id", "stage"])["places"]
+    grade_mix = GradeMix(result.zone_grades)   # classes are formed per grade
     rows, phased = [], []
     for (zone, stage), g in by_zone.groupby(["zone_id", "stage"], sort=False):
         g = g.sort_values("year")
@@ -105,7 +108,10 @@ def recommendation_view(result: "Result", by_zone: pd.DataFrame,
                     phased.append((y, stage, "transport", p * sp.transport_cost_per_pupil_year))
         if sp is not None and on.any():
             if permanent:
-                classes = int(np.ceil(rest.max() / sp.class_size - 1e-9))
+                at = int(np.argmax(rest))
+                classes = int(shortfall_classes(grade_mix, pd.DataFrame(
+                    {"zone_id": [zone], "stage": [stage], "year": [years[at]],
+                     "pupils": [rest[at]]}), sp.class_size)[0])
                 n, built, m = standard_schools(np.array([classes]), sp.standard_classes)
                 perm_places, mix = int(built[0]) * sp.class_size, str(m[0])
                 kinds.append("permanent")

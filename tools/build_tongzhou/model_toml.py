@@ -15,6 +15,15 @@ _ENROLMENT_NOTE = {
 }
 
 
+#: Staffing standards (S82 schools, S83 kindergartens): the stage key and its comment.
+STAFFING = {
+    "kindergarten": ("teachers_per_class = 2", "full-day class: 2 teachers + 1 carer (S83)"),
+    "primary": ("pupils_per_teacher = 19", "national staffing standard 1:19 (S82)"),
+    "junior": ("pupils_per_teacher = 13.5", "national staffing standard 1:13.5 (S82)"),
+    "senior": ("pupils_per_teacher = 12.5", "national staffing standard 1:12.5 (S82)"),
+}
+
+
 def _stage_block(st: str, p: dict, rate: float, rinfo: dict) -> str:
     note = _ENROLMENT_NOTE[st].format(**{**rinfo, "pop": rinfo["pop"][st]})
     enrol = f"{rate:.2f}" if st == "kindergarten" else f"{rate:.3f}"
@@ -23,7 +32,8 @@ def _stage_block(st: str, p: dict, rate: float, rinfo: dict) -> str:
             f"{'enrolment = ' + enrol:<29} # {note}\n"
             f"class_size = {p['class_size']}\n"
             f"radius_m = {p['radius_m']}\n"
-            f"cost_per_place = {p['cost_per_place']}\n")
+            f"cost_per_place = {p['cost_per_place']}\n"
+            f"{STAFFING[st][0]:<29} # {STAFFING[st][1]}\n")
 
 
 def model_toml(s: Sources, rates: dict, rinfo: dict, finfo: dict, srb: float) -> str:
@@ -72,6 +82,24 @@ year = 2025
 kindergarten_enrolment_rate = 0.90
 inclusive_kindergarten_coverage = 0.90
 nearby_enrolment_rate = 0.99
+
+# Grades, teachers and shrinking schools (docs/outputs.md: grades, intake, teachers,
+# staffing, shrinking). Beijing admits to grade 1 children who are 6 by 31 August (满6周岁);
+# the census reference date is 1 November (S12). Staffing standards per stage above (S82:
+# 教职工 posts of the 2014 national standard; S83: kindergarten teachers); Tongzhou's own
+# 2014/2015 pupil-teacher ratios are a calibration (README.md). Attrition and the shrinking
+# thresholds are ESTIMATES (planning choices, no source).
+[school_year]
+cutoff = "08-31"
+reference_date = "11-01"
+
+[staffing]
+attrition = 0.04              # estimate: about 1/30 retiring a year plus moves
+
+[shrinking]
+intake_below_classes = 1      # estimate: fewer entrants than one full class
+use_below = 0.6               # estimate: under 60 % of places used ...
+years = 3                     # ... for 3 years or more
 
 # Shown on the first page of report.html: which inputs are estimates or synthetic
 # (README.md, "Read this first"); caveats_zh in Chinese reports.

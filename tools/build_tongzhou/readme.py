@@ -34,7 +34,7 @@ def readme(s: Sources, zones, pop, zinfo, lts, minfo, housing, units, schools, r
 
 Built by `python -m tools.build_tongzhou` (the package `tools/build_tongzhou/`, run from the
 repository root) from the copies of the shared facts in `sources/` (`sources/SOURCES.md`
-lists the sources S1..S79 and the build's own parameter tables; `PLAN` = the district's
+lists the sources S1..S83 and the build's own parameter tables; `PLAN` = the district's
 2021-2025 education plan, excerpt in `sources/plan_2021_2025_excerpt.txt`). Re-run it to
 rebuild every file byte for byte: `python -m tools.build_tongzhou [--out models/tongzhou]`.
 Its life tables, migration schedules and calibration projection are computed with the
@@ -229,6 +229,28 @@ senior 16 km): their villages are spread over 28-150 km2 each and pupils there a
 or board, so the urban radii would count most village children as "out of reach" of
 schools that in fact enrol them. A scenario can switch this off with `[allocation]
 zone_radius_scale = false` (the walking-norms scenario does).
+
+## Grades, classes and teachers (model.toml `[school_year]`, `[staffing]`, `[shrinking]`)
+
+Grades: Beijing admits to grade 1 children who are 6 by 31 August (`cutoff = "08-31"`); the
+population's completed ages are counted on the census date 1 November (S12), so grade 1 of
+a year is 304/365 of age 6 and 61/365 of age 7 (docs/outputs.md, "Grades"). **Reported**
+check: Tongzhou's 2020-21 primary pupils by grade (S71) are 15,474 / 13,920 / 13,978 /
+11,780 / 10,217 / 9,512; no other year by grade was found, so the cohort-survival method
+(`progression.csv`) has no Tongzhou data to run on.
+
+Teachers: the national staffing standards are **reported** (S82, 中央编办 教育部 财政部
+2014: posts of teaching and other staff, 教职工, per pupil: primary 1:19, junior 1:13.5,
+senior 1:12.5; S83, 教育部 2013: a full-day kindergarten class has 2 teachers and 1 carer).
+They count posts (编制), not teachers in post. **Calibration** (derived, S36/S35):
+Tongzhou's full-time teachers gave primary 60,717 / 3,542 = 17.1 pupils per teacher in 2014
+and 62,141 / 3,630 = 17.1 in 2015; secondary (junior + general senior together)
+(18,219 + 8,947) / 3,434 = 7.9 and (17,122 + 8,419) / 3,530 = 7.2; kindergarten 25,455 /
+2,153 = 11.8 and 28,817 / 2,519 = 11.4 children per full-time teacher; primary classes
+1,642 and 1,689, so 2.2 teachers per class. The district staffs above the standard in
+every stage: the standard gives the posts (编制) that must be funded, a floor. Attrition
+4 % a year and the shrinking thresholds (intake below one class, use below 60 % for 3
+years) are **estimates**; no salary cost is set (`salary_per_teacher_year` absent).
 
 ## Site planning (model.toml `[plan]`)
 

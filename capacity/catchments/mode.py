@@ -1,0 +1,42 @@
+"""``[allocation] mode = "designed"``: the whole run under a catchment map
+(docs/catchments.md). The map (``[allocation] catchments``, relative to the scenario file)
+assigns each unit to the school whose polygon holds it; a unit in no polygon, or whose
+school is not open that year, goes to its nearest open school (catchment mode's rule), a
+unit whose school is beyond its radius is not served. Gaps and overlaps become warnings."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import InputError
+from .current import read_current, stage_map
+
+if TYPE_CHECKING:
+    from ..state import RunState
+
+
+def map_path(state: "RunState") -> Path:
+    """The scenario's ``[allocation] catchments`` file; InputError when it has none."""
+    name = state.scenario.raw.get("allocation", {}).get("catchments")
+    if not name:
+        raise InputError.single(state.label, 'mode = "designed" needs a catchment map',
+                                column="allocation.catchments",
+                                expected='catchments = "catchments.geojson" (polygons with '
+                                         'a school_id column, relative to the scenario)')
+    base = state.scenario.path.parent if state.scenario.path else Path.cwd()
+    return (base / name).resolve()
+
+
+def attach_maps(state: "RunState") -> None:
+    """Read the map once; each stage's arcs carry its unit → site map."""
+    current = read_current(state, map_path(state))
+    for kind, n in current.issues["issue"].value_counts().items():
+        units = current.issues.loc[current.issues["issue"] == kind, "unit_id"].head(5)
+        state.warnings.append(
+            f"catchment map: {n} unit(s) in {'no polygon' if kind == 'gap' else 'several'}"
+            f" (e.g. {', '.join(units)}); "
+            + ("they go to their nearest school" if kind == "gap" else
+               "each goes to the first polygon in the file"))
+    for stage in state.stage_names:
+        ids = state.supply.sites.loc[state.site_mask(stage), "school_id"].astype(str)
+        state.arcs[stage].cache["designed"] = stage_map(current, ids.to_numpy())

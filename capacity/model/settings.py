@@ -1,0 +1,45 @@
+"""model.toml's plain settings tables (``[school_year]``, ``[staffing]``, ``[shrinking]``),
+checked and with their declared defaults (capacity/schema/model_toml.csv)."""
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable
+
+from .. import schema
+from ..errors import Problems
+from ..tomlspec import key_line
+
+#: model.toml tables of plain settings kept in ``Model.settings`` by dotted key.
+SETTING_TABLES = ("school_year", "staffing", "shrinking")
+
+
+def read_settings(conf: dict[str, Any], text: str, problems: Problems, number: Callable
+                  ) -> dict[str, Any]:
+    """``[school_year]``, ``[staffing]`` and ``[shrinking]`` by dotted key, with their
+    declared defaults; numbers out of range and malformed "MM-DD" dates reported."""
+    out: dict[str, Any] = {}
+    for table in SETTING_TABLES:
+        values = conf.get(table) if isinstance(conf.get(table), dict) else {}
+        for key in schema.children("model", table):
+            if key.kind in ("int", "float"):
+                out[key.path] = number(values, key.path, text, problems,
+                                       lambda v, k=key.path: f"{k} = {v!r} is out of range")
+            else:
+                out[key.path] = values.get(key.name, key.default)
+                if key.unit == "MM-DD" and month_day(out[key.path]) is None:
+                    problems.add("model.toml", f"{key.path} = {out[key.path]!r} is not a "
+                                 "month and day", row=key_line(text, key.path),
+                                 column=key.path, expected=key.expected)
+                    out[key.path] = key.default
+    return out
+
+
+def month_day(value: Any) -> tuple[int, int] | None:
+    """("MM-DD") → (month, day) of a non-leap year, or None when it is not one."""
+    try:
+        d = datetime.datetime.strptime(str(value), "%m-%d")
+        return (d.month, d.day) if d.month != 2 or d.day != 29 else None
+    except ValueError:
+        return None
+
+
