@@ -193,6 +193,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     scenario = default_scenario(path) if path.suffix != ".toml" or path.name == "model.toml" \
         else resolve_scenario(path)
     model = load_inputs(scenario, allow_outside_model=args.allow_outside_model)
+    if "uncertainty" in scenario.raw:     # checked as `capacity ensemble` checks it
+        from .ensemble.api import checked_uncertainty
+
+        checked_uncertainty(scenario, model)
     if scenario.path is not None:
         print(f"scenario {scenario.name!r}: valid (horizon {scenario.horizon}, "
               f"mode {scenario.mode})")

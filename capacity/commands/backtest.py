@@ -42,8 +42,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    files, c1, c2, births = read_census_pair(args)
-    totals = read_targets(args.totals)[0] if args.totals else None
+    files, c1, c2, births = read_census_pair(args, "backtest")
+    years = {"year1": min(births) - 1, "year2": max(births)}
+    totals = read_targets(args.totals, "backtest", "--totals", years)[0] if args.totals \
+        else None
     schedule, ranges, srb = None, dict(DEFAULT_STAGES), 1.06
     if args.model:
         from capacity.commands.migration import model_arrays

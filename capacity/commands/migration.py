@@ -11,14 +11,16 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from capacity.commands.inputs import (read_births, read_csv, read_life_table, read_targets,
-                                      write_csv_atomic)
+from capacity.commands.inputs import (births_between, read_births, read_file, read_life_table,
+                                      read_targets, write_csv_atomic)
 from capacity.demography import calibrate_level, cohort_residual, spread_to_zones
 from capacity.errors import InputError
+from capacity.options import check as check_options, check_column, default, described
 
 __all__ = ["add_parsers", "cmd_migration_residual", "cmd_calibrate_migration",
            "model_arrays"]
@@ -34,9 +36,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--life-table", help="CSV sex,age,sx (or mx/qx/Lx)")
     r.add_argument("--births", required=True, help="CSV year,births for each year between")
     r.add_argument("--srb", type=float, default=None,
-                   help="male births per female birth (default: the model's, else 1.06)")
+                   help=described("migration-residual", "--srb"))
     r.add_argument("--out-rate", type=float, default=None, metavar="RATE",
-                   help="age-neutral exit rate: write inflow + out_rate instead of net")
+                   help=described("migration-residual", "--out-rate"))
     r.add_argument("--nonneg", choices=("auto", "yes", "no"), default="auto",
                    help="keep migrants ≥ 0: where the census allows (auto), everywhere "
                         "(yes: an error if a cohort lost people), or nowhere (no)")
@@ -53,10 +55,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--targets", required=True,
                    help="CSV year,total[,weight]; years from the census date (31 Dec 2023 of a "
                         "1 November census = 2023.1667)")
-    c.add_argument("--inflow-scale", type=float, default=1.0,
-                   help="multiply the inflow before fitting (an alternative, e.g. 0.5)")
-    c.add_argument("--exit-ages-from", type=int, default=0,
-                   help="exits only at this age and above (e.g. 15)")
+    c.add_argument("--inflow-scale", type=float,
+                   default=float(default("calibrate-migration", "--inflow-scale")),
+                   help=described("calibrate-migration", "--inflow-scale"))
+    c.add_argument("--exit-ages-from", type=int,
+                   default=default("calibrate-migration", "--exit-ages-from"),
+                   help=described("calibrate-migration", "--exit-ages-from"))
     c.add_argument("-o", "--out", default=None,
                    help="write the re-levelled migration table here (default: only print)")
     c.add_argument("--fit", default=None, metavar="CSV",
@@ -64,18 +68,34 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_calibrate_migration)
 
 
-def read_census_pair(args: argparse.Namespace
+def read_census_pair(args: argparse.Namespace, command: str
                      ) -> tuple[tuple[str, str], pd.DataFrame, pd.DataFrame, dict[int, float]]:
-    """The two censuses (checked for the same age groups) and the births between them."""
+    """The two censuses (checked: same age groups, the later one after the earlier) and the
+    births of every year between them; every problem names its file, row and column."""
+    from capacity.demography.census import read_census
+
     files = (str(args.census1), str(args.census2))
-    c1, c2 = read_csv(args.census1), read_csv(args.census2)
+    c1, c2 = read_file(args.census1, "census"), read_file(args.census2, "census")
     births = read_births(args.births)
     check_same_groups(c1, c2, files)
-    return files, c1, c2, births
+    first, second = read_census(c1, file=files[0]), read_census(c2, file=files[1])
+    for c, frame in ((first, c1), (second, c2)):
+        if c.year is None:
+            raise InputError.single(c.file, "no year column", row=1, column="year",
+                                    expected="a column year (or census_year) with the "
+                                             "census year")
+    year_col = "year" if "year" in c2.columns else "census_year"
+    found = check_column(command, "CENSUS2", "year", [second.year], c2.index[:1], files[1],
+                         {"year1": first.year})
+    if found:
+        raise InputError([replace(p, column=year_col) for p in found])
+    return files, c1, c2, births_between(births, str(args.births), command, first.year,
+                                         second.year)
 
 
 def cmd_migration_residual(args: argparse.Namespace) -> int:
-    files, c1, c2, births = read_census_pair(args)
+    check_options("migration-residual", {"--srb": args.srb, "--out-rate": args.out_rate})
+    files, c1, c2, births = read_census_pair(args, "migration-residual")
     model = None
     if args.model:
         from capacity.model import load_model
@@ -88,9 +108,6 @@ def cmd_migration_residual(args: argparse.Namespace) -> int:
     srb = args.srb if args.srb is not None else srb
     rates = None
     if args.out_rate is not None:
-        if not 0 <= args.out_rate < 1:
-            raise InputError.single("--out-rate", f"{args.out_rate} is not a share",
-                                    expected="a rate in [0, 1)")
         rates = np.full(sx.shape, args.out_rate)
     nonneg = {"auto": "auto", "yes": True, "no": False}[args.nonneg]
     try:
@@ -147,16 +164,22 @@ def check_same_groups(census1: pd.DataFrame, census2: pd.DataFrame,
     if c1.groups == c2.groups:
         return
     known = set(c1.groups.labels)
-    for i, r in census2.reset_index(drop=True).iterrows():
+    for line, r in census2.iterrows():
         label = _row_label(r, census2.columns)
         if label not in known:
             col = "age_group" if "age_group" in census2.columns else (
                 "age_from" if "age_from" in census2.columns else "age")
             raise InputError.single(files[1], f"age group {label} is not a group of "
-                                    f"{files[0]}", row=int(i) + 2, column=col,
+                                    f"{files[0]}", row=_line(census2, line), column=col,
                                     expected="the same groups: " + ", ".join(c1.groups.labels))
     raise InputError.single(files[1], f"age groups {c2.groups.labels} differ from "
-                            f"{files[0]}'s", column="age", expected=str(c1.groups.labels))
+                            f"{files[0]}'s", row=_line(census2, census2.index[0]),
+                            column="age", expected=str(c1.groups.labels))
+
+
+def _line(frame: pd.DataFrame, label) -> int:
+    """The file line of a row: the index of a frame read by ``read_file``, else label + 2."""
+    return int(label) if frame.index.name == "line" else int(label) + 2
 
 
 def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
@@ -165,10 +188,10 @@ def _with_rows(exc: InputError, census2: pd.DataFrame, file: str) -> InputError:
     if p.row is not None or p.file != file or "migration in " not in p.message:
         return exc
     first = p.message.split("migration in ", 1)[1].split(" (", 1)[0]   # e.g. "F 40-44"
-    for i, r in census2.reset_index(drop=True).iterrows():
+    for line, r in census2.iterrows():
         label = _row_label(r, census2.columns)
         if f"{str(r.get('sex', '')).strip().upper()[:1]} {label}" == first:
-            return InputError.single(file, p.message, row=int(i) + 2,
+            return InputError.single(file, p.message, row=_line(census2, line),
                                      column=p.column, expected=p.expected)
     return exc
 
@@ -199,11 +222,13 @@ def model_arrays(model, horizon: int, *, inflow_scale: float = 1.0) -> dict:
 def cmd_calibrate_migration(args: argparse.Namespace) -> int:
     from capacity.model import load_model
 
+    check_options("calibrate-migration", {"--inflow-scale": args.inflow_scale,
+                                          "--exit-ages-from": args.exit_ages_from})
     model = load_model(args.model)
-    targets, weights = read_targets(args.targets)
+    context = {"base_year": model.base_year, "open_age": model.open_age}
+    check_options("calibrate-migration", {"--exit-ages-from": args.exit_ages_from}, context)
+    targets, weights = read_targets(args.targets, "calibrate-migration", "--targets", context)
     horizon = int(np.floor(max(targets))) + 1
-    if args.inflow_scale < 0:
-        raise InputError.single("--inflow-scale", "negative scale", expected="a factor ≥ 0")
     arr = model_arrays(model, horizon, inflow_scale=args.inflow_scale)
     mig = model.migration
     A = model.open_age + 1

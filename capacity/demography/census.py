@@ -150,27 +150,30 @@ def stationary(sx: np.ndarray) -> np.ndarray:
     return np.concatenate([L, t_open[..., None]], axis=-1)
 
 
-def _ages(df: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
+def _ages(df: pd.DataFrame, file: str, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group start and end (inclusive; -1 = open) per row."""
     if "age_from" in df.columns:
         lo = pd.to_numeric(df["age_from"], errors="coerce")
         hi = pd.to_numeric(df["age_to"], errors="coerce") if "age_to" in df.columns \
             else pd.Series(np.nan, index=df.index)
-        bad = lo.isna() | (lo < 0) | (lo % 1 != 0) | (hi.notna() & (hi < lo))
+        bad = lo.isna() | (lo < 0) | (lo % 1 != 0) | (hi.notna() & ((hi < lo) | (hi % 1 != 0)))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError.single(file, "bad age group", row=i + 2, column="age_from",
+            col = "age_from" if lo.isna().iloc[i] or lo.iloc[i] < 0 or lo.iloc[i] % 1 \
+                else "age_to"
+            raise InputError.single(file, "bad age group", row=int(lines[i]), column=col,
                                     expected="whole ages, age_to ≥ age_from or empty (open)")
         return lo.to_numpy(int), hi.fillna(-1).to_numpy(int)
     col = "age_group" if "age_group" in df.columns else "age"
     if col not in df.columns:
-        raise InputError.single(file, "no age column", column="age",
+        raise InputError.single(file, "no age column", row=1, column="age",
                                 expected="age, age_group or age_from/age_to")
-    if col == "age" and pd.api.types.is_numeric_dtype(df["age"]):
-        age = df["age"].to_numpy(float)
-        if np.isnan(age).any() or (age < 0).any() or (age % 1 != 0).any():
-            i = int(np.flatnonzero(np.isnan(age) | (age < 0) | (age % 1 != 0))[0])
-            raise InputError.single(file, "bad age", row=i + 2, column="age",
+    numbers = pd.to_numeric(df[col], errors="coerce") if col == "age" else None
+    if numbers is not None and numbers.notna().all():
+        age = numbers.to_numpy(float)
+        if (age < 0).any() or (age % 1 != 0).any():
+            i = int(np.flatnonzero((age < 0) | (age % 1 != 0))[0])
+            raise InputError.single(file, "bad age", row=int(lines[i]), column="age",
                                     expected="a whole number ≥ 0")
         age = age.astype(int)
         return age, np.where(age == age.max(), -1, age)  # the last age is the open group
@@ -178,68 +181,121 @@ def _ages(df: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
     for i, label in enumerate(df[col].astype(str)):
         m = _LABEL.match(label)
         if not m or (m.group(3) and int(m.group(3)) < int(m.group(1))):
-            raise InputError.single(file, f"bad age group {label!r}", row=i + 2, column=col,
-                                    expected='"a", "a-b" or "a+"')
+            raise InputError.single(file, f"bad age group {label!r}", row=int(lines[i]),
+                                    column=col, expected='"a", "a-b" or "a+"')
         lo.append(int(m.group(1)))
         hi.append(-1 if m.group(2) else int(m.group(3) or m.group(1)))
     return np.array(lo, int), np.array(hi, int)
 
 
+def _label(a: int, e: int) -> str:
+    return f"{a}+" if e < 0 else (str(a) if e == a else f"{a}-{e}")
+
+
+def _group_problem(a: np.ndarray, e: np.ndarray, rows: np.ndarray
+                   ) -> tuple[int, str] | None:
+    """The first structural problem of one sex's groups (sorted by start), with the line
+    of the row it concerns; None when they run from 0 without gaps or overlaps and end in
+    exactly one open group."""
+    if a[0] != 0:
+        return int(rows[0]), f"the first group is {_label(a[0], e[0])}, not from age 0"
+    for k in range(1, len(a)):
+        prev, here = _label(a[k - 1], e[k - 1]), _label(a[k], e[k])
+        if a[k] == a[k - 1] and e[k] == e[k - 1]:
+            return int(rows[k]), f"group {here} given twice (first at line {int(rows[k - 1])})"
+        if e[k - 1] < 0:
+            return int(rows[k - 1]), f"the open group {prev} is not the last " \
+                                     f"(line {int(rows[k])} has {here})"
+        if a[k] <= e[k - 1]:
+            return int(rows[k]), f"group {here} overlaps {prev} (line {int(rows[k - 1])})"
+        if a[k] > e[k - 1] + 1:
+            gap = _label(e[k - 1] + 1, a[k] - 1)
+            verb = "ages {} are" if "-" in gap else "age {} is"
+            return int(rows[k]), f"{verb.format(gap)} in no group (between {prev} and {here})"
+    if e[-1] >= 0:
+        return int(rows[-1]), f"the last group {_label(a[-1], e[-1])} is not open"
+    return None
+
+
 def read_census(table: pd.DataFrame | Census, *, file: str = "census",
                 year: int | None = None) -> Census:
-    """Parse a census table (module doc) into a :class:`Census`; errors name ``file``."""
+    """Parse a census table (module doc) into a :class:`Census`; errors name ``file`` and
+    the row: the frame's index when it holds the file's lines (``index.name == "line"``,
+    as ``capacity.commands.inputs.read_csv`` gives), else the position (+ 2)."""
     if isinstance(table, Census):
         c = Census(table.groups, np.asarray(table.counts, float), table.year, file)
         return _with_year(c, year)
+    lines = table.index.to_numpy(int) if table.index.name == "line" \
+        else np.arange(len(table)) + 2
     df = table.reset_index(drop=True)
+    if not len(df):
+        raise InputError.single(file, "no data rows", row=2, expected="rows for F and M")
     if "sex" not in df.columns:
-        raise InputError.single(file, "no sex column", column="sex", expected="F and M rows")
+        raise InputError.single(file, "no sex column", row=1, column="sex",
+                                expected="F and M rows")
     sex = df["sex"].astype(str).str.strip().str.lower().map(_SEX_CODES)
     if sex.isna().any():
         i = int(np.flatnonzero(sex.isna().to_numpy())[0])
-        raise InputError.single(file, f"unknown sex {df['sex'].iloc[i]!r}", row=i + 2,
+        raise InputError.single(file, f"unknown sex {df['sex'].iloc[i]!r}", row=int(lines[i]),
                                 column="sex", expected="F/M or female/male")
     for s, name in enumerate(SEXES):
         if not (sex == s).any():
-            raise InputError.single(file, f"sex {name} is missing", column="sex",
+            raise InputError.single(file, f"sex {name} is missing: every row is "
+                                    f"{SEXES[1 - s]}", row=int(lines[0]), column="sex",
                                     expected="rows for both F and M")
     count_col = next((c for c in ("population", "count", "value") if c in df.columns), None)
     if count_col is None:
-        raise InputError.single(file, "no count column", column="population",
+        raise InputError.single(file, "no count column", row=1, column="population",
                                 expected="population, count or value")
     counts = pd.to_numeric(df[count_col], errors="coerce")
-    bad = counts.isna() | (counts < 0)
+    bad = counts.isna() | (counts < 0) | ~np.isfinite(counts.fillna(0))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError.single(file, "count missing or negative", row=i + 2,
+        raise InputError.single(file, "count missing or negative", row=int(lines[i]),
                                 column=count_col, expected="a number ≥ 0")
-    lo, hi = _ages(df, file)
+    lo, hi = _ages(df, file, lines)
     year_col = next((c for c in ("year", "census_year") if c in df.columns), None)
     found = None
     if year_col is not None:
-        yrs = pd.to_numeric(df[year_col], errors="coerce").dropna().unique()
-        if len(yrs) != 1:
-            raise InputError.single(file, f"{len(yrs)} different years in one census",
-                                    column=year_col, expected="one census year")
-        found = int(yrs[0])
+        yrs = pd.to_numeric(df[year_col], errors="coerce")
+        other = yrs.isna() | (yrs != yrs.iloc[0])
+        if other.any():
+            i = int(np.flatnonzero(other.to_numpy())[0])
+            shown = [f"{v:g}" if isinstance(v, (int, float, np.number)) else repr(v)
+                     for v in (df[year_col].iloc[i], df[year_col].iloc[0])]
+            raise InputError.single(file, f"year {shown[0]} differs from the first row's "
+                                    f"{shown[1]}",
+                                    row=int(lines[i]), column=year_col,
+                                    expected="one census year in every row")
+        found = int(yrs.iloc[0])
     starts_by_sex = []
     for s in range(2):
         rows = np.flatnonzero(sex.to_numpy() == s)
-        order = rows[np.argsort(lo[rows], kind="stable")]
+        order = rows[np.lexsort((hi[rows], lo[rows]))]
         a, e = lo[order], hi[order]
-        ok = a[0] == 0 and (e[:-1] >= 0).all() and e[-1] == -1 and \
-            (a[1:] == e[:-1] + 1).all()
-        if not ok:
-            raise InputError.single(file, f"age groups of sex {SEXES[s]} are not contiguous "
-                                    "from 0 with one open group at the top", column="age",
-                                    expected="groups 0.., no gaps or overlaps, last open")
-        starts_by_sex.append((tuple(int(x) for x in a), counts.to_numpy(float)[order]))
-    if starts_by_sex[0][0] != starts_by_sex[1][0]:
-        raise InputError.single(file, "F and M have different age groups", column="age",
+        wrong = _group_problem(a, e, lines[order])
+        if wrong:
+            raise InputError.single(file, f"age groups of sex {SEXES[s]} are not contiguous: "
+                                    f"{wrong[1]}", row=wrong[0], column=_age_column(df),
+                                    expected="groups from age 0, no gaps or overlaps, "
+                                    "one open group (e.g. 85+) last")
+        starts_by_sex.append((tuple(int(x) for x in a), counts.to_numpy(float)[order],
+                              lines[order]))
+    (f_starts, _, f_lines), (m_starts, _, m_lines) = starts_by_sex
+    if f_starts != m_starts:
+        k = next((k for k, (a, b) in enumerate(zip(f_starts, m_starts)) if a != b),
+                 min(len(f_starts), len(m_starts)) - 1)
+        raise InputError.single(file, f"F and M have different age groups (F line "
+                                f"{int(f_lines[k])} starts at {f_starts[k]}, M at "
+                                f"{m_starts[k]})", row=int(m_lines[k]), column=_age_column(df),
                                 expected="the same groups for both sexes")
     c = Census(AgeGroups(starts_by_sex[0][0]),
                np.stack([starts_by_sex[0][1], starts_by_sex[1][1]]), found, file)
     return _with_year(c, year)
+
+
+def _age_column(df: pd.DataFrame) -> str:
+    return next(c for c in ("age_from", "age_group", "age") if c in df.columns)
 
 
 def _with_year(c: Census, year: int | None) -> Census:

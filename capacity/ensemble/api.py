@@ -13,12 +13,12 @@ import pandas as pd
 
 from .. import __version__
 from ..chain import Chain, resolve_scenario
-from ..errors import InputError
 from ..result import Result
 from ..runfolder import atomic_folder
 from ..scenario import Scenario
 from . import aggregate
-from .cluster import run_draws
+from ..options import check as check_options
+from .cluster import check_reachable, check_summaries, run_draws
 from .draws import Draw, district_tfr, draw_scenario, inputs_table, make_draw, project_units
 from .run import make_base, run_batch
 from .spec import Uncertainty, check_tfr_base, read_uncertainty
@@ -99,18 +99,36 @@ class EnsembleResult:
         return Path(out) / name
 
 
-def prepare(scenario: Scenario | str | Path) -> tuple[Chain, object, Uncertainty, float]:
-    """Load and check the scenario, its model and ``[uncertainty]``; run the deterministic
-    chain (scenario mode, no criticality). Returns the chain, its state, the checked
-    distributions and the deterministic compute time (s)."""
+def prepare(scenario: Scenario | str | Path,
+            check: Callable[[object], None] | None = None
+            ) -> tuple[Chain, object, Uncertainty, float]:
+    """Load and check the scenario, its model and ``[uncertainty]`` (and ``check(state)``,
+    before any work); run the deterministic chain (scenario mode, no criticality). Returns
+    the chain, its state, the checked distributions and the deterministic compute time (s)."""
     scen = resolve_scenario(scenario)
     chain = Chain(scen, modes=(scen.mode,), post=(), workers=1)
     state = chain.start()
-    spec = read_uncertainty(state.scenario, state.model)
-    check_tfr_base(district_tfr(state.model), spec.tfr_spread, state.label)
+    spec = checked_uncertainty(state.scenario, state.model)
+    if check is not None:
+        check(state)
     t = time.perf_counter()
     chain.run_steps(state, MAIN_STEPS)
     return chain, state, spec, time.perf_counter() - t
+
+
+def checked_uncertainty(scenario: Scenario, model) -> Uncertainty:
+    """The scenario's ``[uncertainty]`` checked against its model: the one check of
+    ``capacity ensemble`` and ``capacity validate``."""
+    spec = read_uncertainty(scenario, model)
+    check_tfr_base(district_tfr(model), spec.tfr_spread,
+                   scenario.path.name if scenario.path else "scenario")
+    return spec
+
+
+def context(state) -> dict[str, int]:
+    """The names option bounds may use (capacity/options.py) for a run's state."""
+    return {"base_year": int(state.years[0]), "horizon": int(state.years[-1]),
+            "open_age": int(state.model.open_age)}
 
 
 def null_draw(state, spec: Uncertainty) -> Draw:
@@ -122,19 +140,26 @@ def null_draw(state, spec: Uncertainty) -> Draw:
 
 def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *,
              workers: int | None = None, scheduler: str | None = None,
-             batch: int | None = None, progress: Callable[[str], None] | None = None
-             ) -> EnsembleResult:
+             batch: int | None = None, progress: Callable[[str], None] | None = None,
+             year: int | None = None) -> EnsembleResult:
     """Run ``draws`` draws of ``scenario`` (its ``[uncertainty]``) on dask.distributed:
     ``workers`` local processes (default: every core), or the cluster at ``scheduler``
-    (``tcp://host:8786``). Nothing is written; see :meth:`EnsembleResult.write`."""
-    if not isinstance(draws, int) or draws < 1:
-        raise InputError.single("--draws", f"{draws!r} is not a number of draws",
-                                expected="a whole number >= 1")
-    if workers is not None and workers < 1:
-        raise InputError.single("--workers", f"{workers} is not a number of processes",
-                                expected="a whole number >= 1")
+    (``tcp://host:8786``); ``year``: of the probability map (default: the report year).
+    Every option is checked (capacity/schema/commands/options.csv) before any work. Nothing is
+    written; see :meth:`EnsembleResult.write`."""
+    given = {"--draws": draws, "--seed": seed, "--workers": workers, "--batch": batch,
+             "--scheduler": scheduler, "--year": year}
+    check_options("ensemble", given)
+    if scheduler:
+        check_reachable(scheduler)
     t0 = time.perf_counter()
-    _, state, spec, det_s = prepare(scenario)
+
+    def within(state) -> None:
+        check_options("ensemble", {"--year": year}, context(state))
+        check_summaries(draws, len(state.years), len(state.model.zones),
+                        len(state.model.stages))
+
+    _, state, spec, det_s = prepare(scenario, within)
     base = make_base(state)
     det = run_batch(base, [null_draw(state, spec)])
     steps = state.years[1:]
@@ -161,19 +186,17 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
         out_of_reach=sums.out_of_reach, places=sums.places,
         deterministic={"demand": det.demand[0], "shortfall": det.shortfall[0],
                        "out_of_reach": det.out_of_reach[0]},
-        zones=zones, report_year=state.report_year, manifest=manifest)
+        zones=zones, report_year=state.report_year if year is None else int(year),
+        manifest=manifest)
 
 
 def draw_of(scenario: Scenario | str | Path, index: int, seed: int = 0) -> Scenario:
     """Draw ``index`` of ``seed`` as a plain scenario: ``capacity.run(draw_of(...))`` re-runs
     that draw alone through the whole chain (``capacity ensemble --only-draw``)."""
-    if not isinstance(index, int) or index < 0:
-        raise InputError.single("--only-draw", f"{index!r} is not a draw number",
-                                expected="a whole number >= 0")
+    check_options("ensemble", {"--only-draw": index, "--seed": seed})
     chain = Chain(resolve_scenario(scenario), post=())
     state = chain.start()
-    spec = read_uncertainty(state.scenario, state.model)
-    check_tfr_base(district_tfr(state.model), spec.tfr_spread, state.label)
+    spec = checked_uncertainty(state.scenario, state.model)
     draw = make_draw(index, seed, spec, state.model, state.years[1:])
     return draw_scenario(draw, state.scenario, state.model, state.years[1:])
 

@@ -5,43 +5,41 @@ import argparse
 import sys
 import warnings
 
-from ..errors import InputError
+from ..options import check as check_options, default, described
 from ..progress import Progress
 
 
 def add_parser(sub) -> None:
-    """Register ``capacity ensemble`` on the CLI's subcommands."""
+    """Register ``capacity ensemble`` on the CLI's subcommands (help texts and bounds:
+    capacity/schema/commands/options.csv)."""
     e = sub.add_parser("ensemble", help="N draws of a scenario's uncertain inputs: "
                        "quantiles, shortfall probabilities, fan charts, budget at P50/P80/P90")
     e.add_argument("scenario")
     e.add_argument("-o", "--out", required=True, help="output folder")
-    e.add_argument("--draws", type=int, default=100, metavar="N", help="draws (default 100)")
-    e.add_argument("--seed", type=int, default=0, metavar="S",
-                   help="seed: the same seed gives the same draws on any cluster (default 0)")
+    e.add_argument("--draws", type=int, default=default("ensemble", "--draws"), metavar="N",
+                   help=described("ensemble", "--draws"))
+    e.add_argument("--seed", type=int, default=default("ensemble", "--seed"), metavar="S",
+                   help=described("ensemble", "--seed"))
     where = e.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, metavar="K",
-                       help="local worker processes (default: every core)")
+                       help=described("ensemble", "--workers"))
     where.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                       help="an existing dask.distributed scheduler to run on")
+                       help=described("ensemble", "--scheduler"))
     e.add_argument("--batch", type=int, default=None, metavar="B",
-                   help="draws per task (default: about four tasks per worker, at most 16)")
-    e.add_argument("--year", type=int, default=None,
-                   help="year of the probability map (default: the scenario's report year)")
+                   help=described("ensemble", "--batch"))
+    e.add_argument("--year", type=int, default=None, help=described("ensemble", "--year"))
     e.add_argument("--only-draw", type=int, default=None, metavar="I",
-                   help="re-run draw I alone through the whole chain into OUT/<scenario>-draw-I/")
+                   help=described("ensemble", "--only-draw"))
     e.set_defaults(func=cmd_ensemble)
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     from .api import ensemble, run_draw
 
-    for name in ("draws", "batch"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise InputError.single(f"--{name}", f"{value} is not valid",
-                                    expected="a whole number >= 1")
-    if args.seed < 0:
-        raise InputError.single("--seed", f"{args.seed} is negative", expected="a seed >= 0")
+    check_options("ensemble", {"--draws": args.draws, "--seed": args.seed,
+                               "--workers": args.workers, "--batch": args.batch,
+                               "--scheduler": args.scheduler, "--year": args.year,
+                               "--only-draw": args.only_draw})
     if args.only_draw is not None:
         with warnings.catch_warnings(record=True):
             result = run_draw(args.scenario, args.only_draw, args.seed)
@@ -51,9 +49,10 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     progress = Progress()
     with warnings.catch_warnings(record=True):
         result = ensemble(args.scenario, args.draws, args.seed, workers=args.workers,
-                          scheduler=args.scheduler, batch=args.batch, progress=progress)
+                          scheduler=args.scheduler, batch=args.batch, progress=progress,
+                          year=args.year)
     progress("writing tables and report")
-    folder = result.write(args.out, year=args.year)
+    folder = result.write(args.out)
     progress.done()
     sys.stderr.flush()
     print(headline(result, folder), flush=True)

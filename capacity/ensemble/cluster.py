@@ -22,6 +22,9 @@ from .run import Base, BatchResult, run_batch
 
 CONNECT_TIMEOUT = "30s"
 MAX_BATCH = 16               # draws per task at most
+REACH_TIMEOUT_S = 3.0        # seconds to open a connection to --scheduler before any work
+SUMMARY_BYTES = 3 * 4        # demand, shortfall, out of reach: int32 per zone×stage×year
+SUMMARY_BYTES_MAX = 2 * 2**30   # summaries of every draw held in memory at most
 
 #: glibc's largest dynamic mmap threshold (64-bit): blocks below it come from the heap.
 MMAP_THRESHOLD = 32 * 1024 * 1024
@@ -138,3 +141,43 @@ def _duration(seconds: float) -> str:
     if seconds != seconds:
         return "?"
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def check_reachable(scheduler: str, timeout: float = REACH_TIMEOUT_S) -> None:
+    """InputError (one line) unless a TCP connection to the scheduler's address opens within
+    ``timeout`` seconds; checked before any work, instead of dask's 30 s wait."""
+    import socket
+
+    from ..errors import InputError
+    from ..options import address, options
+
+    try:
+        host, port = address(scheduler)
+    except ValueError as exc:
+        raise InputError.single("--scheduler", str(exc),
+                                expected=options()[("ensemble", "--scheduler", "")].why) \
+            from None
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        why = "timed out" if isinstance(exc, socket.timeout) else (exc.strerror or str(exc))
+        raise InputError.single("--scheduler", f"cannot reach {scheduler} ({why} within "
+                                f"{timeout:g} s)", expected="the address of a running "
+                                "dask scheduler (dask scheduler prints it), reachable from "
+                                "this machine") from None
+
+
+def check_summaries(draws: int, years: int, zones: int, stages: int) -> None:
+    """InputError on ``--draws`` when the draws' summaries would exceed
+    :data:`SUMMARY_BYTES_MAX` (they all stay in memory until the end)."""
+    per_draw = SUMMARY_BYTES * years * zones * stages
+    if draws * per_draw > SUMMARY_BYTES_MAX:
+        from ..errors import InputError
+
+        most = SUMMARY_BYTES_MAX // per_draw
+        raise InputError.single("--draws", f"{draws:,} draws of {zones} zones × {stages} "
+                                f"stages × {years} years need {draws * per_draw / 2**30:.1f} "
+                                "GiB of summaries in memory", expected=f"at most {most:,} "
+                                f"draws of this model ({SUMMARY_BYTES_MAX / 2**30:g} GiB); "
+                                "run several seeds for more")

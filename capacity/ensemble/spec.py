@@ -14,7 +14,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .. import schema
@@ -91,8 +90,8 @@ class _Reader:
             return float(_default(path))
         return float(value)
 
-    def probabilities(self, path: str, value: Any) -> dict[int, float]:
-        """``{years late: probability}`` with whole years ≥ 0, p in 0..1, Σ p = 1."""
+    def probabilities(self, path: str, value: Any, most: int) -> dict[int, float]:
+        """``{years late: probability}`` with whole years 0..``most``, p in 0..1, Σ p = 1."""
         want = "{ years late = probability }, e.g. { 0 = 0.6, 1 = 0.3, 2 = 0.1 }"
         if not isinstance(value, dict) or not value:
             self.add(path, "must be a table of probabilities", want)
@@ -101,6 +100,9 @@ class _Reader:
         for k, p in value.items():
             if not str(k).isdigit():
                 self.add(f"{path}.{k}", f"{k!r} is not a whole number of years late", want)
+            elif int(k) > most:
+                self.add(f"{path}.{k}", f"{k} years late is out of range",
+                         f"whole years 0..{most} (as a scenario's delay_years)")
             elif not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 <= p <= 1:
                 self.add(f"{path}.{k}", f"{p!r} is not a probability",
                          "a probability in [0, 1]")
@@ -112,29 +114,29 @@ class _Reader:
         return dict(sorted(out.items())) if len(out) == len(value) else {0: 1.0}
 
 
-def _intervals(path: str | None, scenario_dir: Path, reader: _Reader) -> pd.DataFrame:
+def _intervals(path: Any, scenario_dir: Path, reader: _Reader) -> pd.DataFrame:
+    """The fertility intervals file (``capacity/schema/commands/tfr_intervals.csv``), its
+    problems at its own rows; the packaged WPP intervals when none is named."""
     if not path:
         return packaged_intervals()
-    file = (scenario_dir / path).resolve()
+    from ..commands.inputs import read_file
+
     key = "uncertainty.fertility.intervals"
+    file = scenario_dir / str(path)
+    if not file.is_file():
+        reader.add(key, f"no file {path} (relative to the scenario file)")
+        return packaged_intervals()
     try:
-        frame = pd.read_csv(file)
-    except (OSError, ValueError) as exc:
-        reader.add(key, f"cannot read {path}: {exc}")
+        frame = read_file(file, "tfr_intervals")
+    except InputError as exc:
+        reader.problems.extend(exc)
         return packaged_intervals()
-    need = ["year", "medium", "lower_80", "upper_80"]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        reader.add(key, f"{path} has no column(s) {', '.join(missing)}",
-                   "columns year, medium, lower_80, upper_80")
-        return packaged_intervals()
-    vals = frame[need[1:]].apply(pd.to_numeric, errors="coerce")
-    bad = vals.isna().any(axis=1) | (vals["lower_80"] > vals["medium"]) \
-        | (vals["medium"] > vals["upper_80"]) | (vals["lower_80"] <= 0)
-    if bad.any():
-        reader.add(key, f"{path} row {int(np.flatnonzero(bad)[0]) + 2}: needs "
-                   "0 < lower_80 <= medium <= upper_80", "positive TFRs, lower <= medium <= upper")
-        return packaged_intervals()
+    bad = (frame["lower_80"] > frame["medium"]) | (frame["medium"] > frame["upper_80"])
+    for line in frame.index[bad.to_numpy()][:10]:
+        reader.problems.add(str(file), f"lower_80 {frame.at[line, 'lower_80']:g}, medium "
+                            f"{frame.at[line, 'medium']:g}, upper_80 "
+                            f"{frame.at[line, 'upper_80']:g} are not in order", row=int(line),
+                            column="medium", expected="lower_80 <= medium <= upper_80")
     return frame.sort_values("year").reset_index(drop=True)
 
 
@@ -158,10 +160,11 @@ def read_uncertainty(scenario, model) -> Uncertainty:
             r.add(f"uncertainty.{a}", f"{lo:g} is above uncertainty.{b} = {hi:g}",
                   "low <= high")
         bounds[a.split(".")[0]] = (lo, max(lo, hi))
+    late = {k: int(KEYS[f"{k}.delay_years"].max) for k in ("housing", "projects")}
     housing_delay = r.probabilities("uncertainty.housing.delay",
-                                    r.raw("uncertainty.housing.delay"))
+                                    r.raw("uncertainty.housing.delay"), late["housing"])
     project_delay = r.probabilities("uncertainty.projects.delay",
-                                    r.raw("uncertainty.projects.delay"))
+                                    r.raw("uncertainty.projects.delay"), late["projects"])
     by = r.raw("uncertainty.projects.delay_by") or {}
     p = model.projects
     ids = set(p["project_id"].astype(str))
@@ -175,7 +178,7 @@ def read_uncertainty(scenario, model) -> Uncertainty:
             r.add(f"{path}.{pid}", f"unknown project {pid!r}{hint}",
                   "a project_id or group_id of the model's projects.csv")
             continue
-        delay_by[pid] = r.probabilities(f"{path}.{pid}", dist)
+        delay_by[pid] = r.probabilities(f"{path}.{pid}", dist, late["projects"])
     sd = r.number("uncertainty.enrolment.sd")
     enrol = {s: sd for s in model.stages}
     by_stage = r.raw("uncertainty.enrolment.by_stage") or {}

@@ -2,7 +2,8 @@
 docs/plan.md (sites.csv).
 
 A doc marks each generated block with ``<!-- schema:NAME -->`` … ``<!-- /schema -->``, NAME
-being a table (``population``) or a TOML file (``model_toml``, ``scenario_toml``);
+being a table (``population``), a TOML file (``model_toml``, ``scenario_toml``) or a
+command's options (``options_ensemble``);
 :func:`render` rewrites every block and leaves the prose around them alone. Run
 ``python tools/make_docs.py`` after editing the schema; a test fails when the docs are stale.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from ..ranges import ranges
 from . import HERE, Col, Key, keys, table
 
-DOCS = ("docs/model-format.md", "docs/scenarios.md", "docs/plan.md")
+DOCS = ("docs/model-format.md", "docs/scenarios.md", "docs/plan.md", "docs/cli.md")
 BLOCK = re.compile(r"(<!-- schema:(\w+) -->\n).*?(<!-- /schema -->)", re.S)
 TYPES = {"str": "text", "int": "integer", "float": "number", "bool": "true/false",
          "choice": "choice", "geometry": "geometry", "list": "array", "table": "table",
@@ -100,7 +101,12 @@ def keys_markdown(doc: str) -> str:
 
 
 def block(name: str) -> str:
-    """The generated markdown of one ``<!-- schema:NAME -->`` block."""
+    """The generated markdown of one ``<!-- schema:NAME -->`` block (``options_<command>``:
+    a command's declared options, capacity/schema/commands/options.csv)."""
+    if name.startswith("options_"):
+        from ..options import markdown
+
+        return markdown(name[len("options_"):].replace("_", "-"))
     if name.endswith("_toml"):
         return keys_markdown(name[: -len("_toml")])
     if not (HERE / f"{name}.csv").is_file():
