@@ -20,6 +20,23 @@ from .tomlspec import check, key_line, read_toml
 KEYS = schema.keys("scenario")
 
 
+def tfr_path(raw: object, key: schema.Key, label: str, text: str, problems: Problems
+             ) -> dict[int, float]:
+    """``{year: TFR}`` from a ``[fertility] tfr`` table (scenario or model.toml); invalid
+    entries are added to ``problems`` at the key's line."""
+    out: dict[int, float] = {}
+    for year, value in (raw if isinstance(raw, dict) else {}).items():
+        if not str(year).isdigit() or not 1900 <= int(year) <= 2200 \
+                or not isinstance(value, (int, float)) \
+                or isinstance(value, bool) or not key.in_range(value):
+            problems.add(label, f"fertility.tfr entry {year!r} = {value!r} is not valid",
+                         row=key_line(text, "fertility.tfr"), column=f"fertility.tfr.{year}",
+                         expected=key.expected)
+        else:
+            out[int(year)] = float(value)
+    return out
+
+
 @dataclass
 class Scenario:
     """A validated scenario: the model folder and every edit to apply to it."""
@@ -34,6 +51,7 @@ class Scenario:
     inflow_scale: float = 1.0
     out_rate: float | None = None        # replaces migration.csv out_rate (age-neutral)
     exit_ages_from: int = 0              # no rate-based exits below this age
+    exit_scale: float = 1.0              # multiplies the exit rates (on top of scale)
     housing_delay: int = 0
     housing_scale: float = 1.0
     housing_ramp_years: int | None = None
@@ -154,18 +172,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if isinstance(name, str) and not is_safe_name(name):
         problems.add(label, f"scenario name {name!r} cannot be a folder name",
                      row=key_line(text, "name"), column="name", expected=SAFE_NAME)
-    tfr: dict[int, float] = {}
-    tfr_key = KEYS["fertility.tfr"]
-    tfr_raw = _get(data, "fertility.tfr")
-    for year, value in (tfr_raw if isinstance(tfr_raw, dict) else {}).items():
-        if not str(year).isdigit() or not 1900 <= int(year) <= 2200 \
-                or not isinstance(value, (int, float)) \
-                or isinstance(value, bool) or not tfr_key.in_range(value):
-            problems.add(label, f"fertility.tfr entry {year!r} = {value!r} is not valid",
-                         row=key_line(text, "fertility.tfr"), column=f"fertility.tfr.{year}",
-                         expected=tfr_key.expected)
-        else:
-            tfr[int(year)] = float(value)
+    tfr = tfr_path(_get(data, "fertility.tfr"), KEYS["fertility.tfr"], label, text, problems)
     delays, delay_all = _get(data, "projects.delay_years"), 0
     if isinstance(delays, int) and not isinstance(delays, bool):
         delay_all, delays = delays, {}
@@ -188,7 +195,8 @@ def load_scenario(path: str | Path) -> Scenario:
         problems.add(label, f"horizon {horizon} is not a plausible year",
                      row=key_line(text, "horizon"), column="horizon",
                      expected=KEYS["horizon"].expected)
-    for key in ("migration.inflow_scale", "migration.out_rate", "migration.exit_ages_from"):
+    for key in ("migration.inflow_scale", "migration.out_rate", "migration.exit_ages_from",
+                "migration.exit_scale"):
         value = _get(data, key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and \
                 not KEYS[key].in_range(value):
@@ -207,6 +215,7 @@ def load_scenario(path: str | Path) -> Scenario:
         inflow_scale=float(_get(data, "migration.inflow_scale")),
         out_rate=_get(data, "migration.out_rate"),
         exit_ages_from=int(_get(data, "migration.exit_ages_from")),
+        exit_scale=float(_get(data, "migration.exit_scale")),
         housing_delay=int(_get(data, "housing.delay_years")),
         housing_scale=float(_get(data, "housing.scale")),
         housing_ramp_years=_get(data, "housing.ramp_years"),

@@ -25,6 +25,7 @@ from ..errors import InputError, Problem, Problems
 from ..ranges import value_warning
 from ..runfolder import SAFE_NAME, inside, is_safe_name
 from ..tomlspec import check, key_line, read_toml
+from ..scenario import tfr_path
 from .tables import read_table, read_zones
 from .validate import new_sites, places_classes_size, run_checks
 
@@ -83,6 +84,7 @@ class Model:
     lang: str = "en"                   # [report] lang: default language of the outputs
     csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
     caveats: dict[str, list[str]] = field(default_factory=dict)  # [report] caveats by lang
+    tfr: dict[int, float] = field(default_factory=dict)  # [fertility] tfr: the model's path
 
     @property
     def zone_ids(self) -> list[str]:
@@ -146,6 +148,8 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
                   _stages(conf.get("stages", {}), {}, Origin(label, text), over, open_age,
                           Problems()).items()}
     files = _files(folder, _table(conf, "files"), label, text, problems, allow_outside)
+    tfr = tfr_path(_table(conf, "fertility").get("tfr"), KEYS["fertility.tfr"], label, text,
+                   problems)
     problems.raise_if_any()
     datum = conf.get("datum", KEYS["datum"].default)
     encoding = _table(conf, "files").get("encoding", KEYS["files.encoding"].default)
@@ -187,7 +191,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         csv_bom=bool(report.get("csv_bom", False)),
         caveats={lang: [str(c) for c in report.get(key) or []]
                  for lang, key in (("en", "caveats"), ("zh", "caveats_zh"))
-                 if report.get(key)})
+                 if report.get(key)}, tfr=tfr)
     errors, warnings = run_checks(model, best_effort=damaged)
     warnings = notes + stage_warnings(model, overrides or {}, Origin(label, text), over) + warnings
     problems.extend(errors)
