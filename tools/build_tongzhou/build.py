@@ -4,8 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from .anchors import build_anchors, build_reported_enrolment, readme_section, write_anchors
+from .anchors import build_anchors, district_anchors, build_reported_enrolment, readme_section, write_anchors
 from .backtest import backtest_inputs, run_tongzhou_backtest, write_backtest
 from .common import OPEN_AGE, ROOT, SRC, Sources
 from .exits import tfr_path, wpp_tfr
@@ -40,6 +41,7 @@ def build(out: str | Path = DEFAULT_OUT) -> Path:
     anchors, enrolment = build_anchors(), build_reported_enrolment(s)
     mig, minfo = build_migration(s, pop, written_sx(lts), written_asfr(fert, OPEN_AGE),
                                  housing, srb, anchors)
+    anchors = pd.concat([anchors, district_anchors(minfo)], ignore_index=True)
     tfr = tfr_path(finfo["tfr"], minfo["factors"], wpp_tfr(SRC))
     minfo["tfr"] = tfr
     sx = written_sx(lts)
