@@ -104,7 +104,8 @@ def migration(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> n
 def out_rates(model: "Model", scenario: "Scenario") -> np.ndarray | None:
     """(Z, 2, A) out-migration rates (docs/projection.md §2), or None when neither
     migration.csv ``out_rate`` nor the scenario's ``[migration] out_rate`` is given; × the
-    scenario's ``scale`` × ``exit_scale``, capped at 1 (docs/scenarios.md)."""
+    scenario's ``scale`` × ``exit_scale``, capped at 1, the age pattern flattened by
+    ``exit_flatten`` (docs/scenarios.md)."""
     A, Z = model.open_age + 1, len(model.zones)
     mig = model.migration
     if scenario.out_rate is not None:
@@ -113,6 +114,12 @@ def out_rates(model: "Model", scenario: "Scenario") -> np.ndarray | None:
         rates = pivot(mig.fillna({"out_rate": 0.0}), "out_rate", model.zone_ids, A)
     else:
         return None
+    if scenario.exit_flatten:
+        pop0 = pivot(model.population, "count", model.zone_ids, A)
+        size = np.maximum(pop0.sum(axis=(1, 2), keepdims=True), 1e-9)
+        crude = (rates * pop0).sum(axis=(1, 2), keepdims=True) / size
+        w = scenario.exit_flatten
+        rates = (1.0 - w) * rates + w * crude
     rates[..., :min(scenario.exit_ages_from, A)] = 0.0
     return np.minimum(rates * (scenario.migration_scale * scenario.exit_scale), 1.0)
 

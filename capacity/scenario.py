@@ -52,6 +52,7 @@ class Scenario:
     out_rate: float | None = None        # replaces migration.csv out_rate (age-neutral)
     exit_ages_from: int = 0              # no rate-based exits below this age
     exit_scale: float = 1.0              # multiplies the exit rates (on top of scale)
+    exit_flatten: float = 0.0            # weight of an age-neutral exit pattern
     housing_delay: int = 0
     housing_scale: float = 1.0
     housing_ramp_years: int | None = None
@@ -196,7 +197,7 @@ def load_scenario(path: str | Path) -> Scenario:
                      row=key_line(text, "horizon"), column="horizon",
                      expected=KEYS["horizon"].expected)
     for key in ("migration.inflow_scale", "migration.out_rate", "migration.exit_ages_from",
-                "migration.exit_scale"):
+                "migration.exit_scale", "migration.exit_flatten"):
         value = _get(data, key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and \
                 not KEYS[key].in_range(value):
@@ -216,6 +217,7 @@ def load_scenario(path: str | Path) -> Scenario:
         out_rate=_get(data, "migration.out_rate"),
         exit_ages_from=int(_get(data, "migration.exit_ages_from")),
         exit_scale=float(_get(data, "migration.exit_scale")),
+        exit_flatten=float(_get(data, "migration.exit_flatten")),
         housing_delay=int(_get(data, "housing.delay_years")),
         housing_scale=float(_get(data, "housing.scale")),
         housing_ramp_years=_get(data, "housing.ramp_years"),
