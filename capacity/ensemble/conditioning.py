@@ -40,7 +40,7 @@ TARGETS_FILE = "migration_targets.csv"
 
 @cache
 def settings() -> dict[str, float]:
-    """The draw ranges and observation errors, by name (``conditioning.csv``)."""
+    """The observation errors, by name (``conditioning.csv``)."""
     with SETTINGS_FILE.open(encoding="utf-8", newline="") as f:
         return {r["name"]: float(r["value"]) for r in csv.DictReader(f)}
 

@@ -98,16 +98,15 @@ def make_draw(i: int, seed: int, spec: "Uncertainty", model: "Model", steps: np.
     for stage, st in model.stages.items():
         rate = st.enrolment + spec.enrolment_sd.get(stage, 0.0) * rng.standard_normal()
         enrol[stage] = float(np.clip(rate, 1e-3, 1.5))
-    flows = flow_draws(rng)
+    flows = flow_draws(rng, spec.flows)
     return Draw(i, ratio * flows["tfr_level"], float(migration), float(share), housing_delay,
                 delays, enrol, **flows)
 
 
-def flow_draws(rng: np.random.Generator) -> dict[str, float]:
-    """The gross-flow and fertility-level draws (capacity/ensemble/data/conditioning.csv)."""
-    from .conditioning import settings
-
-    c = settings()
+def flow_draws(rng: np.random.Generator, c: dict[str, float]) -> dict[str, float]:
+    """The gross-flow and fertility-level draws (``Uncertainty.flows``, docs/ensemble.md):
+    exit factor uniform, inflow factor following it plus noise, exit-pattern flattening
+    uniform, TFR level log-normal."""
     exit_ = float(rng.uniform(c["exit_low"], c["exit_high"]))
     noise = float(rng.uniform(-c["inflow_noise"], c["inflow_noise"]))
     return {"inflow": max(0.0, 1.0 + c["inflow_follow"] * (exit_ - 1.0) + noise),
