@@ -26,6 +26,12 @@ def _long(values: dict[str, np.ndarray], years, zone_ids, stages) -> pd.DataFram
     return frame
 
 
+def zone_table(values: dict[str, np.ndarray], years, zone_ids, stages) -> pd.DataFrame:
+    """A long table (zone_id, stage, year, one column per value) of (Y, Z, K) arrays, in the
+    outputs' order."""
+    return _order(_long(values, years, zone_ids, stages), stages)
+
+
 def with_district(arr: np.ndarray) -> np.ndarray:
     """(..., Y, Z, K) → (..., Y, Z + 1, K): the zones, then their sum (the district)."""
     return np.concatenate([arr, arr.sum(axis=-2, keepdims=True)], axis=-2)

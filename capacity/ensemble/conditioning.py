@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..demography.calibrate import total_at
-from .aggregate import DISTRICT, _long, _order, weighted_quantile, with_district
+from .aggregate import DISTRICT, weighted_quantile, with_district, zone_table
 from ..demography.ccm import project
 from ..projection import inputs, pivot, survival
 
@@ -165,7 +165,7 @@ def shortfall_risk(shortfall: np.ndarray, weights: np.ndarray, years, zone_ids, 
     full = with_district(shortfall.astype(np.int64))                    # (N, Y, Z+1, K)
     cols = {f"p_short_gt_{t}": np.tensordot(weights, (full > t).astype(float), axes=1)
             for t in thresholds}
-    return _order(_long(cols, years, [*zone_ids, DISTRICT], stages), stages)
+    return zone_table(cols, years, [*zone_ids, DISTRICT], stages)
 
 
 def worst_zone_risk(risk: pd.DataFrame, stage: str, column: str = "p_short_gt_1000"
