@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .enrolment_check import calibration_table, calibration_warnings
+from .plausibility_levels import (apply_level_checks, is_level_row, level_warnings,
+                                  primary_growth_rows)
 from .projection import survival
 from .registry import POST_STEPS
 
@@ -214,7 +216,8 @@ def plausibility_table(wide: pd.DataFrame, anchors: pd.DataFrame | None,
                              "unit": unit, "anchor": area, "anchor_source": source,
                              "anchor_value": av, "low": lo_, "high": hi_,
                              "status": _status(float(value), lo_, hi_)})
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return apply_level_checks(table, wide, anchors, th)
 
 
 def _years(years: list[int]) -> str:
@@ -231,7 +234,7 @@ def plausibility_warnings(table: pd.DataFrame, worst: dict[int, tuple[int, int] 
     """One sentence per failed check (indicator × anchor × direction); thresholds and the
     anchors' figures named, see docs/plausibility.md."""
     out: list[str] = []
-    bad = table[table["status"].isin(["below", "above"])]
+    bad = table[table["status"].isin(["below", "above"]) & ~is_level_row(table)]
     for (ind, area, status), g in bad.groupby(["indicator", "anchor", "status"], sort=False,
                                               dropna=False):
         yrs = _years(g["year"].astype(int).tolist())
@@ -272,8 +275,12 @@ def plausibility(state: "RunState") -> None:
     wide, worst = measures(state.projection, state.years, survival(state.model),
                            fertility_shape(state.model), th["cohort_min_population"])
     table = plausibility_table(wide, state.model.anchors, th)
+    grow = primary_growth_rows(state.projection, state.years, state.model, th)
+    if grow:
+        table = pd.concat([table, pd.DataFrame(grow, columns=COLUMNS)], ignore_index=True)
     state.tables["plausibility"] = table
     notes = plausibility_warnings(table, dict(zip(wide["year"].astype(int), worst)), th)
+    notes += level_warnings(table)
     if state.zone_pupils is not None:
         cal = calibration_table(state)
         state.tables["calibration"] = cal

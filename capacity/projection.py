@@ -50,7 +50,8 @@ def survival(model: "Model") -> np.ndarray:
 
 def fertility(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> np.ndarray:
     """(T, Z, A) ASFR per step: zone schedules where given, else the district schedule,
-    each scaled by the scenario's TFR path ÷ the district schedule's TFR."""
+    each scaled by the TFR path ÷ the district schedule's TFR (the scenario's path, else
+    the model's ``[fertility] tfr``)."""
     A, Z = model.open_age + 1, len(model.zones)
     f = model.fertility
     zone_col = f["zone_id"].fillna("") if "zone_id" in f.columns else pd.Series("", index=f.index)
@@ -64,11 +65,12 @@ def fertility(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> n
         schedule[np.unique(zi)] = 0.0
         np.add.at(schedule, (zi, own["age"].to_numpy(int)), own["asfr"].to_numpy(float))
     base_tfr = district.sum()
-    if scenario.tfr and base_tfr <= 0:
+    path = scenario.tfr or model.tfr
+    if path and base_tfr <= 0:
         raise InputError.single(model.files["fertility"].name,
                                 "a TFR path needs a district schedule with births",
                                 column="asfr", expected="district rows (no zone_id) with asfr > 0")
-    factors = tfr_factors(scenario.tfr, step_years, base_tfr if base_tfr > 0 else 1.0)
+    factors = tfr_factors(path, step_years, base_tfr if base_tfr > 0 else 1.0)
     return factors[:, None, None] * schedule[None, :, :]
 
 
@@ -101,7 +103,9 @@ def migration(model: "Model", scenario: "Scenario", step_years: np.ndarray) -> n
 
 def out_rates(model: "Model", scenario: "Scenario") -> np.ndarray | None:
     """(Z, 2, A) out-migration rates (docs/projection.md §2), or None when neither
-    migration.csv ``out_rate`` nor the scenario's ``[migration] out_rate`` is given."""
+    migration.csv ``out_rate`` nor the scenario's ``[migration] out_rate`` is given; × the
+    scenario's ``scale`` × ``exit_scale``, capped at 1, the age pattern flattened by
+    ``exit_flatten`` (docs/scenarios.md)."""
     A, Z = model.open_age + 1, len(model.zones)
     mig = model.migration
     if scenario.out_rate is not None:
@@ -110,8 +114,14 @@ def out_rates(model: "Model", scenario: "Scenario") -> np.ndarray | None:
         rates = pivot(mig.fillna({"out_rate": 0.0}), "out_rate", model.zone_ids, A)
     else:
         return None
+    if scenario.exit_flatten:
+        pop0 = pivot(model.population, "count", model.zone_ids, A)
+        size = np.maximum(pop0.sum(axis=(1, 2), keepdims=True), 1e-9)
+        crude = (rates * pop0).sum(axis=(1, 2), keepdims=True) / size
+        w = scenario.exit_flatten
+        rates = (1.0 - w) * rates + w * crude
     rates[..., :min(scenario.exit_ages_from, A)] = 0.0
-    return rates
+    return np.minimum(rates * (scenario.migration_scale * scenario.exit_scale), 1.0)
 
 
 class Inputs(NamedTuple):

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import schema
 from .errors import InputError, Problem, Problems
+from .model.settings import tfr_path
 from .runfolder import SAFE_NAME, is_safe_name
 from .scenario_checks import key_problems, locate_rows
 from .tomlspec import check, key_line, read_toml
@@ -35,6 +36,8 @@ class Scenario:
     inflow_scale: float = 1.0
     out_rate: float | None = None        # replaces migration.csv out_rate (age-neutral)
     exit_ages_from: int = 0              # no rate-based exits below this age
+    exit_scale: float = 1.0              # multiplies the exit rates (on top of scale)
+    exit_flatten: float = 0.0            # weight of an age-neutral exit pattern
     housing_delay: int = 0
     housing_scale: float = 1.0
     housing_ramp_years: int | None = None
@@ -155,18 +158,7 @@ def load_scenario(path: str | Path) -> Scenario:
     if isinstance(name, str) and not is_safe_name(name):
         problems.add(label, f"scenario name {name!r} cannot be a folder name",
                      row=key_line(text, "name"), column="name", expected=SAFE_NAME)
-    tfr: dict[int, float] = {}
-    tfr_key = KEYS["fertility.tfr"]
-    tfr_raw = _get(data, "fertility.tfr")
-    for year, value in (tfr_raw if isinstance(tfr_raw, dict) else {}).items():
-        if not str(year).isdigit() or not 1900 <= int(year) <= 2200 \
-                or not isinstance(value, (int, float)) \
-                or isinstance(value, bool) or not tfr_key.in_range(value):
-            problems.add(label, f"fertility.tfr entry {year!r} = {value!r} is not valid",
-                         row=key_line(text, "fertility.tfr"), column=f"fertility.tfr.{year}",
-                         expected=tfr_key.expected)
-        else:
-            tfr[int(year)] = float(value)
+    tfr = tfr_path(_get(data, "fertility.tfr"), KEYS["fertility.tfr"], label, text, problems)
     delays, delay_all = _get(data, "projects.delay_years"), 0
     if isinstance(delays, int) and not isinstance(delays, bool):
         delay_all, delays = delays, {}
@@ -202,6 +194,8 @@ def load_scenario(path: str | Path) -> Scenario:
         inflow_scale=float(_get(data, "migration.inflow_scale")),
         out_rate=_get(data, "migration.out_rate"),
         exit_ages_from=int(_get(data, "migration.exit_ages_from")),
+        exit_scale=float(_get(data, "migration.exit_scale")),
+        exit_flatten=float(_get(data, "migration.exit_flatten")),
         housing_delay=int(_get(data, "housing.delay_years")),
         housing_scale=float(_get(data, "housing.scale")),
         housing_ramp_years=_get(data, "housing.ramp_years"),

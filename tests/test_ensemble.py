@@ -24,9 +24,14 @@ from tiny_model import write_tiny_model
 ZERO = """
 [uncertainty.fertility]
 spread = 0
+level_sd = 0
 [uncertainty.migration]
 low = 1
 high = 1
+exit_low = 1
+exit_high = 1
+inflow_noise = 0
+exit_flatten_high = 0
 [uncertainty.housing]
 share_low = 1
 share_high = 1

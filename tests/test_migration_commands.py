@@ -134,9 +134,11 @@ def test_calibrate_migration_reproduces_the_model_and_scenarios(tmp_path, capsys
     assert main(["calibrate-migration", str(M), "--targets", str(M / "migration_targets.csv"),
                  "-o", str(out), "--fit", str(fit)]) == 0
     new, old = pd.read_csv(out), pd.read_csv(M / "migration.csv")
-    assert np.allclose(new["out_rate"], old["out_rate"], atol=1e-6)
+    # the model's exit level is reproduced (factor 1 up to the rounding of its TFR path)
+    assert np.allclose(new["out_rate"], old["out_rate"], rtol=2e-3, atol=1e-6)
     f = pd.read_csv(fit)
-    assert (f["pct_error"].abs() < 0.2).all()
+    # one level for two totals: -0.29 % / +0.23 % with exits by age (README, Migration)
+    assert (f["pct_error"].abs() < 0.35).all()
     import tomllib
 
     for name, args in (("half-inflow", ["--inflow-scale", "0.5"]),
@@ -144,9 +146,9 @@ def test_calibrate_migration_reproduces_the_model_and_scenarios(tmp_path, capsys
         capsys.readouterr()
         assert main(["calibrate-migration", str(M), "--targets",
                      str(M / "migration_targets.csv")] + args) == 0
-        level = float(capsys.readouterr().out.split("exit rate ")[1].split()[0])
+        level = float(capsys.readouterr().out.split("exit rates × ")[1].split()[0])
         sc = tomllib.loads((ROOT / "scenarios" / f"{name}.toml").read_text())
-        assert sc["migration"]["out_rate"] == pytest.approx(level, abs=1e-6)
+        assert sc["migration"]["exit_scale"] == pytest.approx(level, abs=2e-3)
 
 
 def test_calibrate_migration_unreachable_targets(tmp_path, capsys):

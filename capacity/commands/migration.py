@@ -3,8 +3,9 @@
 * migration-residual: the annual net migration (or, with ``--out-rate``, the inflow) by sex
   and single age that carries one census into the next (``capacity.demography``'s cohort
   residual), written as a model's migration table.
-* calibrate-migration: the one free level of a model's migration (an age-neutral exit rate
-  when migration.csv has ``inflow``/``out_rate``, else a factor on ``net``) so that the
+* calibrate-migration: the one free level of a model's migration (a factor on
+  migration.csv's exit rates, keeping their age pattern; an age-neutral exit rate when it
+  has ``inflow`` but no exit rates; else a factor on ``net``) so that the
   model's own projection meets target totals; prints the fit and writes the re-levelled
   migration table.
 """
@@ -219,6 +220,35 @@ def model_arrays(model, horizon: int, *, inflow_scale: float = 1.0) -> dict:
             "timing": model.migration_timing}
 
 
+def _fit_exits(arr: dict, mig: pd.DataFrame, targets, args: argparse.Namespace,
+               common: dict, A: int):
+    """Rate-based migration: a factor on migration.csv's exit rates (their age pattern
+    kept), or without them an age-neutral exit rate; exits only at ``--exit-ages-from``+.
+    Returns (fit, what was fitted, the re-levelled table)."""
+    older = (np.arange(A) >= args.exit_ages_from).astype(float)
+    rates = arr["rates"]
+    pattern = rates is not None and np.any(rates > 0)
+    out = mig.copy()
+    if "inflow" in out.columns:
+        out["inflow"] = out["inflow"] * args.inflow_scale
+    if pattern:
+        fit = calibrate_level(arr["pop0"], arr["sx"], arr["asfr"], arr["counts"], targets,
+                              kind="rate", component=rates * older, bounds=(0.0, 10.0),
+                              **common)
+        what = (f"exit rates × {fit.level:.6f} (exit_scale; migration.csv's age pattern "
+                f"kept){f' at ages {args.exit_ages_from}+' if args.exit_ages_from else ''}")
+        out["out_rate"] = np.where(out["age"] >= args.exit_ages_from,
+                                   (out["out_rate"] * fit.level).round(6), 0.0)
+        return fit, what, out
+    comp = np.broadcast_to(older, (2, A))
+    fit = calibrate_level(arr["pop0"], arr["sx"], arr["asfr"], arr["counts"], targets,
+                          kind="rate", component=comp, bounds=(0.0, 0.5), **common)
+    what = (f"age-neutral exit rate {fit.level:.6f} a year"
+            f"{f' at ages {args.exit_ages_from}+' if args.exit_ages_from else ''}")
+    out["out_rate"] = np.where(out["age"] >= args.exit_ages_from, round(fit.level, 6), 0.0)
+    return fit, what, out
+
+
 def cmd_calibrate_migration(args: argparse.Namespace) -> int:
     from capacity.model import load_model
 
@@ -236,15 +266,7 @@ def cmd_calibrate_migration(args: argparse.Namespace) -> int:
     common = dict(base_year=model.base_year, srb=model.srb, timing=arr["timing"],
                   weights=weights, file=str(args.targets))
     if rate_based:
-        comp = np.broadcast_to((np.arange(A) >= args.exit_ages_from).astype(float), (2, A))
-        fit = calibrate_level(arr["pop0"], arr["sx"], arr["asfr"], arr["counts"], targets,
-                              kind="rate", component=comp, bounds=(0.0, 0.5), **common)
-        what = (f"age-neutral exit rate {fit.level:.6f} a year"
-                f"{f' at ages {args.exit_ages_from}+' if args.exit_ages_from else ''}")
-        out = mig.copy()
-        if "inflow" in out.columns:
-            out["inflow"] = out["inflow"] * args.inflow_scale
-        out["out_rate"] = np.where(out["age"] >= args.exit_ages_from, round(fit.level, 6), 0.0)
+        fit, what, out = _fit_exits(arr, mig, targets, args, common, A)
     else:
         from capacity.projection import pivot
 

@@ -7,6 +7,9 @@
   α1 = 0.1, a2 = 0.06, α2 = 0.1, μ2 = 20, λ2 = 0.4, c = 0.003; Rogers & Castro 1981, IIASA
   RR-81-30, as packaged in DemoTools/rcbayes), whose labour-force peak lies at
   ``μ2 + ln(λ2/α2)/λ2 ≈ 23.5`` years.
+* :func:`exit_profile` — an out-migration age schedule: the Rogers–Castro labour-force and
+  childhood (family) components with the elderly constant ``c`` = 0
+  (:data:`ROGERS_CASTRO_EXITS`), normalised so that its mean over a population is 1.
 * :func:`spread_total` — spreads totals over an age (or sex × age) profile, sum preserved.
 * :func:`young_family_profile` — who moves into new dwellings (assumptions in its doc).
 * :func:`housing_inflow` — persons moving into new housing per step and zone.
@@ -19,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 __all__ = [
-    "ROGERS_CASTRO_STANDARD", "rogers_castro", "spread_total", "young_family_profile",
+    "ROGERS_CASTRO_STANDARD", "ROGERS_CASTRO_EXITS", "rogers_castro", "exit_profile", "spread_total", "young_family_profile",
     "housing_inflow", "tfr_factors",
 ]
 
@@ -27,6 +30,12 @@ ROGERS_CASTRO_STANDARD: dict[str, float] = {
     "a1": 0.02, "alpha1": 0.1, "a2": 0.06, "alpha2": 0.1, "mu2": 20.0, "lambda2": 0.4,
     "c": 0.003,
 }
+#: Out-migration (exits): the standard's childhood and labour-force components with α1 = α2
+#: (children leave with their parents, Rogers & Castro's family relation) and c = 0, so the
+#: elderly leave only through the tails of those components (README of the Tongzhou model:
+#: its 2010-2020 census residual shows a net inflow at 65+, which any c > 0 turns into a net
+#: outflow at the exit levels that meet the 2021-2024 totals).
+ROGERS_CASTRO_EXITS: dict[str, float] = {**ROGERS_CASTRO_STANDARD, "c": 0.0}
 
 
 def rogers_castro(ages: np.ndarray, *, a1: float, alpha1: float, a2: float, alpha2: float,
@@ -40,6 +49,18 @@ def rogers_castro(ages: np.ndarray, *, a1: float, alpha1: float, a2: float, alph
     if a3:
         out = out + a3 * np.exp(-alpha3 * (x - mu3) - np.exp(-lambda3 * (x - mu3)))
     return out + c
+
+
+def exit_profile(population: np.ndarray,
+                 params: Mapping[str, float] = ROGERS_CASTRO_EXITS) -> np.ndarray:
+    """(…, A) relative exit rates by age: ``rogers_castro(ages, **params)`` divided by its
+    mean over ``population`` (shape (…, A), e.g. (2, A); ages 0..A−1), so that
+    ``level · exit_profile(P)`` has the crude exit rate ``level`` on ``P``."""
+    pop = np.asarray(population, dtype=float)
+    rc = rogers_castro(np.arange(pop.shape[-1]), **params)
+    mean = float((pop * rc).sum() / pop.sum())
+    assert mean > 0, "population and schedule must overlap"
+    return np.broadcast_to(rc / mean, pop.shape).copy()
 
 
 def spread_total(total: np.ndarray | float, profile: np.ndarray) -> np.ndarray:

@@ -26,21 +26,33 @@ def _long(values: dict[str, np.ndarray], years, zone_ids, stages) -> pd.DataFram
     return frame
 
 
+def zone_table(values: dict[str, np.ndarray], years, zone_ids, stages) -> pd.DataFrame:
+    """A long table (zone_id, stage, year, one column per value) of (Y, Z, K) arrays, in the
+    outputs' order."""
+    return _order(_long(values, years, zone_ids, stages), stages)
+
+
 def with_district(arr: np.ndarray) -> np.ndarray:
     """(..., Y, Z, K) → (..., Y, Z + 1, K): the zones, then their sum (the district)."""
     return np.concatenate([arr, arr.sum(axis=-2, keepdims=True)], axis=-2)
 
 
 def quantiles(measures: dict[str, np.ndarray], deterministic: dict[str, np.ndarray],
-              years, zone_ids, stages) -> pd.DataFrame:
-    """quantiles.csv: zone_id, stage, year, measure, p5 … p95, mean, deterministic."""
+              years, zone_ids, stages, weights: np.ndarray | None = None) -> pd.DataFrame:
+    """quantiles.csv: zone_id, stage, year, measure, p5 … p95, mean, deterministic; with
+    ``weights`` (N,) the weighted quantiles and mean (docs/ensemble.md, Conditioning)."""
     zones = [*zone_ids, DISTRICT]
     parts = []
     for name, arr in measures.items():
         full = with_district(arr.astype(np.int64))
-        q = np.percentile(full, QUANTILES, axis=0)
+        if weights is None:
+            q = np.percentile(full, QUANTILES, axis=0)
+            mean = full.mean(axis=0)
+        else:
+            q = weighted_quantile(full, weights, np.array(QUANTILES) / 100)
+            mean = np.tensordot(weights, full, axes=1)
         cols = {f"p{p}": q[i] for i, p in enumerate(QUANTILES)}
-        cols["mean"] = full.mean(axis=0)
+        cols["mean"] = mean
         cols["deterministic"] = with_district(deterministic[name].astype(np.int64))
         frame = _long(cols, years, zones, stages)
         frame.insert(3, "measure", name)
@@ -48,15 +60,38 @@ def quantiles(measures: dict[str, np.ndarray], deterministic: dict[str, np.ndarr
     return _order(pd.concat(parts, ignore_index=True), stages)
 
 
-def probability(demand: np.ndarray, shortfall: np.ndarray, years, zone_ids, stages
-                ) -> pd.DataFrame:
+def probability(demand: np.ndarray, shortfall: np.ndarray, years, zone_ids, stages,
+                weights: np.ndarray | None = None) -> pd.DataFrame:
     """probability.csv: P(shortfall > 0) and P(shortfall > 5 % of demand) per zone (and the
-    district), stage and year, over the draws."""
+    district), stage and year, over the draws (weighted by ``weights`` when given)."""
     dem, short = with_district(demand.astype(np.int64)), with_district(shortfall.astype(np.int64))
-    frame = _long({"p_shortfall": (short > 0).mean(axis=0),
-                   "p_shortfall_5pct": (short > SHORT_SHARE * dem).mean(axis=0)},
+    def share(hit: np.ndarray) -> np.ndarray:
+        return hit.mean(axis=0) if weights is None else \
+            np.tensordot(np.asarray(weights, float), hit.astype(float), axes=1)
+
+    frame = _long({"p_shortfall": share(short > 0),
+                   "p_shortfall_5pct": share(short > SHORT_SHARE * dem)},
                   years, [*zone_ids, DISTRICT], stages)
     return _order(frame, stages)
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray,
+                      axis: int = 0) -> np.ndarray:
+    """Quantile(s) ``q`` (0..1) of ``values`` along ``axis`` under ``weights`` (N,): the
+    smallest value whose cumulative weight reaches q (``inverted_cdf``; equal weights give
+    ``np.quantile(..., method="inverted_cdf")``)."""
+    v = np.moveaxis(np.asarray(values, float), axis, 0)
+    order = np.argsort(v, axis=0, kind="stable")
+    sv = np.take_along_axis(v, order, axis=0)
+    cw = np.cumsum(np.asarray(weights, float)[order], axis=0)
+    cw /= cw[-1:]
+    qs = np.atleast_1d(np.asarray(q, float))
+    out = np.empty((len(qs),) + sv.shape[1:])
+    for i, p in enumerate(qs):
+        idx = (cw < p - 1e-12).sum(axis=0)
+        idx = np.minimum(idx, len(sv) - 1)
+        out[i] = np.take_along_axis(sv, idx[None], axis=0)[0]
+    return out if np.ndim(q) else out[0]
 
 
 def budget(shortfall: np.ndarray, cost_per_place: dict[str, float], zone_ids, stages

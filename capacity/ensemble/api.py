@@ -19,6 +19,7 @@ from ..scenario import Scenario
 from . import aggregate
 from ..options import check as check_options
 from .cluster import check_reachable, check_summaries, run_draws
+from .conditioning import Conditioning, condition, observations_table, shortfall_risk
 from .draws import Draw, district_tfr, draw_scenario, inputs_table, make_draw, project_units
 from .run import make_base, run_batch
 from .spec import Uncertainty, check_tfr_base, read_uncertainty
@@ -46,6 +47,12 @@ class EnsembleResult:
     zones: gpd.GeoDataFrame
     report_year: int
     manifest: dict = field(default_factory=dict)
+    conditioning: Conditioning | None = None   # weights by fit to the observations
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """(N,) the draws' importance weights (None: equal)."""
+        return None if self.conditioning is None else self.conditioning.weights
 
     @property
     def draws(self) -> np.ndarray:
@@ -55,12 +62,27 @@ class EnsembleResult:
     def quantiles(self) -> pd.DataFrame:
         """quantiles.csv: demand and shortfall at P5 … P95 beside the deterministic run."""
         return aggregate.quantiles({"demand": self.demand, "shortfall": self.shortfall},
-                                   self.deterministic, self.years, self.zone_ids, self.stages)
+                                   self.deterministic, self.years, self.zone_ids, self.stages,
+                                   self.weights)
 
     @property
     def probability(self) -> pd.DataFrame:
         return aggregate.probability(self.demand, self.shortfall, self.years, self.zone_ids,
-                                     self.stages)
+                                     self.stages, self.weights)
+
+    @property
+    def risk(self) -> pd.DataFrame:
+        """risk.csv: weighted P(shortfall > 0, > 500, > 1,000 places) per zone, stage, year."""
+        w = self.weights if self.weights is not None else \
+            np.full(len(self.inputs), 1.0 / len(self.inputs))
+        return shortfall_risk(self.shortfall, w, self.years, self.zone_ids, self.stages)
+
+    @property
+    def observations(self) -> pd.DataFrame:
+        """observations.csv: the observed figures beside the weighted draws' P10/P50/P90."""
+        return observations_table(self.conditioning) if self.conditioning is not None \
+            else observations_table(Conditioning(pd.DataFrame(), np.zeros((0, 1)),
+                                                 np.zeros((0, 1)), np.zeros(0), np.ones(1)))
 
     @property
     def budget(self) -> pd.DataFrame:
@@ -88,7 +110,12 @@ class EnsembleResult:
             q.to_csv(tmp / "quantiles.csv", index=False)
             self.probability.to_csv(tmp / "probability.csv", index=False)
             self.budget.to_csv(tmp / "budget.csv", index=False)
-            self.inputs.to_csv(tmp / "inputs.csv", index=False)
+            inputs = self.inputs
+            if self.weights is not None:
+                inputs = inputs.assign(weight=self.weights)
+            inputs.to_csv(tmp / "inputs.csv", index=False)
+            self.observations.to_csv(tmp / "observations.csv", index=False)
+            self.risk.to_csv(tmp / "risk.csv", index=False)
             self.district.to_parquet(tmp / "draws.parquet", index=False)
             aggregate.zone_draws(self.draws, self.demand, self.shortfall, self.out_of_reach,
                                  self.years, self.zone_ids, self.stages
@@ -168,6 +195,8 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
         progress(f"{state.scenario.name}: {draws} draws")
     sums, info = run_draws(base, drawn, workers, scheduler, batch, progress)
     model = state.model
+    cond = condition(model, [draw_scenario(d, state.scenario, model, steps) for d in drawn],
+                     state.years)
     zones = model.zones[["zone_id", "name", "geometry"]].to_crs("EPSG:4326")
     manifest = {
         "scenario": state.scenario.name, "scenario_file": str(state.scenario.path or ""),
@@ -176,7 +205,11 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
         "timings": {"deterministic_compute_s": round(det_s, 3),
                     "total_s": round(time.perf_counter() - t0, 3)},
         "versions": {"capacity": __version__}, "input_hashes": model.file_hashes(),
-        "warnings": list(state.warnings)}
+        "warnings": list(state.warnings),
+        "conditioning": {"effective_sample_size": round(cond.ess, 1), "draws": draws,
+                         "observations": observations_table(cond).to_dict("records"),
+                         "method": "importance weights, log-normal observation errors "
+                                   "(docs/ensemble.md, Conditioning)"}}
     return EnsembleResult(
         scenario=state.scenario.name, mode=state.scenario.mode, seed=seed, years=state.years,
         zone_ids=list(model.zone_ids), stages=list(model.stages),
@@ -187,7 +220,7 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
         deterministic={"demand": det.demand[0], "shortfall": det.shortfall[0],
                        "out_of_reach": det.out_of_reach[0]},
         zones=zones, report_year=state.report_year if year is None else int(year),
-        manifest=manifest)
+        manifest=manifest, conditioning=cond)
 
 
 def draw_of(scenario: Scenario | str | Path, index: int, seed: int = 0) -> Scenario:

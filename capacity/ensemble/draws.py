@@ -3,8 +3,9 @@
 Draw ``i`` of seed ``S`` uses its own generator, ``SeedSequence(S, spawn_key=(i,))`` — the
 ``i``-th child of ``SeedSequence(S).spawn`` — so a draw does not depend on how many draws,
 workers or batches there are. Every distribution is always sampled, in a fixed order (TFR
-path, migration, housing share, housing delay, project delays, enrolment), so a zero-width
-distribution gives exactly the scenario's own value.
+path, migration, housing share, housing delay, project delays, enrolment, then the gross
+flows and the fertility level of :func:`flow_draws`), so a zero-width distribution gives
+exactly the scenario's own value.
 """
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ class Draw:
     housing_delay: int                 # + housing.delay_years
     project_delay: dict[str, int]      # project or group -> + years late
     enrolment: dict[str, float]        # stage -> enrolment rate
+    inflow: float = 1.0                # × migration.inflow_scale (gross inflow)
+    exit: float = 1.0                  # × migration.exit_scale (exit rates)
+    exit_flatten: float = 0.0          # exit age pattern: weight of an age-neutral one
+    tfr_level: float = 1.0             # × the TFR in every year (base years included)
 
 
 def district_tfr(model: "Model") -> float:
@@ -93,7 +98,20 @@ def make_draw(i: int, seed: int, spec: "Uncertainty", model: "Model", steps: np.
     for stage, st in model.stages.items():
         rate = st.enrolment + spec.enrolment_sd.get(stage, 0.0) * rng.standard_normal()
         enrol[stage] = float(np.clip(rate, 1e-3, 1.5))
-    return Draw(i, ratio, float(migration), float(share), housing_delay, delays, enrol)
+    flows = flow_draws(rng, spec.flows)
+    return Draw(i, ratio * flows["tfr_level"], float(migration), float(share), housing_delay,
+                delays, enrol, **flows)
+
+
+def flow_draws(rng: np.random.Generator, c: dict[str, float]) -> dict[str, float]:
+    """The gross-flow and fertility-level draws (``Uncertainty.flows``, docs/ensemble.md):
+    exit factor uniform, inflow factor following it plus noise, exit-pattern flattening
+    uniform, TFR level log-normal."""
+    exit_ = float(rng.uniform(c["exit_low"], c["exit_high"]))
+    noise = float(rng.uniform(-c["inflow_noise"], c["inflow_noise"]))
+    return {"inflow": max(0.0, 1.0 + c["inflow_follow"] * (exit_ - 1.0) + noise),
+            "exit": exit_, "exit_flatten": float(rng.uniform(0.0, c["exit_flatten_high"])),
+            "tfr_level": float(np.exp(c["tfr_level_sd"] * rng.standard_normal()))}
 
 
 def _choice(rng: np.random.Generator, dist: dict[int, float]) -> int:
@@ -110,10 +128,13 @@ def draw_scenario(draw: Draw, scenario: "Scenario", model: "Model", steps: np.nd
     edits: dict = {"name": f"{scenario.name}-draw-{draw.index}",
                    "migration_scale": scenario.migration_scale * draw.migration,
                    "housing_scale": scenario.housing_scale * draw.housing_share,
-                   "housing_delay": scenario.housing_delay + draw.housing_delay}
+                   "housing_delay": scenario.housing_delay + draw.housing_delay,
+                   "inflow_scale": scenario.inflow_scale * draw.inflow,
+                   "exit_scale": scenario.exit_scale * draw.exit,
+                   "exit_flatten": draw.exit_flatten}
     if not np.all(draw.tfr_ratio == 1.0):
         base = district_tfr(model)
-        path = base * tfr_factors(scenario.tfr, steps, base)
+        path = base * tfr_factors(scenario.tfr or model.tfr, steps, base)
         edits["tfr"] = {int(y): float(v) for y, v in zip(steps, path * draw.tfr_ratio)}
     if any(draw.project_delay.values()):
         edits["project_delays"] = project_delays(draw, scenario, model)
@@ -145,7 +166,9 @@ def inputs_table(draws: list[Draw], steps: np.ndarray) -> pd.DataFrame:
     rows = []
     for d in draws:
         row = {"draw": d.index, "migration_factor": d.migration,
-               "housing_share": d.housing_share, "housing_delay": d.housing_delay}
+               "housing_share": d.housing_share, "housing_delay": d.housing_delay,
+               "inflow_factor": d.inflow, "exit_factor": d.exit,
+               "exit_flatten": d.exit_flatten, "tfr_level": d.tfr_level}
         row.update({f"tfr_ratio_{int(y)}": float(r) for y, r in zip(steps, d.tfr_ratio)})
         row.update({f"enrolment_{s}": v for s, v in d.enrolment.items()})
         row.update({f"delay_{u}": k for u, k in d.project_delay.items()})

@@ -75,6 +75,42 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:,.0f}", border=0)
 
 
+def conditioning_section(result: "EnsembleResult") -> list[str]:
+    """How the draws were weighted (ESS, observed figures) and how sure a shortfall of
+    more than 1,000 places is per zone, in words (English and Chinese)."""
+    from .conditioning import how_sure, worst_zone_risk
+
+    if result.conditioning is None:
+        return []
+    ess, n = result.conditioning.ess, len(result.inputs)
+    obs = result.observations
+    out = ["<h2>Conditioned on what was observed / 按观测数据加权</h2>",
+           f"<p>Each draw is weighted by its fit to the observed figures below (importance "
+           f"weights, docs/ensemble.md); effective sample size {ess:.1f} of {n} draws. "
+           f"每个抽样按其与下列观测值的吻合程度加权；有效样本量 {ess:.1f}（共 {n} 个抽样）。"
+           + (" Few effective draws: read the quantiles as indicative. 有效样本较少，分位数仅供参考。"
+              if ess < 0.1 * n else "") + "</p>"]
+    if len(obs):
+        out.append(obs.to_html(index=False, border=0, float_format=lambda v: f"{v:,.3f}"
+                               if abs(v) < 10 else f"{v:,.0f}"))
+    risk = result.risk
+    rows = []
+    for stage in result.stages:
+        w = worst_zone_risk(risk[risk["zone_id"] != "ALL"], stage)
+        w = w[w["p_short_gt_1000"] > 0.005]
+        for r in w.itertuples():
+            p = float(r.p_short_gt_1000)
+            rows.append(f"<li>{html.escape(stage)}, {html.escape(str(r.zone_id))}, {r.year}: "
+                        f"P(short by more than 1,000 places) = {p:.0%} — {how_sure(p)} / "
+                        f"缺口超过1000个学位的概率 {p:.0%}——{how_sure(p, 'zh')}</li>")
+    out.append("<h3>How sure: zones short by more than 1,000 places (worst year) / "
+               "把握程度：缺口超过1000个学位的区域（最不利年份）</h3>"
+               + (f"<ul>{''.join(rows)}</ul>" if rows else
+                  "<p>No zone is short by more than 1,000 places in any draw that counts. "
+                  "没有区域在有效抽样中缺口超过1000个学位。</p>"))
+    return out
+
+
 def write_report(result: "EnsembleResult", folder: Path, year: int, q: pd.DataFrame) -> None:
     """fan_<stage>.png, map_p_shortfall_<year>.png and report.html into ``folder``."""
     if year not in set(int(y) for y in result.years):
@@ -93,6 +129,7 @@ def write_report(result: "EnsembleResult", folder: Path, year: int, q: pd.DataFr
     n = len(result.inputs)
     body = [
         f"<h1>{html.escape(result.scenario)}: {n} draws</h1>",
+        *conditioning_section(result),
         f"<p>Allocation mode <b>{html.escape(result.mode)}</b>, seed {result.seed}. Bands: "
         "the middle 50, 80 and 90 % of the draws; dashed: the deterministic run. "
         "Distributions and method: docs/ensemble.md.</p>",

@@ -22,6 +22,14 @@ from ..tomlspec import key_line
 
 KEYS = schema.keys("scenario")
 SUM_TOL = 1e-6
+#: Gross-flow and fertility-level draws (conditioning.py): key -> scenario key.
+FLOW_KEYS = {"exit_low": "uncertainty.migration.exit_low",
+             "exit_high": "uncertainty.migration.exit_high",
+             "inflow_follow": "uncertainty.migration.inflow_follow",
+             "inflow_noise": "uncertainty.migration.inflow_noise",
+             "exit_flatten_high": "uncertainty.migration.exit_flatten_high",
+             "tfr_level_sd": "uncertainty.fertility.level_sd"}
+FLOW_DEFAULTS = {k: float(KEYS[v].default) for k, v in FLOW_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -37,13 +45,15 @@ class Uncertainty:
     project_delay: dict[int, float]        # default per project/group
     project_delay_by: dict[str, dict[int, float]] = field(default_factory=dict)
     enrolment_sd: dict[str, float] = field(default_factory=dict)   # stage -> sd
+    flows: dict[str, float] = field(default_factory=lambda: dict(FLOW_DEFAULTS))  # gross flows
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly summary (for the ensemble manifest)."""
         return {"fertility": {"spread": self.tfr_spread, "correlation": self.tfr_correlation},
                 "migration": list(self.migration), "housing_share": list(self.housing_share),
                 "housing_delay": self.housing_delay, "project_delay": self.project_delay,
-                "project_delay_by": self.project_delay_by, "enrolment_sd": self.enrolment_sd}
+                "project_delay_by": self.project_delay_by, "enrolment_sd": self.enrolment_sd,
+                "flows": self.flows}
 
 
 def packaged_intervals() -> pd.DataFrame:
@@ -194,9 +204,13 @@ def read_uncertainty(scenario, model) -> Uncertainty:
             enrol[stage] = float(value)
     scenario_dir = scenario.path.parent if scenario.path else Path(".")
     intervals = _intervals(r.raw("uncertainty.fertility.intervals"), scenario_dir, r)
+    flows = {k: r.number(v) for k, v in FLOW_KEYS.items()}
+    if flows["exit_low"] > flows["exit_high"]:
+        r.add(FLOW_KEYS["exit_low"], f"{flows['exit_low']:g} is above "
+              f"uncertainty.migration.exit_high = {flows['exit_high']:g}", "exit_low <= exit_high")
     r.problems.raise_if_any()
     return Uncertainty(spread, corr, intervals, bounds["migration"], bounds["housing"],
-                       housing_delay, project_delay, delay_by, enrol)
+                       housing_delay, project_delay, delay_by, enrol, flows)
 
 
 def check_tfr_base(base_tfr: float, spread: float, label: str) -> None:

@@ -9,7 +9,6 @@ only once every check has passed. Every problem found is collected and raised to
 """
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import re
@@ -27,8 +26,8 @@ from ..errors import InputError, Problem, Problems
 from ..ranges import value_warning
 from ..runfolder import SAFE_NAME, inside, is_safe_name
 from ..tomlspec import check, key_line, read_toml
-from .settings import read_settings
-from .tables import or_empty, read_table, read_zones
+from .settings import read_settings, tfr_path
+from .tables import is_virtual, loops, or_empty, read_table, read_zones
 from .validate import new_sites, places_classes_size, run_checks
 
 KEYS = schema.keys("model")
@@ -90,6 +89,7 @@ class Model:
     lang: str = "en"                   # [report] lang: default language of the outputs
     csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
     caveats: dict[str, list[str]] = field(default_factory=dict)  # [report] caveats by lang
+    tfr: dict[int, float] = field(default_factory=dict)  # [fertility] tfr: the model's path
 
     @property
     def zone_ids(self) -> list[str]:
@@ -154,6 +154,8 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
                           Problems()).items()}
     files = _files(folder, _table(conf, "files"), label, text, problems, allow_outside)
     settings = read_settings(conf, text, problems, _number)
+    tfr = tfr_path(_table(conf, "fertility").get("tfr"), KEYS["fertility.tfr"], label, text,
+                   problems)
     problems.raise_if_any()
     datum = conf.get("datum", KEYS["datum"].default)
     encoding = _table(conf, "files").get("encoding", KEYS["files.encoding"].default)
@@ -196,7 +198,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
         csv_bom=bool(report.get("csv_bom", False)),
         caveats={lang: [str(c) for c in report.get(key) or []]
                  for lang, key in (("en", "caveats"), ("zh", "caveats_zh"))
-                 if report.get(key)})
+                 if report.get(key)}, tfr=tfr)
     errors, warnings = run_checks(model, best_effort=damaged)
     warnings = notes + stage_warnings(model, overrides or {}, Origin(label, text), over) + warnings
     problems.extend(errors)
@@ -316,22 +318,6 @@ def _files(folder: Path, files_conf: dict[str, Any], label: str, text: str,
             else:
                 files[key] = fp
     return files
-
-
-def loops(path: Path) -> bool:
-    """Whether ``path`` is, or goes through, a loop of symbolic links."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        return exc.errno == errno.ELOOP
-    return False
-
-
-def is_virtual(name: str) -> bool:
-    """A GDAL virtual file system path, a URL or a VRT file (which may point anywhere)."""
-    low = name.strip().lower().replace("\\", "/")
-    return ("/vsi" in low or low.startswith("vsi") or "://" in low or low.endswith(".vrt")
-            or low.startswith(("http:", "https:", "ftp:")))
 
 
 def _check_crs(value: Any, label: str, text: str, problems: Problems) -> str:

@@ -1,5 +1,6 @@
 """model.toml's plain settings tables (``[school_year]``, ``[staffing]``, ``[shrinking]``),
-checked and with their declared defaults (capacity/schema/model_toml.csv)."""
+checked and with their declared defaults (capacity/schema/model_toml.csv); a ``[fertility]
+tfr`` path (model.toml or a scenario)."""
 from __future__ import annotations
 
 import datetime
@@ -43,3 +44,18 @@ def month_day(value: Any) -> tuple[int, int] | None:
         return None
 
 
+def tfr_path(raw: object, key: schema.Key, label: str, text: str, problems: Problems
+             ) -> dict[int, float]:
+    """``{year: TFR}`` from a ``[fertility] tfr`` table (scenario or model.toml); invalid
+    entries are added to ``problems`` at the key's line."""
+    out: dict[int, float] = {}
+    for year, value in (raw if isinstance(raw, dict) else {}).items():
+        if not str(year).isdigit() or not 1900 <= int(year) <= 2200 \
+                or not isinstance(value, (int, float)) \
+                or isinstance(value, bool) or not key.in_range(value):
+            problems.add(label, f"fertility.tfr entry {year!r} = {value!r} is not valid",
+                         row=key_line(text, "fertility.tfr"), column=f"fertility.tfr.{year}",
+                         expected=key.expected)
+        else:
+            out[int(year)] = float(value)
+    return out

@@ -7,8 +7,10 @@ types the cells; the rules between rows and tables are the checks of ``validate.
 from __future__ import annotations
 
 import csv
+import errno
 import difflib
 import io
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -374,3 +376,19 @@ def or_empty(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
     cols = [c.name for c in t.cols if c.name in names]   # in schema order
     return type_frame(pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}), table,
                       t, Problems())
+
+
+def loops(path: Path) -> bool:
+    """Whether ``path`` is, or goes through, a loop of symbolic links."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def is_virtual(name: str) -> bool:
+    """A GDAL virtual file system path, a URL or a VRT file (which may point anywhere)."""
+    low = name.strip().lower().replace("\\", "/")
+    return ("/vsi" in low or low.startswith("vsi") or "://" in low or low.endswith(".vrt")
+            or low.startswith(("http:", "https:", "ftp:")))

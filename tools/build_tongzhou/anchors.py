@@ -37,6 +37,33 @@ def build_anchors(src: Path = SRC) -> pd.DataFrame:
     return pd.concat([wpp[ANCHOR_COLUMNS], bj[ANCHOR_COLUMNS]], ignore_index=True)
 
 
+def district_anchors(minfo: dict) -> pd.DataFrame:
+    """Beijing's crude birth rates of the years anchors.csv lacks (births_fertility.csv) and
+    the model's own level anchors (derived, README Migration/Fertility): Tongzhou's births
+    per head ÷ Beijing's (2020 census age 0), the 2010-2020 census residual at 65+ and the
+    grade-progression growth of primary pupils 2020 -> 2022."""
+    g = minfo["grade"]
+    have = {2021, 2023, 2024}   # beijing_births.csv (S81)
+    rows = [("Beijing", "crude_birth_rate", "reported", y, f"{v:g}", "per 1000",
+             "S23 (births_fertility.csv resident_birth_rate)", "reported; 常住人口出生率")
+            for y, v in minfo["cbr"].items() if y not in have]
+    rows += [
+        ("Beijing", "births_per_head_ratio", "estimate", 2020, f"{minfo['births_ratio']:.4f}",
+         "ratio", "S13 (births_fertility.csv age0_share_over_population_share)",
+         "Tongzhou's age-0 share of Beijing / its population share, 2020 census; derived"),
+        ("Tongzhou (2010-2020 census residual)", "net_migration_65_plus", "estimate", 2020,
+         f"{minfo['net65_10s']:.0f}", "persons a year",
+         "S13 censuses 2010, 2020; cohort residual (models/tongzhou/README.md, Migration)",
+         "net migrants aged 65+ a year; derived; the check uses its sign"),
+        ("Tongzhou (grade progression)", "primary_residents_growth", "estimate", 2022,
+         f"{g['growth']:.4f}", "ratio to 2020",
+         "S71, S38, S40 (models/tongzhou/README.md, Migration 4.)",
+         "primary pupils 2022-23 / 2020-21 by Beijing's grade progression; derived; the "
+         "model's 2010s exit level is calibrated to it"),
+    ]
+    return pd.DataFrame(rows, columns=ANCHOR_COLUMNS)
+
+
 def build_reported_enrolment(s: Sources) -> pd.DataFrame:
     """Tongzhou's reported pupils per model stage and year (metric ``enrolled``)."""
     e = s.edu
@@ -62,6 +89,8 @@ def write_anchors(anchors: pd.DataFrame, enrolment: pd.DataFrame, out: Path) -> 
 def readme_section(anchors: pd.DataFrame, enrolment: pd.DataFrame) -> str:
     """The model README's section on the plausibility inputs."""
     n_wpp = int((anchors.area == "China").sum())
+    n_level = int(anchors.indicator.isin(["births_per_head_ratio", "net_migration_65_plus",
+                                          "primary_residents_growth"]).sum())
     kind = {"true": "calibration (the rate was fitted to it)", "false": "validation"}
     early = "not compared (before the base year)"
     rows = "\n".join(f"| {r.stage} | {r.year} | {r.pupils:,} | "
@@ -77,12 +106,17 @@ the ranges these published figures support (docs/plausibility.md). Both files ar
   China (S80, `sources/wpp2024_china.csv`: births, crude birth rate, TFR, estimates to 2023 and the
   medium variant with the probabilistic 80 % and 95 % TFR intervals from 2024; taken from the
   R package `wpp2024`, data licence CC BY 3.0 IGO, United Nations, Department of Economic and
-  Social Affairs, Population Division (2024)) and {len(anchors) - n_wpp} rows of Beijing
+  Social Affairs, Population Division (2024)), {len(anchors) - n_wpp - n_level} rows of Beijing
   resident births and crude birth rates and China's 2023-2024 births
   (S81, `sources/beijing_births.csv`: re-posts of official statistics, each row names its page;
-  reported but not verified against the original bulletins). They describe China and Beijing,
-  not Tongzhou: runs use them as trends (births indexed to the first projected year) and
-  ranges (crude birth rate), never as Tongzhou values.
+  reported but not verified against the original bulletins), and {n_level} derived rows for the
+  level checks: Tongzhou's births per head ÷ Beijing's (1.0151, 2020 census age 0: every
+  year's births are held to Beijing's crude birth rate x the run's population x this
+  ratio, ±10 %), the 2010-2020 census residual at 65+ (its sign is held) and the
+  grade-progression growth of primary pupils 2020 -> 2022 (Migration 4.; a calibration
+  for the baseline, a check for scenarios). The WPP and Beijing rows describe China and
+  Beijing, not Tongzhou: runs use them as trends (births indexed to the first projected
+  year), ranges (crude birth rate) and, through the ratio, levels.
 - `reported_enrolment.csv`: Tongzhou's reported pupils (`education_stats.csv`, metric
   `enrolled`; general senior high as `senior`). `calibration.csv` compares the run's pupils
   with the rows whose year the run covers (the base year 2020 on); a rate fitted to a figure

@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 from capacity.demography import (calibrate_level, cohort_residual, housing_inflow,
-                                 spread_to_zones, young_family_profile)
+                                 young_family_profile)
+from capacity.plausibility import cohort_residual as cohort_net
 
+from .exits import beijing_cbr, births_ratio, grade_progression, primary_growth, solve
 from .common import AGES, BASE_YEAR, OPEN_AGE, SEXES, Sources, fmt, write_csv
 
 CENSUS_COLS = ["year", "sex", "age_from", "age_to", "population"]
@@ -77,50 +79,62 @@ def housing_in_movers(housing: pd.DataFrame, zone_ids: list[str], years, srb: fl
 
 
 def build_migration(s: Sources, pop: pd.DataFrame, sx: np.ndarray, asfr_by_age: np.ndarray,
-                    housing: pd.DataFrame, srb: float):
-    """``sx`` (2, A) and ``asfr_by_age`` (A,) as written to the model's files."""
+                    housing: pd.DataFrame, srb: float, anchors: pd.DataFrame):
+    """``sx`` (2, A) and ``asfr_by_age`` (A,) as written to the model's files; ``anchors``
+    the model's anchors.csv table (Beijing's 2024 crude birth rate)."""
     A = OPEN_AGE + 1
     sx0 = float((sx[0, 0] + srb * sx[1, 0]) / (1 + srb))
     births = births_2011_2020(s, sx0)
     c10, c20 = census(s, 2010), census(s, 2020)
-    fit = cohort_residual(c10, c20, sx, births=births, srb=srb, files=(
-        "sources/district_age_structure.csv (2010)", "sources/district_age_structure.csv (2020)"))
-    inflow = np.maximum(fit.net, 0.0)
-    table = pd.DataFrame({"sex": np.repeat(SEXES, A), "age": np.tile(AGES, 2),
-                          "net": inflow.reshape(-1)})
-
     zone_ids = sorted(pop.zone_id.unique())
     Z = len(zone_ids)
     pop0 = np.zeros((Z, 2, A))
     zi = pd.Index(zone_ids).get_indexer(pop.zone_id)
     np.add.at(pop0, (zi, (pop.sex == "M").to_numpy(int), pop.age.to_numpy(int)),
               pop["count"].to_numpy(float))
-    shares = pd.Series(pop0.sum(axis=(1, 2)) / pop0.sum(), index=zone_ids)
-    zoned = spread_to_zones(table, shares)
-    inflow_z = zoned["net"].to_numpy(float).reshape(Z, 2, A)
     years = np.arange(BASE_YEAR + 1, BASE_YEAR + FIT_YEARS + 1)
-    asfr = np.broadcast_to(asfr_by_age, (FIT_YEARS, Z, A))
     housing_net = housing_in_movers(housing, zone_ids, years, srb)
     tg = targets(s)
-    fits = {}
+    gp = grade_progression(s)
+    cbr, ratio = beijing_cbr(s, anchors), births_ratio(s)
+    sol = solve(c10, c20, sx, births, srb, pop0, asfr_by_age, housing_net, tg, BASE_YEAR,
+                gp["growth"], cbr, ratio)
+    shape, inflow_z, asfr = sol["shape"], sol["inflow_z"], sol["asfr"]
+    fits = {"baseline": sol["lf"]}
     for name, (scale, from_age) in ALTERNATIVES.items():
-        comp = np.broadcast_to((AGES >= from_age).astype(float), (2, A))
+        if name == "baseline":
+            continue
+        comp = shape * (AGES >= from_age)
         fits[name] = calibrate_level(pop0, sx, asfr, housing_net + scale * inflow_z[None], tg,
                                      base_year=BASE_YEAR, kind="rate", component=comp,
                                      srb=srb, timing="even", bounds=(0.0, 0.5),
                                      file="migration targets")
-    level = round(fits["baseline"].level, 6)
+    level = sol["l20"]
+    rates = level * shape
+    zoned = pd.DataFrame({"zone_id": np.repeat(zone_ids, 2 * A),
+                          "sex": np.tile(np.repeat(SEXES, A), Z),
+                          "age": np.tile(AGES, 2 * Z)})
     mig = pd.DataFrame({"zone_id": zoned["zone_id"], "sex": zoned["sex"], "age": zoned["age"],
-                        "inflow": [fmt(v, 6) for v in zoned["net"]],
-                        "out_rate": fmt(level, 6), "flag": "estimate"})
+                        "inflow": [fmt(v, 6) for v in inflow_z.reshape(-1)],
+                        "out_rate": [fmt(v, 6) for v in np.tile(rates.reshape(-1), Z)],
+                        "flag": "estimate"})
     best = fits["baseline"].projection
-    info = {"births": births, "fit": fit, "inflow": inflow, "targets": tg,
+    resid, _ = cohort_net(best, sx)
+    net10 = cohort_residual(c10, c20, sx, births=births, srb=srb).net
+    info = {"primary_growth": primary_growth(fits["baseline"]),
+            "net65": {int(y): float(resid[k, :, 65:].sum()) for k, y in enumerate(years)},
+            "net65_10s": float(net10[:, 65:].sum()),
+            "births": births, "fit": sol["fit"], "inflow": sol["inflow"], "targets": tg,
             "levels": {k: f.level for k, f in fits.items()}, "level": level,
+            "l10": sol["l10"], "shape": shape, "rates": rates, "grade": gp,
+            "factors": sol["factors"], "anchored": sol["anchored"], "cbr": cbr,
+            "births_ratio": ratio,
             "fitted": {k: f.to_frame() for k, f in fits.items()},
             "path": {int(y): float(best.population[k].sum())
                      for k, y in enumerate(np.arange(BASE_YEAR, BASE_YEAR + FIT_YEARS + 1))},
             "bd": {int(y): (float(best.births[k].sum()), float(best.deaths[k].sum()),
                             float(best.migration[k].sum())) for k, y in enumerate(years)},
+            "projection": best,
             "housing": dict(zip(range(2021, 2031), housing_in_movers(
                 housing, zone_ids, np.arange(2021, 2031), srb).sum(axis=(1, 2, 3)).tolist()))}
     return mig, info

@@ -36,7 +36,8 @@ def _stage_block(st: str, p: dict, rate: float, rinfo: dict) -> str:
             f"{STAFFING[st][0]:<29} # {STAFFING[st][1]}\n")
 
 
-def model_toml(s: Sources, rates: dict, rinfo: dict, finfo: dict, srb: float) -> str:
+def model_toml(s: Sources, rates: dict, rinfo: dict, finfo: dict, srb: float,
+               tfr: dict[int, float]) -> str:
     stages = "\n".join(_stage_block(st, p, rates[st], rinfo) for st, p in s.stages().items())
     return f'''# Tongzhou District (Beijing city sub-centre) - embedded default model.
 # Built by `python -m tools.build_tongzhou` from models/tongzhou/sources/; see README.md for
@@ -50,12 +51,20 @@ open_age = 100
 srb = {srb:.4f}                  # Tongzhou 2020 census sex ratio at age 0, {srb * 100:.2f} (derived, S13)
 migration_timing = "even"
 
+# The model's fertility path (estimate; README.md, Fertility): 2021-2024 scaled so the model's
+# births equal Beijing's resident crude birth rate (S22, S23, S24, S81) x the model's mean
+# population x 1.0151 (Tongzhou's births per head / Beijing's, 2020 census age 0, S13);
+# after 2024 the UN WPP 2024 China TFR path (medium) relative to its 2024 value (S80).
+# scenarios/fertility-2020-held.toml keeps the 2020 rates instead.
+[fertility]
+tfr = {{ {", ".join(f"{y} = {v:.4f}" for y, v in sorted(tfr.items()))} }}
+
 [files]
 zones = "zones.geojson"       # 22 township-level units: APPROXIMATE Voronoi cells (estimate)
 population = "population.csv" # 2020 census by sex x 5-year group, exact; zone split partly estimated
 fertility = "fertility.csv"   # TFR {finfo['tfr']:.3f} (derived from S19, S13) with an estimated gamma age pattern
 mortality = "mortality.csv"   # sx from estimated 2020 life tables (e0 80.3 M / 84.5 F, IMR 1.98 per 1000)
-migration = "migration.csv"   # estimate: background net migration, calibrated to S17/S16 totals
+migration = "migration.csv"   # estimate: gross inflow (2010-20 census residual + exits) and exit rates by age, level fitted to S17/S16 totals
 housing = "housing.csv"       # estimate: illustrative new-housing pipeline 2021-2030
 units = "units.csv"           # estimate: 500 m grid, weights decaying from the zone seat
 schools = "schools.csv"       # mostly SYNTHETIC inventory calibrated to district totals

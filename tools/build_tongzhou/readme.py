@@ -133,10 +133,28 @@ concentrated at the ages where the assumed pattern peaks ({finfo['peak']:.0%} of
 28-36, nine of the 35 ages); whether the real schedule is flatter or Tongzhou's fertility
 lower cannot be told from these sources. The level is calibrated so the schedule reproduces
 the census births: 0.868 x 13,032 / ({finfo['births_bj']:,.0f} x {finfo['sx0']:.4f}) = **{finfo['tfr']:.3f}** (the last factor is
-the survival of births to the census, sx[0]). It gives about {minfo['bd'][2021][0]:,.0f} births in 2021, against the
-independent estimate 11,870 +-15 % in births_fertility.csv (Beijing resident births x Tongzhou's
-population share); a test keeps the model within that range. Scenario TFR paths start from
-{finfo['tfr']:.3f}.
+the survival of births to the census, sx[0]).
+
+**Births 2021-2024 anchored; the TFR path** (model.toml `[fertility] tfr`, estimate). Held at
+{finfo['tfr']:.3f}, the schedule gives more births than Beijing's falling birth rates imply. The
+model's births of 2021-2024 are therefore set to Beijing-proportional births: Beijing's
+resident crude birth rate ({', '.join(f"{y}: {v:.2f}" for y, v in minfo['cbr'].items())} per 1000; S22, S23, S24, and
+2024 S81 via anchors.csv) x the model's mean population of the year x
+{minfo['births_ratio']:.4f} (Tongzhou's births per head ÷ Beijing's, 2020 census age 0,
+births_fertility.csv). Model years run from 1 November (two months before the calendar
+year of the rate). `capacity.demography.birth_factors` scales each year's ASFR to meet them:
+
+| year | Beijing CBR | anchored births | model births | TFR |
+|---|---|---|---|---|
+{chr(10).join(f"| {y} | {minfo['cbr'][y]:.2f} | {minfo['anchored'][y]:,.0f} | {minfo['bd'][y][0]:,.0f} | {minfo['tfr'][y]:.4f} |" for y in minfo['anchored'])}
+
+After 2024 the TFR follows the UN WPP 2024 China path (medium variant, S80,
+`sources/wpp2024_china_tfr.csv`) relative to its 2024 value: {', '.join(f"{y}: {v:.3f}" for y, v in minfo['tfr'].items() if y in (2025, 2030, 2035))}, held after 2035.
+The implied TFR rises from 2022 to 2024 although Beijing's birth rate rose only in 2024:
+the model's women are concentrated at 28-36, the ages where the assumed pattern peaks, and
+these cohorts age out of it (with a flatter real schedule the rise would be smaller).
+`scenarios/fertility-2020-held.toml` keeps the 2020 rates (TFR {finfo['tfr']:.3f} every year);
+a scenario's `[fertility] tfr` replaces the whole path.
 
 ## Mortality (mortality.csv)
 
@@ -271,9 +289,9 @@ transport case (`transient_years`, `transport_max_pupils`: planning choices).
 
 - Zone boundaries, 14 zone totals, the age structure within zones (all zones but Songzhuang
   share the district profile) and the seat locations are estimates.
-- The fertility level rests on one census count (age 0) and Beijing's TFR; births after 2021
-  follow only from the age structure unless a scenario gives a TFR path (Beijing's births
-  fell further to 2023: see the low-fertility scenario).
+- The fertility level rests on one census count (age 0), Beijing's TFR and Beijing's
+  birth rates of 2021-2024 (anchored births, estimate); after 2024 the TFR follows WPP
+  2024's China path, not a Beijing or Tongzhou projection.
 - The life tables are model tables; Beijing hukou life expectancy is used for the resident
   population.
 - The school inventory is synthetic; the junior/senior 2020 pupil numbers are not reported
@@ -284,8 +302,9 @@ transport case (`transient_years`, `transport_max_pupils`: planning choices).
   read outer-town `out_of_reach` as a transport need rather than missing places.
 - The locations of most plan projects (and of Langfu MS) were not found and are placed by
   rule; opening years are estimates.
-- The housing pipeline is illustrative; migration is the 2010-2020 census residual with an
-  exit rate fitted to the 2023-2024 totals: see "Uncertainty" under Migration.
+- The housing pipeline is illustrative; migration is a gross inflow consistent with the
+  2010-2020 census residual and exits by age fitted to the 2023-2024 totals: see
+  "Uncertainty" under Migration.
 """
 
 
