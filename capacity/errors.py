@@ -2,7 +2,8 @@
 
 Rows are numbered as a spreadsheet or text editor shows them: the header is line 1, the
 first data row is line 2. A problem that concerns a whole file has no row; one that concerns
-a whole row has no column.
+a whole row has no column. A problem with a command-line option is shown as ``--option:
+message`` (no row or column).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{'' if self.row is None else self.row}:{self.column or ''}"
+        if self.file.startswith("-") and self.row is None and not self.column:
+            where = self.file                      # an option: "--draws: ..."
         tail = f" (expected {self.expected})" if self.expected else ""
         return f"{where}: {self.message}{tail}"
 

@@ -10,7 +10,6 @@ only once every check has passed. Every problem found is collected and raised to
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
