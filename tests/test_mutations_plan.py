@@ -365,13 +365,13 @@ CASES: list[tuple[str, Mutation, int, str | None, str]] = [
 
 #: ``capacity plan`` options: (id, options, "file:row:column:").
 OPTIONS: list[tuple[str, list[str], str]] = [
-    ("time-limit-0", ["--time-limit", "0"], "--time-limit::"),
-    ("time-limit-negative", ["--time-limit", "-5"], "--time-limit::"),
-    ("time-limit-nan", ["--time-limit", "nan"], "--time-limit::"),
-    ("time-limit-inf", ["--time-limit", "inf"], "--time-limit::"),
-    ("time-limit-1e9", ["--time-limit", "1e9"], "--time-limit::"),
-    ("stage-unknown", ["--stage", "college"], "--stage::"),
-    ("stage-one-unknown", ["--stage", "primary", "--stage", "college"], "--stage::"),
+    ("time-limit-0", ["--time-limit", "0"], "--time-limit:"),
+    ("time-limit-negative", ["--time-limit", "-5"], "--time-limit:"),
+    ("time-limit-nan", ["--time-limit", "nan"], "--time-limit:"),
+    ("time-limit-inf", ["--time-limit", "inf"], "--time-limit:"),
+    ("time-limit-1e9", ["--time-limit", "1e9"], "--time-limit:"),
+    ("stage-unknown", ["--stage", "college"], "--stage:"),
+    ("stage-one-unknown", ["--stage", "primary", "--stage", "college"], "--stage:"),
 ]
 
 
