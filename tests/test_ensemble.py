@@ -304,3 +304,18 @@ def test_aggregates_are_ordered_and_district_rows_are_totals(n, years, zones, st
     tot = b[b["zone_id"] == agg.DISTRICT].set_index("stage")["places_p80"]
     assert (zb.groupby("stage")["places_p80"].sum() == tot.loc[zb["stage"].unique()]).all()
     assert np.allclose(b["cost_p90"], 10.0 * b["places_p90"])
+
+
+def test_budget_follows_the_draws_weights() -> None:
+    """Weighted budget: with draw weights 0.7/0.2/0.1 on peaks 10/50/90, P50 is 10 (0.7 ≥
+    0.5), P80 is 50 (0.7 + 0.2 ≥ 0.8) and P90 is 50 (0.9 reaches 0.9); equal weights give
+    50, 90, 90 — hand-computed inverted-CDF quantiles."""
+    from capacity.ensemble import aggregate as agg
+
+    short = np.array([10, 50, 90]).reshape(3, 1, 1, 1)        # (draws, years, zones, stages)
+    w = agg.budget(short, {"s": 1.0}, ["z"], ["s"], np.array([0.7, 0.2, 0.1]))
+    eq = agg.budget(short, {"s": 1.0}, ["z"], ["s"])
+    zone = w[w["zone_id"] == "z"].iloc[0]
+    assert (zone["places_p50"], zone["places_p80"], zone["places_p90"]) == (10, 50, 50)
+    zone = eq[eq["zone_id"] == "z"].iloc[0]
+    assert (zone["places_p50"], zone["places_p80"], zone["places_p90"]) == (50, 90, 90)

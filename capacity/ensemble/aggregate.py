@@ -94,17 +94,19 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.nda
     return out if np.ndim(q) else out[0]
 
 
-def budget(shortfall: np.ndarray, cost_per_place: dict[str, float], zone_ids, stages
-           ) -> pd.DataFrame:
+def budget(shortfall: np.ndarray, cost_per_place: dict[str, float], zone_ids, stages,
+           weights: np.ndarray | None = None) -> pd.DataFrame:
     """budget.csv: places (and their cost) that cover each zone's worst-year shortfall of
-    a stage in 50, 80 and 90 % of the draws — the level's quantile (an actual draw's value,
-    ``inverted_cdf``) of each draw's peak shortfall over the years. District rows sum the
-    zones (places are built where the pupils live)."""
+    a stage in 50, 80 and 90 % of the draws (by weight when ``weights`` are given) — the
+    level's quantile (an actual draw's value, ``inverted_cdf``) of each draw's peak
+    shortfall over the years. District rows sum the zones (places are built where the
+    pupils live)."""
     peak = shortfall.astype(np.int64).max(axis=1)                       # (N, Z, K)
+    w = np.ones(len(peak)) if weights is None else np.asarray(weights, float)
     rows = []
     for k, stage in enumerate(stages):
         price = float(cost_per_place.get(stage, 0.0))
-        level = {p: np.quantile(peak[:, :, k], p / 100, axis=0, method="inverted_cdf")
+        level = {p: weighted_quantile(peak[:, :, k], w, p / 100, axis=0).astype(np.int64)
                  for p in BUDGET_LEVELS}
         for z, zone in enumerate([*zone_ids, DISTRICT]):
             row = {"zone_id": zone, "stage": stage}

@@ -87,7 +87,7 @@ class EnsembleResult:
     @property
     def budget(self) -> pd.DataFrame:
         return aggregate.budget(self.shortfall, self.cost_per_place, self.zone_ids,
-                                self.stages)
+                                self.stages, self.weights)
 
     @property
     def district(self) -> pd.DataFrame:
