@@ -238,8 +238,13 @@ def test_wpp_scenario_follows_the_copied_wpp_path():
 
     w = pd.read_csv(M / "sources" / "wpp2024_china_tfr.csv").set_index("year")["value"]
     sc = tomllib.loads((ROOT / "scenarios" / "wpp-fertility.toml").read_text())
+    anchored = tomllib.loads((M / "model.toml").read_text())["fertility"]["tfr"]
     for y, v in sc["fertility"]["tfr"].items():
-        assert v == pytest.approx(0.720 * w[int(y)] / w[2020], abs=6e-4)
+        if int(y) <= 2024:                            # births 2021-24 as observed
+            assert v == anchored[y]
+        else:
+            assert v == pytest.approx(0.720 * w[int(y)] / w[2020], abs=6e-4)
+    assert set(anchored) >= {"2021", "2022", "2023", "2024"}
 
 
 def _tiny_with_rates(tmp: Path, extra: str = "") -> Path:
