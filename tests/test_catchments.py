@@ -322,3 +322,20 @@ def test_run_without_map_shows_two_modes_and_points_to_the_command(tiny, tmp_pat
     readme = " ".join(str(c.value) for row in book[L.sheet_label("readme", "zh")].iter_rows()
                       for c in row if c.value)
     assert "capacity catchments" in readme
+
+
+def test_command_report_is_offline_and_shows_the_summary_numbers(tiny):
+    _, command = _run_designed(tiny)
+    text = (command / "report.html").read_text(encoding="utf-8")
+    import re
+    assert not re.search(r"(src|href)=['\"]https?:", text)       # offline
+    assert text.count("data:image/png;base64,") == len(list((command / "maps").glob("*.png")))
+    s = pd.read_csv(command / "catchment_summary.csv")
+    side = text[text.index(L.text("catchments", "h_side")):]
+    side = side[:side.index("</table>")]
+    cells = re.findall(r"<td class='n'>([^<]*)</td>", side)
+    want = []
+    for r in s.itertuples():
+        want += [str(r.year)] + [f"{v:,}" for v in (r.demand, r.shortfall_nearest,
+                                                     r.shortfall_designed, r.shortfall_optimal)]
+    assert cells == want

@@ -47,6 +47,9 @@ class Design:
     contiguous: np.ndarray     # (S,) bool per site (a site without catchment: True)
     parts: int
     exact_parts: int
+    bound_basis: str = "split"   # exact: every part's bound from the exact model; lp: some
+    #                              from the exact model's linear relaxation; split: some only
+    #                              from the optimal mode (pupils split, no contiguity)
 
     @property
     def gap(self) -> float:
@@ -135,7 +138,7 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
     """The best map of ``inst`` within about ``time_limit_s`` seconds."""
     t0 = time.perf_counter()
     school_of = np.full(inst.n_units, -1, np.int64)
-    bound, statuses, n_exact = 0.0, set(), 0
+    bound, statuses, n_exact, bases = 0.0, set(), 0, set()
     found = parts(inst)
     total_arcs = max(len(inst.unit), 1)
     for units, schools in sorted(found, key=lambda p: len(p[0])):
@@ -159,6 +162,7 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
             if m is None or score(sub, h).key() < score(sub, m).key():
                 m = h
         statuses.add(st)
+        bases.add("exact" if st != "heuristic" else "split")
         bound += b
         school_of[units] = np.where(m >= 0, schools[np.maximum(m, 0)], -1)
     status = "optimal" if statuses <= {"optimal"} else (
@@ -170,4 +174,5 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
     return Design(school_of, score(inst, school_of), bound, dist_bound, status,
                   time.perf_counter() - t0,
                   contiguous(school_of, inst.adj_ptr, inst.adj_idx, inst.roots),
-                  len(found), n_exact)
+                  len(found), n_exact, "split" if "split" in bases else
+                  ("lp" if "lp" in bases else "exact"))

@@ -1,5 +1,6 @@
 """Write a ``capacity catchments`` run atomically into ``OUT/<scenario>-catchments/``:
-catchments.geojson, the tables, a static map per designed map (docs/outputs.md)."""
+catchments.geojson, the tables, a static map per designed map, report.html
+(docs/outputs.md)."""
 from __future__ import annotations
 
 import json
@@ -138,9 +139,21 @@ def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) ->
 
         write_workbook(folder / "catchments.xlsx", workbook_views(c, lang), lang=lang)
         (folder / "maps").mkdir()
+        images = []
         for m in c.maps:
             tag = str(m.first) if m.first == m.last else f"{m.first}-{m.last}"
-            map_png(c, shapes, m, folder / "maps" / f"catchments_{m.stage}_{tag}.png", lang)
+            png = folder / "maps" / f"catchments_{m.stage}_{tag}.png"
+            map_png(c, shapes, m, png, lang)
+            years = str(m.first) if m.first == m.last else f"{m.first}–{m.last}"
+            images.append((L.text("catchments", "map_title", lang,
+                                  scenario=state.scenario.name,
+                                  stage=L.stage_label(m.stage, lang), years=years),
+                           png.read_bytes()))
+        from .report import report_html
+
+        (folder / "report.html").write_text(report_html(
+            c.tables["catchment_summary"], state.scenario.name, state.model.name, lang,
+            images, map_link=None), encoding="utf-8")
         (folder / "manifest.json").write_text(json.dumps({
             "scenario": state.scenario.name, "model": state.model.name,
             "crs": state.model.crs, "lang": lang,
