@@ -339,3 +339,30 @@ def test_command_report_is_offline_and_shows_the_summary_numbers(tiny):
         want += [str(r.year)] + [f"{v:,}" for v in (r.demand, r.shortfall_nearest,
                                                      r.shortfall_designed, r.shortfall_optimal)]
     assert cells == want
+
+
+def _map_json(path: Path) -> dict:
+    import re
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=['\"]https?:", text)       # offline
+    body = re.search(r'<script id="map-data" type="application/json">(.*?)</script>', text,
+                     re.S).group(1)
+    return json.loads(body.replace("<\\/", "</"))
+
+
+def test_interactive_map_has_the_designed_layer_only_with_a_map(tiny):
+    run, _ = _run_designed(tiny)
+    data = _map_json(run / "maps" / "catchments.html")
+    shapes = gpd.read_file(tiny / "side.geojson")
+    for stage in ("kindergarten", "primary"):
+        layer = data["designed"][stage]
+        assert layer["id"] == sorted(set(shapes.loc[shapes["stage"] == stage, "school_id"]))
+        assert all(p.startswith("M") for p in layer["path"])
+    names = pd.read_csv(run / "names.csv", dtype=str)
+    name = dict(zip(names["id"], names["name"]))
+    assert data["designed"]["primary"]["name"] == [name["p1"]]
+    plain = tiny / "plainmap"
+    (tiny / "plain2.toml").write_text('name = "plain2"\nmodel = "model"\nhorizon = 2025\n',
+                                      encoding="utf-8")
+    assert main(["run", str(tiny / "plain2.toml"), "-o", str(plain), "--no-criticality"]) == 0
+    assert _map_json(plain / "plain2" / "maps" / "catchments.html")["designed"] is None

@@ -382,7 +382,7 @@ def _section(key: str, anchor: str, body: Callable[[Page], str]) -> Callable[[Pa
 
 
 #: Extra tables with a section of their own (not repeated among the extra tables).
-OWN_SECTIONS = ("plausibility", "calibration")
+OWN_SECTIONS = ("plausibility", "calibration", "designed_catchments")
 
 
 def _plausibility(p: Page) -> str:
