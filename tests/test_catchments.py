@@ -345,8 +345,8 @@ def _map_json(path: Path) -> dict:
     import re
     text = path.read_text(encoding="utf-8")
     assert not re.search(r"(src|href)=['\"]https?:", text)       # offline
-    body = re.search(r'<script id="map-data" type="application/json">(.*?)</script>', text,
-                     re.S).group(1)
+    body = re.search(r"<script id=[\"']map-data[\"'] type=[\"']application/json[\"']>"
+                     r"(.*?)</script>", text, re.S).group(1)
     return json.loads(body.replace("<\\/", "</"))
 
 
@@ -366,3 +366,19 @@ def test_interactive_map_has_the_designed_layer_only_with_a_map(tiny):
                                       encoding="utf-8")
     assert main(["run", str(tiny / "plain2.toml"), "-o", str(plain), "--no-criticality"]) == 0
     assert _map_json(plain / "plain2" / "maps" / "catchments.html")["designed"] is None
+
+
+def test_command_map_layers_are_the_geojson_with_names(tiny):
+    _, command = _run_designed(tiny)
+    data = _map_json(command / "catchments.html")
+    shapes = gpd.read_file(command / "catchments.geojson")
+    assert len(data["maps"]) == shapes[["stage", "first_year"]].drop_duplicates().shape[0]
+    got = sorted(i for m in data["maps"] for i in m["id"])
+    assert got == sorted(shapes["school_id"])
+    names = pd.read_csv(tiny / "side" / "side" / "names.csv", dtype=str)
+    name = dict(zip(names["id"], names["name"]))
+    for m in data["maps"]:
+        assert m["name"] == [name[i] for i in m["id"]]
+        assert all(p.startswith("M") for p in m["path"])
+    report = (command / "report.html").read_text(encoding="utf-8")
+    assert "href='catchments.html'" in report

@@ -71,3 +71,93 @@ def report_html(summary: pd.DataFrame, scenario: str, model: str, lang: str,
             "<meta charset='utf-8'><meta name='viewport' content='width=device-width, "
             f"initial-scale=1'><title>{title}</title><style>{_CSS}</style></head>\n"
             f"<body>{body}</body>\n</html>\n")
+
+
+_MAP_JS = """
+(function () {
+  var D = JSON.parse(document.getElementById("map-data").textContent);
+  var svg = document.getElementById("map"), tip = document.getElementById("tooltip");
+  var NS = "http://www.w3.org/2000/svg";
+  svg.setAttribute("viewBox", D.view.join(" "));
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  function add(g, d, attrs) {
+    var p = document.createElementNS(NS, "path");
+    p.setAttribute("d", d);
+    Object.keys(attrs).forEach(function (k) { p.setAttribute(k, attrs[k]); });
+    g.appendChild(p);
+  }
+  D.zones.forEach(function (d) { add(document.getElementById("zones"), d, {}); });
+  var pick = document.getElementById("which"), show = document.getElementById("show");
+  function draw() {
+    var g = document.getElementById("catchments");
+    while (g.firstChild) { g.removeChild(g.firstChild); }
+    if (!show.checked) { return; }
+    var m = D.maps[+pick.value];
+    m.path.forEach(function (d, i) {
+      add(g, d, {"fill": D.palette[m.colour[i]], "data-i": i});
+    });
+  }
+  svg.addEventListener("pointermove", function (ev) {
+    var t = ev.target, i = t.getAttribute ? t.getAttribute("data-i") : null;
+    if (i === null) { tip.hidden = true; return; }
+    var m = D.maps[+pick.value];
+    tip.innerHTML = "<b>" + esc(m.name[+i]) + "</b><br>" + esc(D.t.school_id) + ": " +
+      esc(m.id[+i]) + "<br>" + esc(D.t.units) + ": " + m.units[+i];
+    tip.hidden = false;
+    var r = svg.parentNode.getBoundingClientRect();
+    tip.style.left = (ev.clientX - r.left + 12) + "px";
+    tip.style.top = (ev.clientY - r.top + 12) + "px";
+  });
+  svg.addEventListener("pointerleave", function () { tip.hidden = true; });
+  pick.onchange = draw;
+  show.onchange = draw;
+  draw();
+  document.body.setAttribute("data-ready", "1");
+})();
+"""
+
+_MAP_CSS = """
+#wrap { position: relative; }
+#map { width: 100%; height: 80vh; background: #fff; border: 1px solid #ddd; }
+#zones path { fill: none; stroke: #777; stroke-width: 0.8; stroke-dasharray: 3 2;
+  vector-effect: non-scaling-stroke; pointer-events: none; }
+#catchments path { stroke: #fff; stroke-width: 0.8; vector-effect: non-scaling-stroke;
+  fill-opacity: 0.85; }
+#catchments path:hover { stroke: #000; stroke-width: 2; }
+#tooltip { position: absolute; background: #fff; border: 1px solid #999; padding: 4px 8px;
+  font-size: 13px; pointer-events: none; }
+"""
+
+
+def map_html(layers: list[dict], zones: list[str], view: list[int], scenario: str,
+             lang: str, palette: list[str]) -> str:
+    """catchments.html: offline (inline SVG and script), one toggleable layer of designed
+    catchments per map (choose the map), the zones, school names in tooltips. ``layers``:
+    per map ``title``, ``id``, ``name``, ``units``, ``colour``, ``path``."""
+    import json
+
+    def t(key: str, **f) -> str:
+        return L.text("catchments", key, lang, **f)
+
+    data = {"maps": layers, "zones": zones, "view": view, "palette": palette,
+            "t": {"school_id": t("col_school_id"), "units": t("col_units")}}
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    body = body.replace("</", "<\\/").replace("<!--", "<\\!--")
+    opts = "".join(f"<option value='{i}'>{_e(m['title'])}</option>"
+                   for i, m in enumerate(layers))
+    title = _e(t("report_title", scenario=scenario))
+    return (f"<!DOCTYPE html>\n<html lang='{'zh-CN' if lang == 'zh' else 'en'}'>\n<head>"
+            f"<meta charset='utf-8'><title>{title}</title><style>{_CSS}{_MAP_CSS}</style>"
+            f"</head>\n<body><main><h1>{title}</h1><form onsubmit='return false'>"
+            f"<label>{t('col_map')} <select id='which'>{opts}</select></label> "
+            f"<label><input type='checkbox' id='show' checked> {t('layer')}</label></form>"
+            "<div id='wrap'><svg id='map' preserveAspectRatio='xMidYMid meet'>"
+            "<g id='catchments'></g><g id='zones'></g></svg>"
+            "<div id='tooltip' hidden></div></div>"
+            f"<p class='note'>{t('map_hint')}</p></main>"
+            f"<script id='map-data' type='application/json'>{body}</script>"
+            f"<script>{_MAP_JS}</script></body>\n</html>\n")
