@@ -10,8 +10,10 @@ catchment must be connected through freed units and hold a root among them, whic
 map before satisfies, so the re-solve is never worse than the window as it was. Units in
 reach of no school (-1) that reach a window school are freed with it.
 
-Order: windows around over-full schools first (largest excess), then every school's, for
-distance; a window whose schools have not changed since it was solved to optimality is
+Order: while any school is over-full, windows around schools with room (most room first),
+taking the fullest catchments around (so a window can pass pupils over a full catchment in
+between); then around over-full schools (largest excess), taking the
+roomiest; then around every other catchment (for distance); a window whose schools have not changed since it was solved to optimality is
 not tried again. Stops when every window is done or the time is up.
 """
 from __future__ import annotations
@@ -23,12 +25,13 @@ import numpy as np
 from .milp import solve_exact
 from .problem import Instance, loads, score, subset
 
-#: Most arcs of a window (HiGHS proves windows of this size in well under a second).
-MAX_ARCS = 300
+#: Most arcs of a window (on Tongzhou primary HiGHS proves windows of 100–150 arcs in about
+#: 0.6 s and of 200–300 in 1–3 s; smaller windows, more of them in the time).
+MAX_ARCS = 200
 #: Most schools of a window.
 MAX_SCHOOLS = 4
 #: Seconds at most for one window's solve.
-WINDOW_S = 3.0
+WINDOW_S = 2.0
 
 
 def _touching(inst: Instance, school_of: np.ndarray) -> list[set[int]]:
@@ -70,18 +73,16 @@ def _arcs_of(inst: Instance, units: np.ndarray, schools: list[int]) -> int:
 
 
 def window(inst: Instance, school_of: np.ndarray, seed: int, touching: list[set[int]],
-           excess: np.ndarray, max_arcs: int = MAX_ARCS, max_schools: int = MAX_SCHOOLS
+           rank, max_arcs: int = MAX_ARCS, max_schools: int = MAX_SCHOOLS
            ) -> list[int] | None:
-    """The seed and adjacent catchments, added while the window stays within the limits:
-    the neighbour with most room (least excess, then most spare places) first, then
-    neighbours of the window. None when not even a pair fits."""
+    """The seed and adjacent catchments, added while the window stays within the limits,
+    the candidate first by ``rank`` (school → sort key), then neighbours of the window.
+    None when not even a pair fits."""
     chosen = [seed]
     while len(chosen) < max_schools:
         cand = set().union(*(touching[s] for s in chosen)) - set(chosen)
-        if not cand:
-            break
         best = None
-        for t in sorted(cand, key=lambda t: (excess[t], t)):
+        for t in sorted(cand, key=rank):
             units = window_units(inst, school_of, chosen + [t])
             if _arcs_of(inst, units, chosen + [t]) <= max_arcs:
                 best = t
@@ -102,15 +103,25 @@ def lns(inst: Instance, school_of: np.ndarray, deadline: float,
     version = np.zeros(inst.n_schools, np.int64)
     done: dict[tuple[int, ...], tuple[int, ...]] = {}
     while time.perf_counter() < deadline:
-        over = np.maximum(loads(inst, cur) - inst.cap, 0).sum(axis=0)
+        load = loads(inst, cur)
+        over = np.maximum(load - inst.cap, 0).sum(axis=0)
+        room = (inst.cap - load).min(axis=0)
         touching = _touching(inst, cur)
         used = np.unique(cur[cur >= 0])
-        seeds = sorted(used.tolist(), key=lambda s: (-over[s], s))
+        # schools with room and the fullest catchments around them; then over-full
+        # schools and the roomiest around them; then every catchment (distance)
+        to_room = sorted((s for s in range(inst.n_schools) if room[s] > 0 and touching[s]
+                          and over.any()), key=lambda s: (-room[s], s))
+        to_over = sorted((s for s in used.tolist() if over[s] > 0),
+                         key=lambda s: (-over[s], s))
+        rest = [s for s in used.tolist() if over[s] <= 0]
+        seeds = [(s, lambda t: (-over[t], t)) for s in to_room] + \
+            [(s, lambda t: (over[t], -room[t], t)) for s in to_over + rest]
         better = False
-        for seed in seeds:
+        for seed, rank in seeds:
             if time.perf_counter() >= deadline:
                 break
-            w = window(inst, cur, seed, touching, over, max_arcs, max_schools)
+            w = window(inst, cur, seed, touching, rank, max_arcs, max_schools)
             if w is None:
                 continue
             key = tuple(sorted(w))
