@@ -44,7 +44,7 @@ def report_html(summary: pd.DataFrame, scenario: str, model: str, lang: str,
             elif c == "bound_basis":
                 cells.append(_e(t("bound_" + str(v))) if isinstance(v, str) else "–")
             elif c == "status":
-                cells.append(_e(v))
+                cells.append(_e(t("status_" + str(v).replace(" ", "_"))))
             elif c == "seconds":
                 cells.append(_num(v, 1))
             else:
