@@ -79,3 +79,29 @@ def test_single_sourcing_bound_lies_between_split_bound_and_optimum(seed, years)
     best = brute_force(inst)[0]
     assert b is not None
     assert split - 1e-6 <= b <= best + 1e-6
+
+
+def three_units():
+    """Three units of 10 pupils on a line, two schools of 15 places at the ends, both
+    reaching every unit: split, 30 pupils fit 30 places (bound 0); whole units, one school
+    takes two units, 5 over (the single-sourcing bound and the optimum: 5)."""
+    from capacity.catchments.adjacency import csr
+    from capacity.catchments.problem import Instance
+
+    ptr, idx = csr(np.arange(2), np.arange(1, 3), 3)
+    unit, school = np.repeat(np.arange(3), 2), np.tile([0, 1], 3)
+    dist = np.abs(np.arange(3)[unit] - np.array([0, 2])[school]) * 100.0
+    return Instance(np.array([[10, 10, 10]]), np.array([[15, 15]]), unit, school, dist,
+                    ptr, idx, [np.array([0, 1]), np.array([1, 2])])
+
+
+def test_single_sourcing_bound_hand_value_and_design_reports_its_basis():
+    from capacity.catchments.solve import design
+
+    inst = three_units()
+    assert flow_map(inst)[1] == 0
+    assert single_sourcing_bound(inst, 5.0) == pytest.approx(5)
+    d = design(inst, 4.0, exact_max_arcs=0)          # the heuristic path, then the search
+    assert d.status == "heuristic" and d.bound_basis == "single" and d.bound == 5
+    assert d.score.unserved == 5 == brute_force(inst)[0] and d.gap == 0
+    assert design(inst, 4.0).bound_basis == "exact"
