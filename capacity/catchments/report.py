@@ -11,7 +11,7 @@ from importlib import resources
 import pandas as pd
 
 from ..report import labels as L
-from ..report.html import _num, modes_table
+from ..report.modes_section import modes_table, number
 
 _CSS = resources.files("capacity.report").joinpath("assets", "report.css").read_text("utf-8")
 
@@ -46,9 +46,9 @@ def report_html(summary: pd.DataFrame, scenario: str, model: str, lang: str,
             elif c == "status":
                 cells.append(_e(t("status_" + str(v).replace(" ", "_"))))
             elif c == "seconds":
-                cells.append(_num(v, 1))
+                cells.append(number(v, 1))
             else:
-                cells.append(_num(v))
+                cells.append(number(v))
         rows.append("<tr>" + "".join(f"<td class='n'>{x}</td>" if i >= 2 else f"<td>{x}</td>"
                                      for i, x in enumerate(cells)) + "</tr>")
     maps_table = f"<div class='scroll'><table><tr>{th}</tr>{''.join(rows)}</table></div>"

@@ -27,7 +27,7 @@ from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
 from .fonts import font_context
-from .frames import mode_shortfalls
+from .modes_section import modes_section
 from .grades_section import grades_section
 from .plausibility_html import calibration_section, plausibility_section
 from .static_maps import static_map
@@ -269,38 +269,6 @@ def _summary_table(p: Page) -> str:
             f"<p class='note'>{p.t('summary_note', mode=_e(p.mode_label))}</p>")
 
 
-def modes_table(frame: pd.DataFrame, lang: str, stages: list[str] | None = None) -> str:
-    """The shortfall under nearest, designed (when present) and optimal side by side
-    (columns of :func:`.frames.mode_shortfalls` or catchment_summary.csv), one row per
-    stage and year."""
-    cols = [c for c in ("demand", "shortfall_nearest", "shortfall_designed",
-                        "shortfall_optimal") if c in frame.columns]
-    head = (f"<tr><th>{_t('th_stage', lang)}</th><th class='n'>{_t('th_year', lang)}</th>"
-            + "".join(f"<th class='n'>{_e(L.column_label(c, lang))}</th>" for c in cols)
-            + "</tr>")
-    order = {s: i for i, s in enumerate(stages or [])}
-    frame = frame.assign(_o=frame["stage"].map(order).fillna(len(order)))
-    rows, prev = [], None
-    for rec in frame.sort_values(["_o", "year"]).to_dict("records"):
-        cls = " class='stage-start'" if rec["stage"] != prev else ""
-        prev = rec["stage"]
-        rows.append(f"<tr{cls}><td>{_e(L.stage_label(str(rec['stage']), lang))}</td>"
-                    f"<td class='n'>{int(rec['year'])}</td>"
-                    + "".join(f"<td class='n'>{_num(rec[c])}</td>" for c in cols) + "</tr>")
-    return f"<div class='scroll'><table>{head}{''.join(rows)}</table></div>"
-
-
-def _modes(p: Page) -> str:
-    """Nearest, designed (with a map) and optimal side by side; without a map, a line
-    pointing to ``capacity catchments``."""
-    frame = mode_shortfalls(p.result.tables.get("summary"))
-    if frame.empty:
-        return ""
-    note = p.t("modes_note" if "shortfall_designed" in frame.columns else "modes_hint")
-    return (f"<h2 id='modes'>{p.t('h_modes')}</h2>" + modes_table(frame, p.lang, p.stages)
-            + f"<p class='note'>{note}</p>")
-
-
 def _stage_settings(p: Page) -> str:
     result = p.result
     keys = ["ages", "enrolment", "class_size", "radius_m", "cost_per_place"]
@@ -397,7 +365,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _births,
     _stages,
     _summary_table,
-    _modes,
+    modes_section,
     lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,
