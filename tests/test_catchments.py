@@ -382,3 +382,24 @@ def test_command_map_layers_are_the_geojson_with_names(tiny):
         assert all(p.startswith("M") for p in m["path"])
     report = (command / "report.html").read_text(encoding="utf-8")
     assert "href='catchments.html'" in report
+
+
+def test_designed_layers_render_in_a_browser(tiny):
+    """Headless Chromium runs both pages' scripts: the run's map draws the designed layer
+    (one outline per school of the first stage), the command's map its first map."""
+    import re
+
+    import browser_check
+
+    browser_check.require_chromium()
+    run, command = _run_designed(tiny)
+    shapes = gpd.read_file(tiny / "side.geojson")
+    dom = browser_check.dump_dom(run / "maps" / "catchments.html")
+    assert 'data-ready="1"' in dom and not re.search(r'id="designed-label"[^>]*hidden', dom)
+    layer = re.search(r'<g id="designed">(.*?)</g>', dom, re.S).group(1)
+    first = _map_json(run / "maps" / "catchments.html")["stages"][0]["id"]
+    assert layer.count("<path") == shapes.loc[shapes["stage"] == first, "school_id"].nunique()
+    dom = browser_check.dump_dom(command / "catchments.html")
+    drawn = re.search(r'<g id="catchments">(.*?)</g>', dom, re.S).group(1)
+    assert 'data-ready="1"' in dom
+    assert drawn.count("<path") == len(_map_json(command / "catchments.html")["maps"][0]["id"])
