@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +22,7 @@ from capacity.catchments.heuristic import solve_heuristic  # noqa: E402
 from capacity.catchments.milp import solve_exact  # noqa: E402
 from capacity.catchments.solve import design, flow_map, nearest_map  # noqa: E402
 from capacity.cli import main  # noqa: E402
+from capacity.report import labels as L  # noqa: E402
 
 
 @pytest.mark.parametrize("seed", range(24))
@@ -253,3 +255,151 @@ def test_catchments_keys_of_model_toml(tmp_path, capsys):
     assert main(["catchments", str(model), "-o", str(tmp_path / "o2")]) == 2
     assert "catchments.tolerance" in capsys.readouterr().err
     assert not (tmp_path / "o2" / "baseline-catchments").exists()
+
+
+def _run_designed(tiny):
+    """A designed-mode run of the tiny model under the command's 2024 map with every
+    primary polygon given to p1 (so designed differs from nearest), and the command's
+    folder."""
+    out = tiny / "side"
+    if not (out / "baseline-catchments").exists():
+        assert main(["catchments", str(tiny / "model"), "-o", str(out), "--year", "2024",
+                     "--time-limit", "5"]) == 0
+        shapes = gpd.read_file(out / "baseline-catchments" / "catchments.geojson")
+        shapes.loc[shapes["stage"] == "primary", "school_id"] = "p1"
+        shapes.to_file(tiny / "side.geojson", driver="GeoJSON")
+        (tiny / "side.toml").write_text(
+            'name = "side"\nmodel = "model"\nhorizon = 2025\n[allocation]\n'
+            'mode = "designed"\ncatchments = "side.geojson"\n', encoding="utf-8")
+        assert main(["run", str(tiny / "side.toml"), "-o", str(out), "--no-criticality"]) == 0
+    return out / "side", out / "baseline-catchments"
+
+
+def _cells(html_text: str, label: str) -> list[str]:
+    """The header cells of the table following ``label`` (a section heading)."""
+    import re
+    part = html_text[html_text.index(label):]
+    table = part[:part.index("</table>")]
+    return re.findall(r"<th[^>]*>(.*?)</th>", table)
+
+
+def test_run_report_and_workbook_show_nearest_designed_optimal(tiny):
+    run, command = _run_designed(tiny)
+    summ = pd.read_csv(run / "summary.csv")
+    want = {m: summ[summ["mode"] == m].set_index(["stage", "year"])["shortfall"]
+            for m in ("catchment", "designed", "optimal")}
+    assert (want["designed"] != want["catchment"]).any()   # else the columns could be swapped
+    # workbook: one column per mode, each equal to that mode's summary.csv rows
+    sheet = pd.read_excel(run / "budget.xlsx", sheet_name="Shortfall by mode")
+    csv = pd.read_csv(run / "budget_modes.csv")
+    for mode, col in (("catchment", "shortfall_nearest"), ("designed", "shortfall_designed"),
+                      ("optimal", "shortfall_optimal")):
+        got = csv.set_index(["stage", "year"])[col]
+        assert (got == want[mode].reindex(got.index)).all(), mode
+        assert list(sheet[L.column_label(col)]) == list(csv[col])
+    text = (run / "report.html").read_text(encoding="utf-8")
+    heads = _cells(text, "Shortfall: nearest, designed and optimal")
+    assert [L.column_label(c) in heads for c in
+            ("shortfall_nearest", "shortfall_designed", "shortfall_optimal")] == [True] * 3
+    assert "capacity catchments" not in text.split("Shortfall: nearest")[1][:3000]
+
+
+def test_run_without_map_shows_two_modes_and_points_to_the_command(tiny, tmp_path):
+    (tiny / "plain.toml").write_text('name = "plain"\nmodel = "model"\nhorizon = 2025\n',
+                                     encoding="utf-8")
+    assert main(["run", str(tiny / "plain.toml"), "-o", str(tmp_path),
+                 "--no-criticality", "--lang", "zh"]) == 0
+    run = tmp_path / "plain"
+    text = (run / "report.html").read_text(encoding="utf-8")
+    heads = _cells(text, L.text("report", "h_modes", "zh"))
+    assert L.column_label("shortfall_designed", "zh") not in heads
+    assert L.column_label("shortfall_nearest", "zh") in heads
+    assert "capacity catchments" in text
+    csv = pd.read_csv(run / "budget_modes.csv")
+    assert "shortfall_designed" not in csv.columns
+    book = openpyxl.load_workbook(run / "budget.xlsx")
+    assert L.sheet_label("modes", "zh") in book.sheetnames
+    readme = " ".join(str(c.value) for row in book[L.sheet_label("readme", "zh")].iter_rows()
+                      for c in row if c.value)
+    assert "capacity catchments" in readme
+
+
+def test_command_report_is_offline_and_shows_the_summary_numbers(tiny):
+    _, command = _run_designed(tiny)
+    text = (command / "report.html").read_text(encoding="utf-8")
+    import re
+    assert not re.search(r"(src|href)=['\"]https?:", text)       # offline
+    assert text.count("data:image/png;base64,") == len(list((command / "maps").glob("*.png")))
+    s = pd.read_csv(command / "catchment_summary.csv")
+    side = text[text.index(L.text("catchments", "h_side")):]
+    side = side[:side.index("</table>")]
+    cells = re.findall(r"<td class='n'>([^<]*)</td>", side)
+    want = []
+    for r in s.itertuples():
+        want += [str(r.year)] + [f"{v:,}" for v in (r.demand, r.shortfall_nearest,
+                                                     r.shortfall_designed, r.shortfall_optimal)]
+    assert cells == want
+
+
+def _map_json(path: Path) -> dict:
+    import re
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"(src|href)=['\"]https?:", text)       # offline
+    body = re.search(r"<script id=[\"']map-data[\"'] type=[\"']application/json[\"']>"
+                     r"(.*?)</script>", text, re.S).group(1)
+    return json.loads(body.replace("<\\/", "</"))
+
+
+def test_interactive_map_has_the_designed_layer_only_with_a_map(tiny):
+    run, _ = _run_designed(tiny)
+    data = _map_json(run / "maps" / "catchments.html")
+    shapes = gpd.read_file(tiny / "side.geojson")
+    for stage in ("kindergarten", "primary"):
+        layer = data["designed"][stage]
+        assert layer["id"] == sorted(set(shapes.loc[shapes["stage"] == stage, "school_id"]))
+        assert all(p.startswith("M") for p in layer["path"])
+    names = pd.read_csv(run / "names.csv", dtype=str)
+    name = dict(zip(names["id"], names["name"]))
+    assert data["designed"]["primary"]["name"] == [name["p1"]]
+    plain = tiny / "plainmap"
+    (tiny / "plain2.toml").write_text('name = "plain2"\nmodel = "model"\nhorizon = 2025\n',
+                                      encoding="utf-8")
+    assert main(["run", str(tiny / "plain2.toml"), "-o", str(plain), "--no-criticality"]) == 0
+    assert _map_json(plain / "plain2" / "maps" / "catchments.html")["designed"] is None
+
+
+def test_command_map_layers_are_the_geojson_with_names(tiny):
+    _, command = _run_designed(tiny)
+    data = _map_json(command / "catchments.html")
+    shapes = gpd.read_file(command / "catchments.geojson")
+    assert len(data["maps"]) == shapes[["stage", "first_year"]].drop_duplicates().shape[0]
+    got = sorted(i for m in data["maps"] for i in m["id"])
+    assert got == sorted(shapes["school_id"])
+    names = pd.read_csv(tiny / "side" / "side" / "names.csv", dtype=str)
+    name = dict(zip(names["id"], names["name"]))
+    for m in data["maps"]:
+        assert m["name"] == [name[i] for i in m["id"]]
+        assert all(p.startswith("M") for p in m["path"])
+    report = (command / "report.html").read_text(encoding="utf-8")
+    assert "href='catchments.html'" in report
+
+
+def test_designed_layers_render_in_a_browser(tiny):
+    """Headless Chromium runs both pages' scripts: the run's map draws the designed layer
+    (one outline per school of the first stage), the command's map its first map."""
+    import re
+
+    import browser_check
+
+    browser_check.require_chromium()
+    run, command = _run_designed(tiny)
+    shapes = gpd.read_file(tiny / "side.geojson")
+    dom = browser_check.dump_dom(run / "maps" / "catchments.html")
+    assert 'data-ready="1"' in dom and not re.search(r'id="designed-label"[^>]*hidden', dom)
+    layer = re.search(r'<g id="designed">(.*?)</g>', dom, re.S).group(1)
+    first = _map_json(run / "maps" / "catchments.html")["stages"][0]["id"]
+    assert layer.count("<path") == shapes.loc[shapes["stage"] == first, "school_id"].nunique()
+    dom = browser_check.dump_dom(command / "catchments.html")
+    drawn = re.search(r'<g id="catchments">(.*?)</g>', dom, re.S).group(1)
+    assert 'data-ready="1"' in dom
+    assert drawn.count("<path") == len(_map_json(command / "catchments.html")["maps"][0]["id"])

@@ -174,3 +174,41 @@ def solve_exact(inst: Instance, time_limit_s: float, distance_slack: float = 0.0
     school_of = np.full(inst.n_units, -1, np.int64)
     school_of[inst.unit[x]] = inst.school[x]
     return ExactResult(school_of, bound, optimal, time.perf_counter() - t0)
+
+
+def single_sourcing_bound(inst: Instance, time_limit_s: float) -> float | None:
+    """A lower bound on level 1 (unserved) with single sourcing kept and contiguity
+    ignored: ``x[a]`` binary, every unit in reach to exactly one school, ``e[t, s] ≥ Σ_u
+    d[t, u] x[u, s] − cap[t, s]``; HiGHS's dual bound when the time is up (valid whether
+    or not it finished). At least the linear relaxation's, which is the optimal mode's
+    split bound; None when HiGHS returns no bound."""
+    n_u, n_s, n_t = inst.n_units, inst.n_schools, inst.demand.shape[0]
+    A = len(inst.unit)
+    if not A or time_limit_s <= 0.05:
+        return None
+    reach = np.flatnonzero(np.diff(inst.start) > 0)
+    row_of = np.full(n_u, -1, np.int64)
+    row_of[reach] = np.arange(len(reach))
+    rows = [row_of[inst.unit]]
+    cols = [np.arange(A)]
+    vals = [np.ones(A)]
+    r0 = len(reach)
+    for t in range(n_t):
+        rows += [inst.school + r0, np.arange(n_s) + r0]
+        cols += [np.arange(A), A + t * n_s + np.arange(n_s)]
+        vals += [inst.demand[t, inst.unit].astype(float), -np.ones(n_s)]
+        r0 += n_s
+    mat = sp.csr_array((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                       shape=(r0, A + n_t * n_s))
+    lo = np.r_[np.ones(len(reach)), np.full(n_t * n_s, -np.inf)]
+    hi = np.r_[np.ones(len(reach)), inst.cap.ravel().astype(float)]
+    c = np.r_[np.zeros(A), np.ones(n_t * n_s)]
+    integ = np.r_[np.ones(A), np.zeros(n_t * n_s)]
+    ub = np.r_[np.ones(A), np.full(n_t * n_s, np.inf)]
+    res = milp(c, constraints=[LinearConstraint(mat, lo, hi)], integrality=integ,
+               bounds=Bounds(np.zeros(len(c)), ub),
+               options={"disp": False, "time_limit": time_limit_s, "mip_rel_gap": MIP_GAP})
+    if res.status == 0 and res.fun is not None:
+        return float(res.fun)
+    b = getattr(res, "mip_dual_bound", None)
+    return None if b is None or not np.isfinite(b) else float(b)

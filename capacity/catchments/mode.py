@@ -8,11 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from ..errors import InputError
 from .current import read_current, stage_map
 
 if TYPE_CHECKING:
     from ..state import RunState
+
+#: The run's table of the scenario's map: stage, unit_id, school_id (units in a polygon of
+#: a school of the stage), written as designed_catchments.csv.
+DESIGNED_TABLE = "designed_catchments"
 
 
 def map_path(state: "RunState") -> Path:
@@ -37,6 +43,14 @@ def attach_maps(state: "RunState") -> None:
             f" (e.g. {', '.join(units)}); "
             + ("they go to their nearest school" if kind == "gap" else
                "each goes to the first polygon in the file"))
+    rows = []
+    unit_ids = state.units["unit_id"].astype(str).to_numpy()
     for stage in state.stage_names:
         ids = state.supply.sites.loc[state.site_mask(stage), "school_id"].astype(str)
-        state.arcs[stage].cache["designed"] = stage_map(current, ids.to_numpy())
+        m = stage_map(current, ids.to_numpy())
+        state.arcs[stage].cache["designed"] = m
+        on = m >= 0
+        rows.append(pd.DataFrame({"stage": stage, "unit_id": unit_ids[on],
+                                  "school_id": ids.to_numpy()[m[on]]}))
+    # the map as read, per stage (the interactive map's designed layer; docs/outputs.md)
+    state.tables[DESIGNED_TABLE] = pd.concat(rows, ignore_index=True)

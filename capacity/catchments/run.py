@@ -193,6 +193,7 @@ def tables(c: Catchments) -> dict[str, pd.DataFrame]:
                 "distance_km_per_pupil": round(float(np.dot(demand[on], np.nan_to_num(
                     dist[on]))) / max(int(demand[on].sum()), 1) / 1000, 3),
                 "status": d.status, "unserved_bound": round(d.bound, 1),
+                "bound_basis": d.bound_basis,
                 "gap": round(d.gap, 4), "distance_gap": round(
                     max(0.0, 1 - d.distance_bound / d.score.distance), 4)
                 if d.score.distance > 0 else 0.0,

@@ -25,12 +25,16 @@ from ..arcs import Arcs
 from ..allocate import COST_RESOLUTION_M, max_served
 from ..flow import min_cost_flows
 from .heuristic import solve_heuristic
-from .milp import solve_exact
+from .lns import lns
+from .milp import single_sourcing_bound, solve_exact
 from .problem import Instance, Score, contiguous, score, subset
 
 #: Parts with at most this many arcs go to the exact model (measured: HiGHS proves parts
 #: of this size optimal within seconds; regions of 600 arcs of Tongzhou primary not in 3 s).
 EXACT_MAX_ARCS = 400
+#: Shares of a heuristic part's time: the single-sourcing bound, the heuristic's starts;
+#: the rest goes to the large-neighbourhood search on the heuristic's map.
+BOUND_SHARE, HEURISTIC_SHARE = 0.15, 0.4
 
 
 @dataclass
@@ -47,6 +51,9 @@ class Design:
     contiguous: np.ndarray     # (S,) bool per site (a site without catchment: True)
     parts: int
     exact_parts: int
+    bound_basis: str = "split"   # the weakest of the parts' bounds: exact (the exact
+    #                              model's), single (single sourcing, contiguity ignored),
+    #                              split (the optimal mode: pupils split, no contiguity)
 
     @property
     def gap(self) -> float:
@@ -135,7 +142,7 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
     """The best map of ``inst`` within about ``time_limit_s`` seconds."""
     t0 = time.perf_counter()
     school_of = np.full(inst.n_units, -1, np.int64)
-    bound, statuses, n_exact = 0.0, set(), 0
+    bound, statuses, n_exact, bases = 0.0, set(), 0, set()
     found = parts(inst)
     total_arcs = max(len(inst.unit), 1)
     for units, schools in sorted(found, key=lambda p: len(p[0])):
@@ -144,7 +151,7 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
         share = max(left * max(len(sub.unit), 1) / total_arcs, min(left, 1.0))
         total_arcs -= len(sub.unit)
         main, flow_bound = flow_map(sub)
-        m, b, st = None, float(flow_bound), "heuristic"
+        m, b, st, basis = None, float(flow_bound), "heuristic", "split"
         if len(sub.unit) <= exact_max_arcs:
             n_exact += 1
             res = solve_exact(sub, share, distance_slack)
@@ -152,13 +159,21 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
                 m, b = res.school_of, max(res.bound, float(flow_bound))
                 st = "optimal" if res.optimal else "time limit"
         if m is None or st != "optimal":
+            t_part = time.perf_counter()
+            share = max(share, 0.5)
+            if st == "heuristic":     # the exact model's bound, when it ran, is at least this
+                ss = single_sourcing_bound(sub, BOUND_SHARE * share)
+                if ss is not None and np.ceil(ss - 1e-6) > b:
+                    b, basis = float(np.ceil(ss - 1e-6)), "single"
             # the map to keep close to first (fewest moves), else the optimal flow's
             starts = ([sub.current] if sub.current is not None else []) + [main] + \
                 [nearest_map(sub)] + ([m] if m is not None else [])
-            h = solve_heuristic(sub, starts, max(share, 0.5), distance_slack)
+            h = solve_heuristic(sub, starts, HEURISTIC_SHARE * share, distance_slack)
+            h, _ = lns(sub, h, t_part + share, distance_slack=distance_slack)
             if m is None or score(sub, h).key() < score(sub, m).key():
                 m = h
         statuses.add(st)
+        bases.add("exact" if st != "heuristic" else basis)
         bound += b
         school_of[units] = np.where(m >= 0, schools[np.maximum(m, 0)], -1)
     status = "optimal" if statuses <= {"optimal"} else (
@@ -170,4 +185,5 @@ def design(inst: Instance, time_limit_s: float = 30.0, distance_slack: float = 0
     return Design(school_of, score(inst, school_of), bound, dist_bound, status,
                   time.perf_counter() - t0,
                   contiguous(school_of, inst.adj_ptr, inst.adj_idx, inst.roots),
-                  len(found), n_exact)
+                  len(found), n_exact, next((k for k in ("split", "single", "exact")
+                                             if k in bases), "exact"))

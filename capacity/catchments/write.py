@@ -1,5 +1,6 @@
 """Write a ``capacity catchments`` run atomically into ``OUT/<scenario>-catchments/``:
-catchments.geojson, the tables, a static map per designed map (docs/outputs.md)."""
+catchments.geojson, the tables, a static map per designed map, report.html
+(docs/outputs.md)."""
 from __future__ import annotations
 
 import json
@@ -122,6 +123,38 @@ def workbook_views(c: Catchments, lang: str) -> dict[str, pd.DataFrame]:
             t("sheet_zones"): label(z)}
 
 
+def interactive(c: Catchments, shapes: gpd.GeoDataFrame, lang: str) -> str:
+    """catchments.html: the polygons of catchments.geojson as one layer per map, school
+    names (name_zh in Chinese) in the tooltips."""
+    from ..names import display_names, names_table
+    from ..report.interactive_map import svg_paths
+    from .report import map_html
+
+    state = c.state
+    names = display_names(names_table(state.model, state.supply), "school", lang)
+    zones = state.model.zones
+    x0, y0, x1, y1 = zones.total_bounds
+    pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
+    origin, unit = (x0 - pad, y1 + pad), 5.0
+    view = [0, 0, int(np.ceil((x1 - x0 + 2 * pad) / unit)),
+            int(np.ceil((y1 - y0 + 2 * pad) / unit))]
+    local = shapes.to_crs(state.model.crs)
+    layers = []
+    for m in c.maps:
+        sel = local[(local["stage"] == m.stage) & (local["first_year"] == m.first)
+                    & (local["last_year"] == m.last)]
+        colour = colours(c, m)
+        ids = sel["school_id"].astype(str).tolist()
+        years = str(m.first) if m.first == m.last else f"{m.first}–{m.last}"
+        layers.append({"title": f"{L.stage_label(m.stage, lang)} {years}", "id": ids,
+                       "name": [names.get(i, i) for i in ids],
+                       "units": sel["units"].astype(int).tolist(),
+                       "colour": [colour[i] for i in ids],
+                       "path": svg_paths(sel.geometry.values, origin, unit)})
+    return map_html(layers, svg_paths(zones.geometry.values, origin, unit), view,
+                    state.scenario.name, lang, PALETTE)
+
+
 def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) -> Path:
     """Write every file; returns the folder."""
     state = c.state
@@ -138,9 +171,23 @@ def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) ->
 
         write_workbook(folder / "catchments.xlsx", workbook_views(c, lang), lang=lang)
         (folder / "maps").mkdir()
+        images = []
         for m in c.maps:
             tag = str(m.first) if m.first == m.last else f"{m.first}-{m.last}"
-            map_png(c, shapes, m, folder / "maps" / f"catchments_{m.stage}_{tag}.png", lang)
+            png = folder / "maps" / f"catchments_{m.stage}_{tag}.png"
+            map_png(c, shapes, m, png, lang)
+            years = str(m.first) if m.first == m.last else f"{m.first}–{m.last}"
+            images.append((L.text("catchments", "map_title", lang,
+                                  scenario=state.scenario.name,
+                                  stage=L.stage_label(m.stage, lang), years=years),
+                           png.read_bytes()))
+        from .report import map_html, report_html
+
+        (folder / "catchments.html").write_text(interactive(c, shapes, lang),
+                                                encoding="utf-8")
+        (folder / "report.html").write_text(report_html(
+            c.tables["catchment_summary"], state.scenario.name, state.model.name, lang,
+            images, map_link="catchments.html"), encoding="utf-8")
         (folder / "manifest.json").write_text(json.dumps({
             "scenario": state.scenario.name, "model": state.model.name,
             "crs": state.model.crs, "lang": lang,

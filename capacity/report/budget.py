@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import labels as L
 from .catchment import names_of
-from .frames import as_bool, in_mode, sort_by, with_names
+from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
 from .recommend import data_basis_view, recommendation_view
 from .sizes import standard_schools
@@ -175,6 +175,13 @@ def summary_view(result: "Result") -> pd.DataFrame:
     return sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
 
 
+def modes_view(result: "Result") -> pd.DataFrame:
+    """Stage × year: the shortfall under nearest, designed (when the run has a map) and
+    optimal side by side (:func:`.frames.mode_shortfalls`)."""
+    s = mode_shortfalls(result.summary)
+    return sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+
+
 def shortfall_by_zone_view(result: "Result") -> pd.DataFrame:
     """Zone × stage × year: demand, served, shortfall, out_of_reach, in_reach_unserved."""
     f = in_mode(result.shortfall, result.mode)
@@ -297,6 +304,7 @@ def budget_tables(result: "Result", criticality: pd.DataFrame | None = None
              "places_to_add": places, "cost": cost_view(result, places)}
     views["recommendation"], views["cost_by_year"] = recommendation_view(result, by_zone)
     views["data_basis"] = data_basis_view(result)
+    views["modes"] = modes_view(result)
     if criticality is not None:
         views["criticality"] = criticality_view(criticality)
     return views
@@ -337,6 +345,8 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
             cost=f"{cost:,.0f}" if cost is not None else "—", radius_m=cfg.get("radius_m"),
             enrolment=cfg.get("enrolment"))))
     rows.append((readme("school_sizes"), readme("school_sizes_source")))
+    if "modes" in views and "shortfall_designed" not in views["modes"].columns:
+        rows.append((L.sheet_label("modes", lang), readme("modes_hint")))
     return rows
 
 

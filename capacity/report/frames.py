@@ -44,3 +44,31 @@ def with_names(frame: pd.DataFrame, zones: Mapping[str, str],
             found = out[id_col].astype("string").map(dict(names))
             out[col] = found.fillna(out[col].astype("string")).astype("string")
     return out
+
+
+#: The allocation modes compared side by side, and their column in :func:`mode_shortfalls`
+#: (the names of catchment_summary.csv).
+SIDE_BY_SIDE = {"catchment": "shortfall_nearest", "designed": "shortfall_designed",
+                "optimal": "shortfall_optimal"}
+
+
+def mode_shortfalls(summary: pd.DataFrame) -> pd.DataFrame:
+    """Stage × year: the shortfall under nearest (``catchment`` mode), designed (when the
+    run has a map) and optimal side by side, taken from a run's summary table (one row per
+    stage, year and mode): stage, year, demand, shortfall_nearest, [shortfall_designed,]
+    shortfall_optimal. The one place the report and the workbook get these numbers."""
+    if summary is None or summary.empty or "mode" not in summary.columns:
+        return pd.DataFrame(columns=["stage", "year", "demand"])
+    modes = summary["mode"].astype("string")
+    have = [m for m in SIDE_BY_SIDE if (modes == m).any()]
+    keys = ["stage", "year"]
+    out = None
+    for m in have:
+        part = summary.loc[modes == m, keys + ["demand", "shortfall"]].rename(
+            columns={"shortfall": SIDE_BY_SIDE[m]})
+        out = part if out is None else out.merge(part.drop(columns="demand"), on=keys,
+                                                 how="outer")
+    if out is None:
+        return pd.DataFrame(columns=["stage", "year", "demand"])
+    out["stage"] = out["stage"].astype("string")
+    return out.reset_index(drop=True)

@@ -27,6 +27,7 @@ from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
 from .fonts import font_context
+from .modes_section import modes_section
 from .grades_section import grades_section
 from .plausibility_html import calibration_section, plausibility_section
 from .static_maps import static_map
@@ -349,7 +350,7 @@ def _section(key: str, anchor: str, body: Callable[[Page], str]) -> Callable[[Pa
 
 
 #: Extra tables with a section of their own (not repeated among the extra tables).
-OWN_SECTIONS = ("plausibility", "calibration")
+OWN_SECTIONS = ("plausibility", "calibration", "designed_catchments")
 
 
 def _plausibility(p: Page) -> str:
@@ -364,6 +365,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _births,
     _stages,
     _summary_table,
+    modes_section,
     lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,

@@ -22,7 +22,7 @@ import shapely
 from ..result import Result
 from . import labels as L
 from .flows import dominant, result_flows
-from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, map_geometry,
+from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, map_geometry, merge_cells,
                         names_of, open_projects, pick_mode, result_lang, run_modes,
                         run_stages, run_table, run_years, school_stats, stage_label,
                         to_points, zone_stats)
@@ -137,6 +137,38 @@ def _colour_schools(xy: np.ndarray) -> np.ndarray:
     return (colour + dup) % len(CATCHMENT_PALETTE)
 
 
+def designed_layer(cells: pd.Series, school_of: pd.Series, names: dict[str, str],
+                   origin: tuple[float, float]) -> dict[str, list[str]]:
+    """Designed catchments as an overlay: one outline per school, dissolved from the cells
+    of its units (``cells`` and ``school_of`` by unit id), with the school's id and name
+    (in the map's language) for the tooltip."""
+    on = school_of.reindex(cells.index).dropna().astype(str)
+    on = on[on != ""]
+    ids = sorted(on.unique())
+    shapes = [merge_cells(cells.loc[on.index[on == i]].to_numpy()) for i in ids]
+    return {"id": ids, "name": [names.get(i, i) for i in ids],
+            "path": svg_paths(shapes, origin)}
+
+
+def _designed(result: Result, units: pd.DataFrame, stages: list[str],
+              origin: tuple[float, float], lang: str) -> dict[str, Any] | None:
+    """Per stage, the designed layer of a run under a catchment map (its
+    ``designed_catchments`` table); None for a run without one."""
+    table = result.extras.get("designed_catchments")
+    if table is None or not len(table):
+        return None
+    cells = pd.Series(units["cell"].to_numpy(), index=units["unit_id"].astype(str).to_numpy())
+    names = names_of(result, "school", lang)
+    out = {}
+    for stage in stages:
+        sub = table[table["stage"].astype(str) == stage]
+        if len(sub):
+            out[stage] = designed_layer(cells, pd.Series(
+                sub["school_id"].astype(str).to_numpy(),
+                index=sub["unit_id"].astype(str).to_numpy()), names, origin)
+    return out or None
+
+
 def _zone_scale(result: Result, stages: list[str], points: gpd.GeoSeries) -> np.ndarray:
     """The zone's radius factor at each point: ``Result.radius_at`` of a stage with a
     service radius ÷ that radius (the factor is the same for every stage; ones if none)."""
@@ -246,6 +278,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
         "utilColours": UTIL_COLOURS, "newColour": NEW_COLOUR,
         "projects": projects, "data": data, "lang": lang, "t": L.TEXTS[lang]["map"],
         "modeLabels": {m: L.mode_label(m, lang) for m in modes},
+        "designed": _designed(result, units, stages, origin, lang),
     }
 
 

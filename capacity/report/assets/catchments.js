@@ -104,9 +104,21 @@
       z.classList.toggle("filled", state.view === "shortfall");
       z.setAttribute("fill", shortColour(per, vmax));
     });
+    drawDesigned();
     drawSchools(entry, md);
     drawLegend(info, vmax);
     drawSummary(entry, md, info);
+  }
+
+  // designed catchments (a run under a catchment map, or capacity catchments): outlines
+  if (D.designed) { $("designed-label").hidden = false; }
+  function drawDesigned() {
+    var g = $("designed"), layer = D.designed && D.designed[state.stage];
+    while (g.firstChild) { g.removeChild(g.firstChild); }
+    if (!layer || !$("designed-toggle").checked) { return; }
+    layer.path.forEach(function (d, i) {
+      el("path", { d: d, "data-kind": "designed", "data-i": i }, g);
+    });
   }
 
   function schoolRadius(places, pmax) {
@@ -263,6 +275,11 @@
       });
       return h;
     }
+    if (kind === "designed") {
+      var lay = D.designed[state.stage];
+      return "<b>" + esc(lay.name[i]) + "</b>" + rows([[T("school_id"), esc(lay.id[i])]]) +
+        "<div>" + esc(T("designed_layer")) + "</div>";
+    }
     if (kind === "project") {
       var p = D.projects[i], sk = entry.s.indexOf(p.school);
       var list = [
@@ -352,6 +369,7 @@
   $("year").onchange = function () { setYearIndex(D.years.indexOf(+this.value)); };
   $("year-slider").oninput = function () { setYearIndex(+this.value); };
   $("rings").onchange = function () { state.rings = this.checked; draw(); };
+  $("designed-toggle").onchange = function () { draw(); };
   Array.prototype.forEach.call(document.querySelectorAll("input[name=view]"), function (r) {
     r.onchange = function () { if (this.checked) { state.view = this.value; draw(); } };
   });
