@@ -504,7 +504,7 @@ def template(tmp_path_factory) -> Path:
     return write_tiny_model(tmp_path_factory.mktemp("tiny") / "m")
 
 
-def _setup(template: Path, tmp_path: Path, mutate: Callable[[Path], None]) -> Path:
+def setup_case(template: Path, tmp_path: Path, mutate: Callable[[Path], None]) -> Path:
     model = tmp_path / "m"
     shutil.copytree(template, model)
     (tmp_path / "s.toml").write_text(HEAD, encoding="utf-8")
@@ -512,15 +512,15 @@ def _setup(template: Path, tmp_path: Path, mutate: Callable[[Path], None]) -> Pa
     return tmp_path / "s.toml"
 
 
-def _call(capsys, argv: list[str]) -> tuple[int, str]:
+def call_cli(capsys, argv: list[str]) -> tuple[int, str]:
     code = main(argv)
     return code, capsys.readouterr().err
 
 
 @pytest.mark.parametrize("case,mutate,code,where,also_run", CASES, ids=[c[0] for c in CASES])
 def test_mutation(template, tmp_path, capsys, case, mutate, code, where, also_run):
-    scenario = _setup(template, tmp_path, mutate)
-    got, err = _call(capsys, ["validate", str(scenario)])
+    scenario = setup_case(template, tmp_path, mutate)
+    got, err = call_cli(capsys, ["validate", str(scenario)])
     assert "Traceback" not in err and "internal error" not in err, err
     assert got == code, f"{case}: exit {got}, expected {code}\n{err}"
     if where is not None:
@@ -530,7 +530,7 @@ def test_mutation(template, tmp_path, capsys, case, mutate, code, where, also_ru
                    for line in lines), f"{case}: no {where!r} in\n{err}"
     if also_run:
         out = tmp_path / "out"
-        ran, err = _call(capsys, ["run", str(scenario), "-o", str(out), "--no-maps",
+        ran, err = call_cli(capsys, ["run", str(scenario), "-o", str(out), "--no-maps",
                                   "--no-criticality", "--workers", "1"])
         assert "Traceback" not in err, err
         assert ran == code, f"{case}: run exit {ran}, validate {code}\n{err}"

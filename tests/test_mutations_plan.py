@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_mutations import HEAD, both, scen, toml
+from test_mutations import HEAD, both, call_cli, scen, setup_case, toml
 from tiny_model import to_lonlat, write_tiny_model
 
 from capacity.cli import main
@@ -380,19 +380,6 @@ def template(tmp_path_factory) -> Path:
     return write_tiny_model(tmp_path_factory.mktemp("tiny") / "m")
 
 
-def _setup(template: Path, tmp_path: Path, mutate: Mutation) -> Path:
-    model = tmp_path / "m"
-    shutil.copytree(template, model)
-    (tmp_path / "s.toml").write_text(HEAD, encoding="utf-8")
-    mutate(model)
-    return tmp_path / "s.toml"
-
-
-def _call(capsys, argv: list[str]) -> tuple[int, str]:
-    code = main(argv)
-    return code, capsys.readouterr().err
-
-
 def _points_at(err: str, where: str) -> bool:
     lines = [line.strip().removeprefix("error: ").removeprefix("warning: ")
              for line in err.splitlines()]
@@ -405,8 +392,8 @@ COMMAND = {PLAN: ["--stage", "primary", "--time-limit", "5"],
 
 @pytest.mark.parametrize("case,mutate,code,where,command", CASES, ids=[c[0] for c in CASES])
 def test_mutation(template, tmp_path, capsys, case, mutate, code, where, command):
-    scenario = _setup(template, tmp_path, mutate)
-    got, err = _call(capsys, ["validate", str(scenario)])
+    scenario = setup_case(template, tmp_path, mutate)
+    got, err = call_cli(capsys, ["validate", str(scenario)])
     assert "Traceback" not in err and "internal error" not in err, err
     assert got == code, f"{case}: exit {got}, expected {code}\n{err}"
     if where is not None:
@@ -414,7 +401,7 @@ def test_mutation(template, tmp_path, capsys, case, mutate, code, where, command
     if code == 2:
         out = tmp_path / "out"
         out.mkdir()
-        ran, err = _call(capsys, [command, str(scenario), "-o", str(out), *COMMAND[command]])
+        ran, err = call_cli(capsys, [command, str(scenario), "-o", str(out), *COMMAND[command]])
         assert "Traceback" not in err and "internal error" not in err, err
         assert ran == 2, f"{case}: {command} exit {ran}, validate 2\n{err}"
         assert _points_at(err, where), f"{case}: {command} gives no {where!r} in\n{err}"
@@ -423,10 +410,10 @@ def test_mutation(template, tmp_path, capsys, case, mutate, code, where, command
 
 @pytest.mark.parametrize("case,options,where", OPTIONS, ids=[c[0] for c in OPTIONS])
 def test_plan_option(template, tmp_path, capsys, case, options, where):
-    scenario = _setup(template, tmp_path, lambda m: None)
+    scenario = setup_case(template, tmp_path, lambda m: None)
     out = tmp_path / "out"
     out.mkdir()
-    got, err = _call(capsys, ["plan", str(scenario), "-o", str(out), *options])
+    got, err = call_cli(capsys, ["plan", str(scenario), "-o", str(out), *options])
     assert "Traceback" not in err and "internal error" not in err, err
     assert got == 2 and _points_at(err, where), err
     assert not any(out.iterdir())
@@ -443,9 +430,9 @@ def test_suite_size():
 def _plan(template: Path, tmp_path: Path, capsys, mutate: Mutation, *options: str
           ) -> tuple[Path, str]:
     """Plan the tiny model's primary stage; the written folder (its name is the writer's)."""
-    scenario = _setup(template, tmp_path, mutate)
+    scenario = setup_case(template, tmp_path, mutate)
     out = tmp_path / "out"
-    code, err = _call(capsys, ["plan", str(scenario), "-o", str(out), "--time-limit", "20",
+    code, err = call_cli(capsys, ["plan", str(scenario), "-o", str(out), "--time-limit", "20",
                                *(options or ("--stage", "primary"))])
     assert code == 0, err
     (folder,) = {p.parent for p in out.rglob("plan.toml")}
@@ -473,7 +460,7 @@ def test_site_in_metres_is_written_in_lonlat(template, tmp_path, capsys):
     built = [p for p in added.get("projects", {}).get("add", []) if p["project_id"] == "s1"]
     assert built, "the tiny model's shortfall in zone c should build the site"
     assert (built[0]["lon"], built[0]["lat"]) == pytest.approx((LON, LAT), abs=1e-7)
-    assert _call(capsys, ["validate", str(folder / "plan.toml")])[0] == 0
+    assert call_cli(capsys, ["validate", str(folder / "plan.toml")])[0] == 0
 
 
 def test_empty_optional_columns_plan_as_absent(template, tmp_path, capsys):
