@@ -181,7 +181,7 @@ def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) ->
                                   scenario=state.scenario.name,
                                   stage=L.stage_label(m.stage, lang), years=years),
                            png.read_bytes()))
-        from .report import map_html, report_html
+        from .report import report_html
 
         (folder / "catchments.html").write_text(interactive(c, shapes, lang),
                                                 encoding="utf-8")
