@@ -58,6 +58,11 @@ def arrow_table(frame: pd.DataFrame):
     import pyarrow.compute as pc
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    if any(len(c) == 0 for col in table.columns for c in col.chunks):
+        # pyarrow's CSV writer writes raw buffers after an empty leading chunk (a frame
+        # concatenated from parts, some empty): keep the non-empty chunks only
+        table = pa.table({name: pa.chunked_array([c for c in col.chunks if len(c)], col.type)
+                          for name, col in zip(table.column_names, table.columns)})
     for column in table.columns:
         if pa.types.is_dictionary(column.type):
             column = pa.chunked_array([c.dictionary for c in column.chunks],
