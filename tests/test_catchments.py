@@ -133,6 +133,17 @@ def test_command_writes_contiguous_maps_between_optimal_and_nearest(tiny):
         assert by[(r.stage, r.year)] == r.shortfall_designed
     sch = pd.read_csv(folder / "catchment_schools.csv")
     assert ((sch["shortfall"] == (sch["pupils"] - sch["places"]).clip(lower=0))).all()
+    # shares print as percentages and years without a thousands separator (a share of
+    # 0.16 in "#,##0" shows as 0; 2027 as "2,027"); the solver's status in words
+    import openpyxl
+
+    ws = openpyxl.load_workbook(folder / "catchments.xlsx")["Nearest, designed, optimal"]
+    head = {c.value: c.column for c in ws[1]}
+    assert ws.cell(2, head["Contiguous share"]).number_format == "0.0%"
+    assert ws.cell(2, head["Gap to bound"]).number_format == "0.0%"
+    assert ws.cell(2, head["Year"]).number_format == "0"
+    assert ws.cell(2, head["Solver status"]).value in {"optimal", "time limit",
+                                                       "heuristic + search"}
 
 
 def test_current_map_round_trips_and_runs_designed_mode(tiny):

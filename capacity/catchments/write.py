@@ -96,6 +96,12 @@ def map_png(c: Catchments, shapes: gpd.GeoDataFrame, m, path: Path, lang: str) -
         plt.close(fig)
 
 
+#: Number formats of catchments.xlsx's columns whose labels the workbook cannot recognise
+#: (capacity.report.workbook NUMBER_FORMATS: shares as %, years without a separator).
+WORKBOOK_KINDS = (("utilisation", "rate"), ("contiguous_share", "rate"), ("gap", "rate"),
+                  ("year", "year"))
+
+
 def workbook_views(c: Catchments, lang: str) -> dict[str, pd.DataFrame]:
     """catchments.xlsx: the shortfall under nearest, designed and optimal side by side,
     then schools and zones, labelled in ``lang``."""
@@ -109,6 +115,9 @@ def workbook_views(c: Catchments, lang: str) -> dict[str, pd.DataFrame]:
         frame = frame.drop(columns=["first_year", "last_year"])
         frame = frame[["stage", "map"] + [k for k in frame.columns if k not in ("stage",
                                                                                  "map")]]
+        if "status" in frame:
+            frame = frame.assign(status=[t(f"status_{v.replace(' ', '_')}")
+                                         for v in frame["status"]])
         return frame.rename(columns={k: t(f"col_{k}") for k in frame.columns})
 
     s = c.tables["catchment_summary"][[
@@ -169,7 +178,10 @@ def write_catchments(c: Catchments, out: str | Path, lang: str | None = None) ->
             write_csv(frame, folder / f"{table}.csv", bom=bom)
         from ..report.workbook import write_workbook
 
-        write_workbook(folder / "catchments.xlsx", workbook_views(c, lang), lang=lang)
+        views = workbook_views(c, lang)
+        kinds = {L.text("catchments", f"col_{k}", lang): kind for k, kind in WORKBOOK_KINDS}
+        write_workbook(folder / "catchments.xlsx", views, lang=lang,
+                       formats={v: kinds for v in views})
         (folder / "maps").mkdir()
         images = []
         for m in c.maps:
