@@ -234,6 +234,15 @@ def test_workbook_and_report_show_grades(tiny_result, tmp_path, lang):
     i = tiny_result.intake.query("mode == @tiny_result.mode and year == "
                                  f"{tiny_result.report_year}")
     assert d["entrants"].sum() == i["entrants"].sum()
+    # shrinking schools: headers and reasons in the language, years without separators
+    ws = book[L.sheet_label("shrinking", lang)]
+    head = {c.value: c.column for c in ws[1]}
+    assert "first_year" not in head and L.column_label("first_year", lang) in head
+    if ws.max_row > 1:
+        assert ws.cell(2, head[L.column_label("first_year", lang)]).number_format == "0"
+        words = {L.text("words", "shrink_intake", lang), L.text("words", "shrink_use", lang)}
+        assert {ws.cell(r, head[L.column_label("reason", lang)]).value
+                for r in range(2, ws.max_row + 1)} <= words
 
 
 def test_scenario_overrides_staffing_and_class_size(tiny_scenario, tmp_path):

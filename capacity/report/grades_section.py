@@ -39,8 +39,15 @@ def grade_views(result: "Result", lang: str = "en") -> dict[str, pd.DataFrame]:
         if "school_id" in frame.columns:
             frame.insert(1, "school_name",
                          frame["school_id"].astype(str).map(names).astype("string"))
-        out[key] = frame
+        out[key] = _reasons(frame, lang)
     return out
+
+
+def _reasons(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """shrinking's ``reason`` (intake, use) in words of ``lang``."""
+    if "reason" not in frame.columns:
+        return frame
+    return frame.assign(reason=[L.text("words", f"shrink_{v}", lang) for v in frame["reason"]])
 
 
 def district_classes(result: "Result", year: int) -> pd.DataFrame:
@@ -89,6 +96,7 @@ def grades_section(p: Any, frame_table: Callable[..., str]) -> str:
     shrink = _mode(r.shrinking, r.mode)
     if shrink is not None:
         shrink.insert(1, "school_name", shrink["school_id"].astype(str).map(names))
+        shrink = _reasons(shrink, lang).astype({"first_year": str, "last_year": str})
     parts.append(f"<h3>{p.t('h_shrinking')}</h3>")
     parts.append(frame_table(labelled(shrink), 30) if shrink is not None and len(shrink)
                  else f"<p>{escape(p.t('no_shrinking'))}</p>")

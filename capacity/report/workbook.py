@@ -38,6 +38,7 @@ README_WIDTH, LINE_POINTS = 110, 15.0
 #: Kind of each known column (columns not listed: text, or counts when numeric).
 COLUMN_KINDS = {
     "year": "year", "peak_year": "year", "open_year": "year", "worst_year": "year",
+    "first_year": "year", "last_year": "year",
     "latest_open_year_without_extra_shortfall": "year",
     "shortfall_rate": "rate", "value": "rate", "target": "rate",
     "class_size": "size", "cost_per_place_cny": "cny", "cost_cny": "cny",
