@@ -176,6 +176,51 @@ def test_current_map_round_trips_and_runs_designed_mode(tiny):
     assert int(row["shortfall"].iloc[0]) == int(s1["shortfall_designed"].iloc[0])
     manifest = json.loads((tiny / "runs" / "designed" / "manifest.json").read_text())
     assert any("catchment map" in w for w in manifest["warnings"])
+    # the map's polygons are primary's (its stage column): the other stages keep the
+    # nearest school, i.e. designed = catchment mode there, and a warning says so
+    assert any("no polygon of a kindergarten school" in w for w in manifest["warnings"])
+
+
+def test_a_stage_map_serves_its_own_stage_only(tiny):
+    """Schools p1 and p2 also run a kindergarten (one id, two stages, as nine-year schools
+    do); the primary map (stage = primary) must not send kindergarten pupils to them: the
+    kindergarten stage keeps the nearest school, i.e. designed = catchment mode there."""
+    first = tiny / "rt" / "baseline-catchments"
+    if not first.exists():
+        pytest.skip("needs the round-trip test's map")
+    root = tiny / "nine"
+    write_tiny_model(root / "model")
+    schools = pd.read_csv(root / "model" / "schools.csv", dtype=str)
+    k = schools[schools["school_id"].isin(["p1", "p2"])].assign(stage="kindergarten",
+                                                                places="1")
+    pd.concat([schools, k]).to_csv(root / "model" / "schools.csv", index=False)
+    (root / "map.geojson").write_bytes((first / "catchments.geojson").read_bytes())
+    assert set(gpd.read_file(root / "map.geojson")["stage"]) == {"primary"}
+    (root / "d.toml").write_text(
+        'name = "d"\nmodel = "model"\nhorizon = 2025\n[allocation]\n'
+        'mode = "designed"\ncatchments = "map.geojson"\n', encoding="utf-8")
+    assert main(["run", str(root / "d.toml"), "-o", str(root / "runs"), "--no-maps",
+                 "--no-criticality"]) == 0
+    summ = pd.read_csv(root / "runs" / "d" / "summary.csv")
+    kg = summ[summ["stage"] == "kindergarten"].pivot_table(
+        index="year", columns="mode", values="shortfall")
+    assert len(kg) and (kg["designed"] == kg["catchment"]).all()
+
+
+def test_a_map_that_holds_no_unit_is_refused(tiny):
+    """Polygons far from the model (a wrong datum or another district): exit 2, nothing
+    written — not a silent map of gaps."""
+    first = tiny / "rt" / "baseline-catchments"
+    if not first.exists():
+        pytest.skip("needs the round-trip test's map")
+    shapes = gpd.read_file(first / "catchments.geojson")
+    shapes["geometry"] = shapes.geometry.translate(xoff=-100.0, yoff=-30.0)   # off the map
+    path = tiny / "far.geojson"
+    shapes.to_file(path, driver="GeoJSON")
+    out = tiny / "far-out"
+    assert main(["catchments", str(tiny / "model"), "-o", str(out), "--year", "2024",
+                 "--stage", "primary", "--current", str(path)]) == 2
+    assert not (out / "baseline-catchments").exists()
 
 
 def test_gaps_and_overlaps_are_listed(tiny):

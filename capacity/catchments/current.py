@@ -2,7 +2,8 @@
 map by location (docs/catchments.md).
 
 The file is anything geopandas reads (GeoJSON, GeoPackage, Shapefile) with a ``school_id``
-column. Coordinates: the file's CRS when it has one (lon/lat or projected); without one,
+column and, optionally, a ``stage`` column (a polygon then serves that stage only, as in
+the ``catchments.geojson`` that ``capacity catchments`` writes). Coordinates: the file's CRS when it has one (lon/lat or projected); without one,
 lon/lat in the model's ``datum`` (WGS84, GCJ-02 or BD-09). A unit belongs to the polygon
 holding its point (boundary included). Units in no polygon (**gaps**) and in several
 (**overlaps**) are listed with their schools; an overlap goes to the first polygon in file
@@ -65,7 +66,10 @@ def read_polygons(path: str | Path, crs: str, datum: str = "wgs84") -> gpd.GeoDa
         frame = frame.set_geometry(geometry_to_wgs84(frame.geometry.set_crs("EPSG:4326",
                                                                               allow_override=True),
                                                      datum))
-    out = gpd.GeoDataFrame({"school_id": ids.astype(str).to_numpy()},
+    stage = frame["stage"].astype("string").fillna("").str.strip() if "stage" in frame \
+        else pd.Series("", index=frame.index)
+    out = gpd.GeoDataFrame({"school_id": ids.astype(str).to_numpy(),
+                            "stage": stage.astype(str).to_numpy()},
                            geometry=frame.geometry.values, crs=frame.crs).to_crs(crs)
     return out
 
@@ -110,8 +114,20 @@ def unknown_schools(polygons: gpd.GeoDataFrame, known: set[str], path: str | Pat
     problems.raise_if_any()
 
 
-def read_current(state: "RunState", path: str | Path) -> CurrentMap:
-    """The map of ``path`` over a run's units; InputError for unknown schools."""
+def read_current(state: "RunState", path: str | Path, stage: str | None = None
+                 ) -> CurrentMap:
+    """The map of ``path`` over a run's units — of ``stage`` only when given and the file
+    has a ``stage`` column (a polygon with an empty stage serves every stage); InputError
+    for unknown schools and for a map that holds no unit of the model (wrong CRS or
+    datum, another district)."""
     polygons = read_polygons(path, state.model.crs, state.model.datum)
     unknown_schools(polygons, set(state.supply.sites["school_id"].astype(str)), path)
-    return assign_units(polygons, state.units, state.model.crs)
+    whole = assign_units(polygons, state.units, state.model.crs)
+    if not (whole.school_id != "").any():
+        raise InputError.single(path, "no unit of the model lies in any polygon",
+                                expected="polygons over the model's zones, in lon/lat of "
+                                "the model's datum or with the file's CRS declared")
+    if stage is None:
+        return whole
+    return assign_units(polygons[polygons["stage"].isin(["", stage])], state.units,
+                        state.model.crs)

@@ -34,23 +34,34 @@ def map_path(state: "RunState") -> Path:
 
 
 def attach_maps(state: "RunState") -> None:
-    """Read the map once; each stage's arcs carry its unit → site map."""
-    current = read_current(state, map_path(state))
-    for kind, n in current.issues["issue"].value_counts().items():
-        units = current.issues.loc[current.issues["issue"] == kind, "unit_id"].head(5)
-        state.warnings.append(
-            f"catchment map: {n} unit(s) in {'no polygon' if kind == 'gap' else 'several'}"
-            f" (e.g. {', '.join(units)}); "
-            + ("they go to their nearest school" if kind == "gap" else
-               "each goes to the first polygon in the file"))
+    """Read each stage's map (the file's polygons of the stage, or of every stage); each
+    stage's arcs carry its unit → site map. A stage without a polygon keeps the nearest
+    school (a warning says so)."""
+    path = map_path(state)
     rows = []
     unit_ids = state.units["unit_id"].astype(str).to_numpy()
     for stage in state.stage_names:
+        current = read_current(state, path, stage)
         ids = state.supply.sites.loc[state.site_mask(stage), "school_id"].astype(str)
         m = stage_map(current, ids.to_numpy())
         state.arcs[stage].cache["designed"] = m
         on = m >= 0
+        if not on.any():
+            state.warnings.append(f"catchment map: no polygon of a {stage} school; "
+                                  f"{stage} pupils go to their nearest school")
+        else:
+            _warn_issues(state, stage, current)
         rows.append(pd.DataFrame({"stage": stage, "unit_id": unit_ids[on],
                                   "school_id": ids.to_numpy()[m[on]]}))
     # the map as read, per stage (the interactive map's designed layer; docs/outputs.md)
     state.tables[DESIGNED_TABLE] = pd.concat(rows, ignore_index=True)
+
+
+def _warn_issues(state: "RunState", stage: str, current) -> None:
+    for kind, n in current.issues["issue"].value_counts().items():
+        units = current.issues.loc[current.issues["issue"] == kind, "unit_id"].head(5)
+        state.warnings.append(
+            f"catchment map ({stage}): {n} unit(s) in "
+            f"{'no polygon' if kind == 'gap' else 'several'} (e.g. {', '.join(units)}); "
+            + ("they go to their nearest school" if kind == "gap" else
+               "each goes to the first polygon in the file"))

@@ -86,7 +86,7 @@ def make_catchments(scenario: Scenario | str | Path, stages: list[str] | None = 
             problems.add("model.toml", f"catchments.{k} = {conf[k]} is out of range",
                          column=f"catchments.{k}", expected=f"a share in [0, {top:g}]")
     problems.raise_if_any()
-    cur = read_current(state, current) if current is not None else None
+    cur = read_current(state, current) if current is not None else None   # fails early
     state.say("catchments: unit adjacency")
     adj = unit_adjacency(state.units[["x", "y"]].to_numpy(), district(state))
     spans = [(y, y) for y in range(first, last + 1)] if each_year else [(first, last)]
@@ -98,7 +98,8 @@ def make_catchments(scenario: Scenario | str | Path, stages: list[str] | None = 
         site_ids = state.supply.sites.loc[state.site_mask(stage), "school_id"].astype(str) \
             .to_numpy()
         roots = school_roots(adj, arcs.unit_xy, arcs.school_xy)
-        before = stage_map(cur, site_ids) if cur is not None else None
+        before = stage_map(read_current(state, current, stage), site_ids) \
+            if current is not None else None
         for a, b in spans:
             state.say(f"catchments: {stage} {a}" + (f"–{b}" if b != a else ""))
             ys = np.arange(a - lo, b - lo + 1)
