@@ -223,14 +223,14 @@ def cmd_project(args: argparse.Namespace) -> int:
                                     allow_outside_model=args.allow_outside_model)
     progress.done()
     folder = result.write(args.out)
-    _print_warnings(result.manifest.get("warnings", []))
+    print_warnings(result.manifest.get("warnings", []))
     tot = result.population.groupby("year")["population"].sum()
     print(f"wrote {folder}: population {int(tot.index[0])} {tot.iloc[0]:,.0f} → "
           f"{int(tot.index[-1])} {tot.iloc[-1]:,.0f}")
     return 0
 
 
-def _print_warnings(notes: list[str]) -> None:
+def print_warnings(notes: list[str]) -> None:
     for w in notes[:10]:
         print(f"warning: {w}", file=sys.stderr)
     if len(notes) > 10:
@@ -290,7 +290,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                               modes=[result.mode] if args.scenario_mode_only else None,
                               workers=result.manifest.get("workers", 1))
         progress.done()
-        _print_warnings(result.manifest.get("warnings", []))
+        print_warnings(result.manifest.get("warnings", []))
         sys.stderr.flush()
         print(headline(result, folder), flush=True)
     return 0

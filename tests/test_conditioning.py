@@ -76,6 +76,22 @@ def test_observations_table_reports_weighted_quantiles():
     assert cond.ess == pytest.approx(1 / (0.25 ** 2 * 2 + 0.25))
 
 
+def test_observations_in_order_and_few_draws_flagged():
+    """Rows sorted by indicator and year whatever the table's order; an ESS below a tenth
+    of the draws is 'few' (the manifest warns and the report says so): 2.9 of 30 is, 3.0
+    of 30 is not."""
+    from capacity.ensemble.conditioning import few_draws
+
+    t = pd.DataFrame({"indicator": ["births", "births", "population"],
+                      "year": [2023.0, 2021.0, 2022.0]})
+    cond = Conditioning(t, np.ones((3, 2)), np.ones((3, 2)), np.full(3, 0.01),
+                        np.array([0.5, 0.5]))
+    o = observations_table(cond)
+    assert list(zip(o["indicator"], o["year"])) == [("births", 2021.0), ("births", 2023.0),
+                                                    ("population", 2022.0)]
+    assert few_draws(2.9, 30) and not few_draws(3.0, 30)
+
+
 def test_shortfall_risk_uses_the_weights_per_zone_and_threshold():
     # 3 draws, 1 year, 2 zones, 1 stage; zone a short by 600 in draw 0 only (weight 0.7)
     short = np.zeros((3, 1, 2, 1), np.int64)

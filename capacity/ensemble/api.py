@@ -19,7 +19,8 @@ from ..scenario import Scenario
 from . import aggregate
 from ..options import check as check_options
 from .cluster import check_reachable, check_summaries, run_draws
-from .conditioning import Conditioning, condition, observations_table, shortfall_risk
+from .conditioning import (Conditioning, condition, few_draws, observations_table,
+                           shortfall_risk)
 from .draws import Draw, district_tfr, draw_scenario, inputs_table, make_draw, project_units
 from .run import make_base, run_batch
 from .spec import Uncertainty, check_tfr_base, read_uncertainty
@@ -205,7 +206,10 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
         "timings": {"deterministic_compute_s": round(det_s, 3),
                     "total_s": round(time.perf_counter() - t0, 3)},
         "versions": {"capacity": __version__}, "input_hashes": model.file_hashes(),
-        "warnings": list(state.warnings),
+        "warnings": list(state.warnings) + ([
+            f"conditioning: {cond.ess:.1f} effective draws of {draws} — few draws fit the "
+            "observations; read the quantiles as indicative and run more draws "
+            "(docs/ensemble.md)"] if few_draws(cond.ess, draws) else []),
         "conditioning": {"effective_sample_size": round(cond.ess, 1), "draws": draws,
                          "observations": observations_table(cond).to_dict("records"),
                          "method": "importance weights, log-normal observation errors "

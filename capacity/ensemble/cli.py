@@ -54,6 +54,9 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     progress("writing tables and report")
     folder = result.write(args.out)
     progress.done()
+    from ..cli import print_warnings
+
+    print_warnings(result.manifest.get("warnings", []))
     sys.stderr.flush()
     print(headline(result, folder), flush=True)
     return 0

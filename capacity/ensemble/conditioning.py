@@ -155,7 +155,17 @@ def observations_table(cond: Conditioning) -> pd.DataFrame:
     q = weighted_quantile(cond.simulated, cond.weights, [0.1, 0.5, 0.9], axis=1)
     t["p10"], t["p50"], t["p90"] = q[0], q[1], q[2]
     t["sigma"] = cond.sigma
-    return t
+    return t.sort_values(["indicator", "year"], kind="stable").reset_index(drop=True)
+
+
+#: Fewer effective draws than this share of the draws: the quantiles rest on a few draws.
+FEW_DRAWS_SHARE = 0.1
+
+
+def few_draws(ess: float, draws: int) -> bool:
+    """Whether an effective sample size is too small for the quantiles to be more than
+    indicative (``FEW_DRAWS_SHARE`` of the draws)."""
+    return ess < FEW_DRAWS_SHARE * draws
 
 
 def shortfall_risk(shortfall: np.ndarray, weights: np.ndarray, years, zone_ids, stages,

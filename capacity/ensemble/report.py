@@ -78,7 +78,7 @@ def _table(frame: pd.DataFrame) -> str:
 def conditioning_section(result: "EnsembleResult") -> list[str]:
     """How the draws were weighted (ESS, observed figures) and how sure a shortfall of
     more than 1,000 places is per zone, in words (English and Chinese)."""
-    from .conditioning import how_sure, worst_zone_risk
+    from .conditioning import few_draws, how_sure, worst_zone_risk
 
     if result.conditioning is None:
         return []
@@ -89,7 +89,7 @@ def conditioning_section(result: "EnsembleResult") -> list[str]:
            f"weights, docs/ensemble.md); effective sample size {ess:.1f} of {n} draws. "
            f"每个抽样按其与下列观测值的吻合程度加权；有效样本量 {ess:.1f}（共 {n} 个抽样）。"
            + (" Few effective draws: read the quantiles as indicative. 有效样本较少，分位数仅供参考。"
-              if ess < 0.1 * n else "") + "</p>"]
+              if few_draws(ess, n) else "") + "</p>"]
     if len(obs):
         out.append(obs.to_html(index=False, border=0, float_format=lambda v: f"{v:,.3f}"
                                if abs(v) < 10 else f"{v:,.0f}"))
