@@ -306,9 +306,10 @@ def headline(result, folder: Path) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .report.compare import format_compare, write_compare
-    from .result import read_result
+    from .result import read_result, require_pipeline
 
-    results = [read_result(p) for p in args.runs if Path(p).resolve() != Path(args.out).resolve()]
+    results = [require_pipeline(read_result(p)) for p in args.runs
+               if Path(p).resolve() != Path(args.out).resolve()]
     langs = {r.manifest.get("lang") or "en" for r in results}
     lang = args.lang or (langs.pop() if len(langs) == 1 else "en")
     folder = write_compare(results, args.out, lang=lang)

@@ -321,6 +321,25 @@ def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dtypes, keep_default_na=True, encoding="utf-8-sig")
 
 
+#: Tables every run folder holds (``capacity project`` writes none of the others).
+RUN_FOLDER_TABLES = ("population",)
+#: Tables of the whole pipeline (``capacity run``), which compare and map read.
+PIPELINE_TABLES = ("demand", "summary", "shortfall", "allocation", "capacity", "units")
+
+
+def require_pipeline(result: Result) -> Result:
+    """``result`` when its folder holds the whole pipeline's tables, else InputError
+    naming the first one missing (a ``capacity project`` folder has population only)."""
+    from .errors import InputError
+
+    for key in PIPELINE_TABLES:
+        if key not in result.tables:
+            raise InputError.single(result.path or result.name, f"{key}.csv is missing: not "
+                                    "a folder of the whole pipeline", expected="a folder "
+                                    "written by `capacity run` (not `capacity project`)")
+    return result
+
+
 def read_result(path: str | Path) -> Result:
     """Reopen a run folder written by :meth:`Result.write` without recomputing."""
     from .errors import InputError
@@ -330,18 +349,40 @@ def read_result(path: str | Path) -> Result:
     if not manifest_file.is_file():
         raise InputError.single(path, "not a run folder: manifest.json is missing",
                                 expected="a folder written by `capacity run`")
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError.single(manifest_file, f"not valid JSON: {exc.msg}", row=exc.lineno,
+                                column=str(exc.colno), expected="the manifest.json "
+                                "`capacity run` wrote (run the scenario again)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError.single(manifest_file, f"cannot be read: {exc}",
+                                expected="the manifest.json `capacity run` wrote") from None
+    if not isinstance(manifest, dict):
+        raise InputError.single(manifest_file, "not a run's manifest (not a JSON object)",
+                                expected="the manifest.json `capacity run` wrote")
     tables: dict[str, pd.DataFrame] = {}
     for key in [*ALL_TABLES, *manifest.get("extra_tables", [])]:
         for fmt in FORMATS:
             file = path / f"{key}.{fmt}"
             if file.is_file():
-                tables[key] = _read_table(file)
+                try:
+                    tables[key] = _read_table(file)
+                except Exception as exc:    # pandas' and Arrow's parser errors vary
+                    raise InputError.single(file, "cannot be read as a table: "
+                                            f"{str(exc).splitlines()[0] if str(exc) else exc}",
+                                            expected="the table `capacity run` wrote "
+                                            "(run the scenario again)") from None
                 break
+    for key in RUN_FOLDER_TABLES:
+        if key not in tables:
+            raise InputError.single(path, f"not a run folder: {key}.csv is missing",
+                                    expected="a folder written by `capacity run` (a plan, "
+                                    "ensemble or catchments folder is not one)")
     zones = gpd.read_file(path / "zones.geojson") if (path / "zones.geojson").is_file() \
         else gpd.GeoDataFrame({"zone_id": []}, geometry=[], crs="EPSG:4326")
     return Result.from_tables(manifest.get("scenario", path.name), tables, zones, manifest,
                               path=path)
 
 
-__all__ = ["Result", "read_result", "TABLES", "EXTRA_TABLES", "ALL_TABLES", "CATEGORIES"]
+__all__ = ["Result", "read_result", "require_pipeline", "TABLES", "EXTRA_TABLES", "ALL_TABLES", "CATEGORIES"]

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from ..errors import InputError
-from ..result import read_result
+from ..result import read_result, require_pipeline
 from ..runfolder import SAFE_NAME, atomic_folder, check_out_dir, is_safe_name
 from .catchment import run_modes, run_stages, run_years
 from .interactive_map import write_interactive_map
@@ -22,7 +22,7 @@ def map_command(run_folder: str | Path, stage: str, year: int, mode: str | None 
     if not is_safe_name(stage):
         raise InputError.single("--stage", f"stage {stage!r} cannot be a file name",
                                 column="stage", expected=SAFE_NAME)
-    result = read_result(run_folder)
+    result = require_pipeline(read_result(run_folder))
     stages, years = run_stages(result), run_years(result)
     stage = {s.lower(): s for s in stages}.get(str(stage).strip().lower(), stage)  # Primary
     if stage not in stages:
