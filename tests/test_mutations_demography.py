@@ -611,12 +611,42 @@ def test_unreachable_scheduler_is_one_line_within_seconds(template, tmp_path, ca
     assert not out.exists()
 
 
-def test_a_listening_scheduler_address_passes_the_check():
-    """The check refuses only what cannot be reached: a listening port passes."""
+def test_a_running_scheduler_passes_the_check():
+    """A dask scheduler (in-process, no workers) answers its identity: the check passes."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=0, processes=False, protocol="tcp://", host="127.0.0.1",
+                      dashboard_address=":0") as lc:
+        cluster.check_reachable(lc.scheduler_address)
+
+
+@pytest.mark.parametrize("reply", [None, b"\xff" * 64 + b"HTTP/1.0 200 OK\r\n\r\n" * 8])
+def test_a_port_that_is_no_dask_scheduler_is_refused_within_seconds(reply):
+    """Something listens but is no dask scheduler — silent, or answering other bytes (an
+    HTTP server): one line naming --scheduler within the timeout, not dask's hang or a
+    crash while decoding the bytes."""
+    import threading
+
+    from capacity.errors import InputError
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen(1)
-        cluster.check_reachable(f"tcp://127.0.0.1:{s.getsockname()[1]}")
+
+        def serve() -> None:
+            conn, _ = s.accept()
+            if reply:
+                conn.sendall(reply)
+            time.sleep(3)
+            conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        t0 = time.perf_counter()
+        with pytest.raises(InputError) as err:
+            cluster.check_reachable(f"tcp://127.0.0.1:{s.getsockname()[1]}", timeout=1.0)
+        assert time.perf_counter() - t0 < 5
+    assert str(err.value).startswith("--scheduler: ") and "not as a dask scheduler" in \
+        str(err.value)
 
 
 MEMORY_OPTIONS = {"ensemble": ("--draws", "--batch", "--workers", "--only-draw", "--seed"),

@@ -145,7 +145,8 @@ def _duration(seconds: float) -> str:
 
 def check_reachable(scheduler: str, timeout: float = REACH_TIMEOUT_S) -> None:
     """InputError (one line) unless a TCP connection to the scheduler's address opens within
-    ``timeout`` seconds; checked before any work, instead of dask's 30 s wait."""
+    ``timeout`` seconds and a dask scheduler answers there (its ``identity``); checked
+    before any work, instead of dask's 30 s wait, a hang or a crash on a foreign server."""
     import socket
 
     from ..errors import InputError
@@ -166,6 +167,32 @@ def check_reachable(scheduler: str, timeout: float = REACH_TIMEOUT_S) -> None:
                                 f"{timeout:g} s)", expected="the address of a running "
                                 "dask scheduler (dask scheduler prints it), reachable from "
                                 "this machine") from None
+    try:     # something listens: is it a dask scheduler? (dask itself would hang or crash)
+        info = _identity(scheduler, timeout)
+    except Exception as exc:   # a timeout, a refused handshake, bytes that are not dask's
+        info = {"error": type(exc).__name__}
+    if not isinstance(info, dict) or info.get("type") != "Scheduler":
+        why = info.get("error", "no dask identity") if isinstance(info, dict) else "no reply"
+        raise InputError.single("--scheduler", f"{scheduler} answers, but not as a dask "
+                                f"scheduler ({why} within {timeout:g} s)",
+                                expected="the address a running `dask scheduler` prints")
+
+
+def _identity(scheduler: str, timeout: float) -> object:
+    """The reply to dask's ``identity`` request at ``scheduler``, within ``timeout`` s."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask() -> object:
+        comm = await connect(scheduler, timeout=timeout)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    return asyncio.run(asyncio.wait_for(ask(), timeout))
 
 
 def check_summaries(draws: int, years: int, zones: int, stages: int) -> None:
