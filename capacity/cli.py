@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from .errors import InputError
-from .progress import Progress
+from .progress import Progress, print_warnings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,13 +228,6 @@ def cmd_project(args: argparse.Namespace) -> int:
     print(f"wrote {folder}: population {int(tot.index[0])} {tot.iloc[0]:,.0f} → "
           f"{int(tot.index[-1])} {tot.iloc[-1]:,.0f}")
     return 0
-
-
-def print_warnings(notes: list[str]) -> None:
-    for w in notes[:10]:
-        print(f"warning: {w}", file=sys.stderr)
-    if len(notes) > 10:
-        print(f"warning: ... and {len(notes) - 10} more (see manifest.json)", file=sys.stderr)
 
 
 def writers_for(result, lang: str | None = None, maps: bool = True) -> list:

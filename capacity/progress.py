@@ -1,4 +1,4 @@
-"""Progress messages: a live line on a terminal, silence otherwise."""
+"""Progress messages: a live line on a terminal, silence otherwise; a run's warnings."""
 from __future__ import annotations
 
 import sys
@@ -22,3 +22,11 @@ class Progress:
         if self.enabled:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+def print_warnings(notes: list[str]) -> None:
+    """The first ten warnings on stderr (the rest: manifest.json)."""
+    for w in notes[:10]:
+        print(f"warning: {w}", file=sys.stderr)
+    if len(notes) > 10:
+        print(f"warning: ... and {len(notes) - 10} more (see manifest.json)", file=sys.stderr)

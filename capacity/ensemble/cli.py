@@ -6,7 +6,7 @@ import sys
 import warnings
 
 from ..options import check as check_options, default, described
-from ..progress import Progress
+from ..progress import Progress, print_warnings
 
 
 def add_parser(sub) -> None:
@@ -54,8 +54,6 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     progress("writing tables and report")
     folder = result.write(args.out)
     progress.done()
-    from ..cli import print_warnings
-
     print_warnings(result.manifest.get("warnings", []))
     sys.stderr.flush()
     print(headline(result, folder), flush=True)
