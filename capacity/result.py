@@ -321,8 +321,6 @@ def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dtypes, keep_default_na=True, encoding="utf-8-sig")
 
 
-#: Tables every run folder holds (``capacity project`` writes none of the others).
-RUN_FOLDER_TABLES = ("population",)
 #: Tables of the whole pipeline (``capacity run``), which compare and map read.
 PIPELINE_TABLES = ("demand", "summary", "shortfall", "allocation", "capacity", "units")
 
@@ -374,11 +372,6 @@ def read_result(path: str | Path) -> Result:
                                             expected="the table `capacity run` wrote "
                                             "(run the scenario again)") from None
                 break
-    for key in RUN_FOLDER_TABLES:
-        if key not in tables:
-            raise InputError.single(path, f"not a run folder: {key}.csv is missing",
-                                    expected="a folder written by `capacity run` (a plan, "
-                                    "ensemble or catchments folder is not one)")
     zones = gpd.read_file(path / "zones.geojson") if (path / "zones.geojson").is_file() \
         else gpd.GeoDataFrame({"zone_id": []}, geometry=[], crs="EPSG:4326")
     return Result.from_tables(manifest.get("scenario", path.name), tables, zones, manifest,

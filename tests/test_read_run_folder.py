@@ -35,7 +35,7 @@ def _project_only(f: Path) -> str:
 def _manifest_only(f: Path) -> str:          # e.g. a plan folder: a manifest, no run tables
     for p in f.glob("*.csv"):
         p.unlink()
-    return f"{f}::: not a run folder: population.csv is missing"
+    return f"{f}::: demand.csv is missing"
 
 
 def _binary_table(f: Path) -> str:
