@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..errors import InputError
-from .current import read_current, stage_map
+from .current import CurrentMap, read_current, stage_map
 
 if TYPE_CHECKING:
     from ..state import RunState
@@ -57,7 +57,8 @@ def attach_maps(state: "RunState") -> None:
     state.tables[DESIGNED_TABLE] = pd.concat(rows, ignore_index=True)
 
 
-def _warn_issues(state: "RunState", stage: str, current) -> None:
+def _warn_issues(state: "RunState", stage: str, current: CurrentMap) -> None:
+    """A warning per kind of issue of a stage's map (gaps, overlaps), with five units."""
     for kind, n in current.issues["issue"].value_counts().items():
         units = current.issues.loc[current.issues["issue"] == kind, "unit_id"].head(5)
         state.warnings.append(
