@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_mutations import HEAD, cell
 from tiny_model import write_tiny_model
 
 from capacity import options
@@ -25,7 +26,6 @@ from capacity.ensemble import api, cluster
 ROOT = Path(__file__).resolve().parents[1]
 TZ = ROOT / "models" / "tongzhou"
 BT = TZ / "backtest"
-HEAD = 'name = "s"\nmodel = "m"\nhorizon = 2025\n'   # the body starts at line 4
 
 # census_2010.csv / census_2020.csv: header, then male and female rows of each group
 # (line 2 male 0, 3 female 0, 4 male 1-4, 5 female 1-4, 6 male 5-9, …, 38 male 85+,
@@ -35,17 +35,6 @@ HEAD = 'name = "s"\nmodel = "m"\nhorizon = 2025\n'   # the body starts at line 4
 # ---- mutations of a folder holding the inputs ------------------------------------------
 
 Mutation = Callable[[Path], None]
-
-
-def cell(file: str, line: int, col: str, value: str) -> Mutation:
-    """Set one cell (``line`` as an editor shows it: header = 1) of ``file``."""
-    def mutate(d: Path) -> None:
-        f = pd.read_csv(d / file, dtype=str, keep_default_na=False)
-        if col not in f.columns:
-            f[col] = ""
-        f.loc[line - 2, col] = value
-        f.to_csv(d / file, index=False)
-    return mutate
 
 
 def column(file: str, col: str, value: str) -> Mutation:
