@@ -163,3 +163,24 @@ def test_bad_transport_rows_exit_2_and_write_nothing(tmp_path, model, capsys, bo
     assert "Traceback" not in err
     assert "t.toml:" in err and where in err and what in err, err
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("mode", ["optimal", "catchment"])
+def test_the_ensemble_carries_in_the_rows_years_too(tmp_path, model, mode):
+    """Every draw (and the deterministic run): zone B's pupils are out of reach in 2020 and
+    2023 and reached in 2021–2022 (drawn enrolment changes how many, not where)."""
+    from capacity.ensemble.api import ensemble
+
+    scen = write_scenario(tmp_path / "t.toml", "model", HORIZON,
+                          f'[allocation]\nmode = "{mode}"\n'
+                          "[uncertainty.fertility]\nspread = 0\nlevel_sd = 0\n"
+                          + row('unit_id = "u-B"', (2021, 2022)))
+    ens = ensemble(scen, draws=3, seed=1, workers=1)
+    b = ens.zone_ids.index("B")
+    for demand, reach in ((ens.demand[..., b, 0], ens.out_of_reach[..., b, 0]),
+                          (ens.deterministic["demand"][None, :, b, 0],
+                           ens.deterministic["out_of_reach"][None, :, b, 0])):
+        assert (demand[:, :4] > 0).all()
+        assert (reach[:, [0, 3]] == demand[:, [0, 3]]).all()
+        assert (reach[:, [1, 2]] == 0).all()
+    assert (ens.shortfall[:, 1:3, b, 0] == 0).all()
