@@ -146,3 +146,16 @@ def test_max_classes_at_the_current_classes_is_fine(tmp_path, capsys):
     write_hand_model(tmp_path / "model", {"A": (0, 0)}, {"A": {6: 3}},
                      schools=[school("S", 95, max_classes=10)])
     assert main(["validate", str(tmp_path / "model")]) == 0, capsys.readouterr().err
+
+
+def test_a_bad_opening_in_a_scenario_names_its_key(tmp_path, capsys):
+    write_hand_model(tmp_path / "model", {"A": (0, 0)}, {"A": {6: 3}})
+    lon, lat = lonlat(100, 100)
+    scen = write_scenario(tmp_path / "s.toml", "model", 2028,
+                          '[[projects.add]]\nproject_id = "G"\nname = "G"\nkind = "new"\n'
+                          f'stage = "primary"\nlon = {lon}\nlat = {lat}\nplaces = 120\n'
+                          'open_year = 2024\nopening = "by_grade"\n')
+    assert main(["run", str(scen), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "s.toml:13:projects.add[0].opening:" in err and '"grade_by_grade"' in err, err
+    assert not (tmp_path / "out").exists()
