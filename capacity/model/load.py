@@ -249,7 +249,8 @@ def _with_defaults(frame: pd.DataFrame, table: schema.Schema) -> pd.DataFrame:
     for col in table.cols:
         if col.default is not None:
             frame[col.name] = frame[col.name].fillna(col.default) if col.name in frame \
-                else col.default
+                else pd.Series(col.default, index=frame.index,   # typed as a read column
+                               dtype="string" if col.kind in ("str", "choice") else None)
     return frame
 
 
