@@ -170,6 +170,17 @@ class Result:
 
         return [s for s, d in self.stages.items() if is_compulsory(s, d.get("compulsory"))]
 
+    def headline_mode(self, stage: str) -> str:
+        """The mode the stage's shortfall is headlined under: compulsory stages follow the
+        catchment rule, others the scenario's mode (:func:`capacity.stages.headline_mode`)."""
+        from .stages import headline_mode, is_compulsory
+
+        modes = self.manifest.get("modes") or [self.mode, "catchment"]
+        if self.summary is not None and "mode" in self.summary.columns:
+            modes = list(pd.unique(self.summary["mode"].dropna().astype(str)))
+        flag = self.stages.get(stage, {}).get("compulsory")
+        return headline_mode(is_compulsory(stage, flag), self.mode, modes)
+
     def stage_ages(self, stage: str) -> tuple[int, int] | None:
         """(first, last) completed years of age of a stage, or None if unknown."""
         ages = self.stages.get(stage, {}).get("ages")

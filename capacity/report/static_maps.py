@@ -93,14 +93,15 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
                labels: bool = True, lang: str | None = None) -> Figure:
     """One stage and year: shortfall per 1,000 children, schools, projects, catchments.
 
-    Zones are shaded by the shortfall (of ``mode``, default the scenario's) per 1,000
+    Zones are shaded by the shortfall (of ``mode``, default the stage's headline rule:
+    :meth:`~capacity.result.Result.headline_mode`) per 1,000
     children of the stage's ages; schools are circles sized by places and coloured by
     utilisation; key projects open by ``year`` are stars (new) and diamonds (expansion);
     catchment boundaries come from the assignment; ``rings`` adds service-radius circles.
     Zone names label the zones (a base layer). Texts and names are in ``lang`` (default:
     the run's; draw inside :func:`.fonts.font_context` for Chinese).
     """
-    mode = pick_mode(result, mode)
+    mode = pick_mode(result, mode or result.headline_mode(stage))
     lang = lang or result_lang(result)
     mode_label = L.mode_label(mode, lang)
     geo = map_geometry(result)
