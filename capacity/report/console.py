@@ -73,6 +73,14 @@ def model_summary(model: Any, lang: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _line(cells: list[Any], widths: list[int]) -> str:
+    """The headline's columns: the stage left-aligned, numbers right-aligned, then the rule
+    (left-aligned, two spaces apart)."""
+    return ("  " + " ".join(_cell(v, w, right=i > 0) for i, (v, w) in
+                            enumerate(zip(cells[:-1], widths)))
+            + "  " + _cell(cells[-1], widths[-1], right=False))
+
+
 def headline(result: Any, folder: Path, lang: str | None = None) -> str:
     """Per stage: the worst year's shortfall under the stage's policy rule
     (:func:`.headline.headline_summary`), the optimal figure beside it, and the zones
@@ -84,8 +92,7 @@ def headline(result: Any, folder: Path, lang: str | None = None) -> str:
     head = _c("header", lang).split("|")
     lines = [_c("wrote", lang, scenario=result.name, folder=folder,
                 seconds=f"{result.manifest['timings']['total_s']:.1f}"),
-             "  " + " ".join(_cell(h, w, right=0 < i < 6) for i, (h, w) in
-                            enumerate(zip(head, widths))) + "  " + head[-1]]
+             _line(head[:-1], widths) + "  " + head[-1]]
     for worst in worst_rows(headline_summary(result)).itertuples():
         z = short[(short["stage"] == worst.stage) & (short["year"] == worst.year)
                   & (short["mode"] == worst.mode)].nlargest(3, "shortfall")
@@ -96,7 +103,6 @@ def headline(result: Any, folder: Path, lang: str | None = None) -> str:
         row = [_stage(str(worst.stage), lang), int(worst.year), f"{int(worst.shortfall):,}",
                f"{share:.1%}", f"{int(worst.out_of_reach):,}", best,
                rule_label(str(worst.mode), lang)]
-        lines.append("  " + " ".join(_cell(v, w, right=0 < i < 6) for i, (v, w) in
-                                    enumerate(zip(row, widths))) + "  " + where)
+        lines.append(_line(row, widths) + "  " + where)
     lines.append("  " + L.text("headline", "console_note", lang))
     return "\n".join(lines)
