@@ -30,6 +30,7 @@ from .charts import births_chart, demand_chart, peak_year, png, svg
 from .fonts import font_context
 from .modes_section import modes_section
 from .summary_section import summary_section
+from .surplus_section import surplus_section
 from .grades_section import grades_section
 from .headline import beside_label, headline_summary, rule_label, rule_phrase
 from .plausibility_html import calibration_section, plausibility_section
@@ -364,6 +365,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     _stages,
     summary_section,
     modes_section,
+    surplus_section,
     lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,

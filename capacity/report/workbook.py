@@ -3,8 +3,9 @@
 Generic (the budget and the comparison both write with it): headers and values translated
 with :mod:`.labels`, a bold frozen header row with a filter, number formats by column kind
 (万元/亿元 units in Chinese), column widths fitted to the text, optional bold rows and a
-README sheet of notes; every sheet prints landscape on A4, fitted to the page width, with
-the header row repeated on every page.
+README sheet of notes; every sheet prints landscape on A4 with the header row repeated on
+every page, fitted to the page width unless that would print below 8 pt (then in column
+groups: :mod:`.printing`).
 
 Formulas: a view may come with formula templates (``formulas``) for some of its cells, so
 that a planner who changes an assumption in Excel sees the totals follow. Templates name
@@ -26,6 +27,7 @@ import pandas as pd
 
 from . import labels as L
 from .frames import as_bool
+from .printing import print_setup
 
 #: Excel number formats by kind.
 NUMBER_FORMATS = {"count": "#,##0", "year": "0", "rate": "0.0%", "cny": "#,##0",
@@ -99,20 +101,6 @@ def _text_width(values: pd.Series) -> int:
     return max(map(_str_width, values.dropna().astype(str)), default=0)
 
 
-def _print_setup(ws) -> None:
-    """Landscape A4, fitted to one page wide, header row repeated, narrow margins."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    ws.print_options.gridLines = False
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "&P / &N"
-
-
 def _lines(text: str, width: float) -> int:
     """Wrapped lines of ``text`` in a column ``width`` characters wide (CJK count double)."""
     import math
@@ -162,7 +150,7 @@ def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
               for j in range(1, len(frame.columns) + 1)]
     ws.row_dimensions[1].height = LINE_POINTS * max(
         [_lines(h, w) for h, w in zip(shown.columns, widths)] + [1])
-    _print_setup(ws)
+    print_setup(ws, list(frame.columns))
     if bold_rows is not None and bold_rows.any():
         bold = Font(bold=True)
         for i in np.flatnonzero(bold_rows.to_numpy(bool)):
@@ -188,7 +176,7 @@ def _write_notes(xw: pd.ExcelWriter, notes: list[tuple[str, str]], lang: str) ->
         # explicit heights: wrapped text is shown whole whatever the program
         ws.row_dimensions[row[0].row].height = LINE_POINTS * max(
             _lines(row[0].value or "", 28), _lines(row[1].value or "", README_WIDTH))
-    _print_setup(ws)
+    print_setup(ws)
 
 
 def write_workbook(path: str | Path, views: Mapping[str, pd.DataFrame], *, lang: str = "en",
