@@ -34,6 +34,8 @@ NUMBER_FORMATS = {"count": "#,##0", "year": "0", "rate": "0.0%", "cny": "#,##0",
                   "wan": "#,##0.0", "yi": "#,##0.00", "size": "0"}
 #: Formats that differ in Chinese workbooks (the unit after the number).
 NUMBER_FORMATS_ZH = {"wan": '#,##0.0"万元"', "yi": '#,##0.00"亿元"'}
+#: Widest text column of a sheet (characters); longer texts wrap (keeps sheets printable).
+TEXT_WIDTH = 24
 #: Display width of a README description column and the points per wrapped line.
 README_WIDTH, LINE_POINTS = 110, 15.0
 
@@ -144,6 +146,10 @@ def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
         if fmt and kind in NUMBER_FORMATS_ZH and lang == "zh":
             width += 2                                      # the unit after the number
         header = _str_width(str(shown.columns[j - 1]))
+        if not numeric and width > TEXT_WIDTH:    # long texts wrap in a narrower column
+            width = TEXT_WIDTH
+            for (cell,) in ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=j, max_col=j):
+                cell.alignment = wrap
         ws.column_dimensions[get_column_letter(j)].width = min(
             max(width, min(header, 24), 6) + 2, 60)
     widths = [ws.column_dimensions[get_column_letter(j)].width
