@@ -20,13 +20,13 @@ from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 #: Distances (points) of the rings of candidate spots around a label's point.
-RINGS = (0, 7, 13, 20, 28, 37, 47)
+RINGS = (0, 7, 13, 20, 28, 37, 47, 58, 70)
 #: Directions tried on each ring (the first straight above, then around).
 DIRECTIONS = 12
 #: A leader line is drawn from this ring on (points).
 LEADER_FROM = 13
-#: Font size a label that finds no room is tried again at (relative).
-SMALLER = 0.82
+#: Font sizes a label that finds no room is tried again at (relative).
+SMALLER = (0.82, 0.7)
 #: Nearest ring of a key project's label (its symbol is at the point) and of its leader.
 PROJECT_START, PROJECT_LEADER = 13, 20
 #: Room kept between two labels (pixels).
@@ -75,7 +75,7 @@ def place(ann: Annotation, renderer: Any, frame: Bbox, placed: list[Bbox],
     when there is none even smaller."""
     size = ann.get_fontsize()
     spots = [(dx, dy) for dx, dy in offsets() if np.hypot(dx, dy) >= start - 1e-9]
-    for scale in (1.0, SMALLER):
+    for scale in (1.0, *SMALLER):
         ann.set_fontsize(size * scale)
         for dx, dy in spots:
             ann.set_horizontalalignment("center")
