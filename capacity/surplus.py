@@ -56,8 +56,10 @@ def lasting(flags: pd.DataFrame, keys: list[str], horizon: int, min_years: int
 def school_zones(sites: pd.DataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
     """zone_id of each site (``x``, ``y`` in the zones' CRS): the zone holding it, else the
     nearest zone."""
-    points = gpd.GeoDataFrame(index=sites.index, geometry=gpd.points_from_xy(
-        sites["x"], sites["y"]), crs=zones.crs)
+    xy = sites[["x", "y"]].astype(float)
+    placed = xy[np.isfinite(xy).all(axis=1)]          # a site without coordinates: no zone
+    points = gpd.GeoDataFrame(index=placed.index, geometry=gpd.points_from_xy(
+        placed["x"], placed["y"]), crs=zones.crs)
     hit = gpd.sjoin_nearest(points, zones[["zone_id", "geometry"]], how="left")
     return hit[~hit.index.duplicated()]["zone_id"].reindex(sites.index)
 
@@ -77,6 +79,7 @@ def surplus_tables(schools: pd.DataFrame, shortfall: pd.DataFrame, zone_of: pd.S
     rows = s.merge(keep, on=keys)
     rows = rows[rows["year"] >= rows["first_year_lasting"]]
     rows["freeable_places"] = rows.groupby(keys)["spare_places"].transform("min")
+    rows["first_year_lasting"] = rows["first_year_lasting"].astype(np.int64)
     order = {k: i for i, k in enumerate(modes)}                 # the model's stage order
     school = rows.sort_values(["stage", "school_id", "year"], kind="stable", key=lambda c: (
         c.astype(str).map(order) if c.name == "stage" else c))[SCHOOL_COLUMNS]
@@ -92,6 +95,7 @@ def surplus_tables(schools: pd.DataFrame, shortfall: pd.DataFrame, zone_of: pd.S
     z["surplus"] = (z["places"] > 0) & (z["spare_places"] >= share * z["places"] - 1e-9)
     zr = lasting(z, ["zone_id", "stage"], horizon, min_years)
     z = z.merge(zr[["zone_id", "stage", "first_year_lasting"]], on=["zone_id", "stage"])
+    z["first_year_lasting"] = z["first_year_lasting"].astype(float)    # empty: none (NaN)
     for col in ("places", "pupils", "spare_places", "places_minus_demand"):
         z[col] = z[col].astype(np.int64)
     z = z.sort_values(["stage", "zone_id", "year"], kind="stable", key=lambda c: (

@@ -15,6 +15,8 @@ from ..result import Result
 from ..stages import BESIDE_MODE
 from . import labels as L
 
+#: Modes with their own rule labels in text/<lang>.toml [headline].
+RULES = ("catchment", "designed", "optimal")
 #: Columns of :func:`headline_summary`.
 COLUMNS = ["stage", "year", "mode", "demand", "places", "served", "shortfall",
            "out_of_reach", "shortfall_optimal"]
@@ -64,7 +66,3 @@ def rule_phrase(mode: str, lang: str) -> str:
 def beside_label(lang: str) -> str:
     """"if every pupil could be placed anywhere within reach"."""
     return L.text("headline", "beside", lang)
-
-
-#: Modes with their own rule labels in text/<lang>.toml [headline].
-RULES = ("catchment", "designed", "optimal")
