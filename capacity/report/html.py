@@ -389,7 +389,7 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
     scenario = man.get("scenario", result.name)
     span = f"{years[0]}–{years[-1]}" if years else p.t("no_years")
     sub = p.t("subtitle", model=_e(man.get("model", "–")), span=span, mode=_e(p.mode_label),
-              year=_e(p.year))
+              year=_e(p.year)) + " · " + _e(L.text("headline", "subtitle", lang))
     nav = ("<nav>" + "".join(f"<a href='#{a}'>{p.t(k)}</a>" for a, k in (
         ("headlines", "nav_headlines"), ("indicators", "nav_indicators"),
         ("stages", "nav_stages"), ("summary", "nav_summary"),
