@@ -55,5 +55,6 @@ def test_costs_in_the_files_and_the_console(tmp_path):
     assert header[3:6] == ["重点项目投资（元）", "预算合计（元）", "预算合计（亿元）"]
     assert ws.cell(2, 5).value == 2e9 and ws.cell(2, 6).value == 20
     text = format_compare(compare([base]))
-    assert "Costs per scenario" in text and "150,000,000" in text and "2,000,000,000" in text
+    assert "Costs per scenario" in text
+    assert "150,000,000" in text and "2,000,000,000" in text
     assert "各情景成本" in format_compare(compare([base]), "zh")
