@@ -1,7 +1,7 @@
 """Rules about school stages that more than one module needs."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -28,3 +28,21 @@ def site_classes(places: Any, class_size: Any) -> Any:
     """Classes a site's places fill: places ÷ class size, rounded up (a part-filled class is
     a classroom too); what ``max_classes`` of schools.csv may not be below."""
     return np.ceil(np.asarray(places, float) / np.asarray(class_size, float) - 1e-9)
+
+
+#: The figure shown beside the headline: every pupil placed anywhere within reach.
+BESIDE_MODE = "optimal"
+
+
+def headline_mode(compulsory: bool, scenario_mode: str, modes: Iterable[str]) -> str:
+    """The allocation rule a stage's shortfall is headlined under (docs/allocation.md,
+    "The headline rule"): a compulsory stage follows the catchment rule (就近入学) — the
+    scenario's designed catchments when it allocates by them, else the nearest school
+    (``catchment``); any other stage the scenario's mode. The scenario's mode also when
+    the run did not compute the rule's mode (``modes``: the run's modes)."""
+    modes = set(modes)
+    if compulsory:
+        want = "designed" if scenario_mode == "designed" else "catchment"
+        if want in modes:
+            return want
+    return scenario_mode
