@@ -39,8 +39,7 @@ from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
-from .recommend import data_basis_view, recommendation_view
-from .sizes import standard_schools
+from .recommend import DISTRICT_ID, costing, data_basis_view
 from .workbook import write_workbook
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 from ..staffing import shortfall_classes
@@ -196,8 +195,8 @@ def shortfall_by_zone_view(result: "Result") -> pd.DataFrame:
 
 
 def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Zone × stage: peak shortfall and its year, whole classes and places to add, and
-    standard-size schools to build (:data:`STANDARD_SCHOOL_CLASSES`).
+    """Zone × stage: peak shortfall and its year, and the whole classes and places it
+    needs (the need, not what to build: that is the action list, :func:`.recommend.costing`).
 
     The peak year is the first year with the peak; it is empty when the zone never falls
     short. Classes to add are formed per grade (the zone's grade mix in the peak year,
@@ -221,57 +220,40 @@ def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) ->
     out["class_size"] = size.astype("Int64")
     out["classes_to_add"] = classes.astype("Int64")
     out["places_to_add"] = (classes * size).astype("Int64")
-    out["schools_to_build"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    out["school_mix"] = pd.Series("", index=out.index, dtype="string")
-    out["standard_classes"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    for stage, sizes in STANDARD_SCHOOL_CLASSES.items():   # over stages, not rows
-        rows = (out["stage"] == stage) & out["classes_to_add"].notna()
-        if rows.any():
-            n, b, mix = standard_schools(out.loc[rows, "classes_to_add"].to_numpy(int), sizes)
-            out.loc[rows, "schools_to_build"] = n
-            out.loc[rows, "standard_classes"] = b
-            out.loc[rows, "school_mix"] = mix
     return sort_by(out, ["zone_id", "stage"],
                  {"zone_id": _zone_order(result, out["zone_id"]),
                   "stage": stage_order(result, out["stage"])})
 
 
-def cost_view(result: "Result", places: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Places to add × cost per place, per zone × stage, with district totals."""
-    p = places_to_add_view(result) if places is None else places
-    c = p[["zone_id", "zone_name", "stage", "places_to_add"]].copy()
-    c["cost_per_place_cny"] = _stage_setting(result, c["stage"], "cost_per_place")
-    c["cost_cny"] = c["places_to_add"].astype("float") * c["cost_per_place_cny"]
-    per_stage = c.groupby("stage", sort=False, as_index=False).agg(
-        places_to_add=("places_to_add", lambda x: x.sum(min_count=1)),
-        cost_per_place_cny=("cost_per_place_cny", "first"),
-        cost_cny=("cost_cny", lambda x: x.sum(min_count=1)))
-    per_stage = sort_by(per_stage, ["stage"], {"stage": stage_order(result, per_stage["stage"])})
-    grand = pd.DataFrame({"stage": ["all"],
-                          "places_to_add": [per_stage["places_to_add"].sum(min_count=1)],
-                          "cost_per_place_cny": [np.nan],
-                          "cost_cny": [per_stage["cost_cny"].sum(min_count=1)]})
+def cost_view(actions: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
+    """The action list (:func:`.recommend.costing`) with a district total per stage and
+    for all stages (id ``TOTAL``, stage ``all``), and the cost also in 万元 and 亿元."""
+    per_stage = actions.groupby("stage", sort=False, as_index=False)["cost_cny"].sum()
+    order = [s for s in stages if s in set(per_stage["stage"])]
+    per_stage = per_stage.set_index("stage").reindex(order).reset_index()
+    grand = pd.DataFrame({"stage": ["all"], "cost_cny": [float(actions["cost_cny"].sum())]})
     totals = pd.concat([per_stage, grand], ignore_index=True).assign(
-        zone_id=TOTAL_ID, zone_name=TOTAL_NAME)
-    c = pd.concat([c, totals[c.columns]], ignore_index=True)
-    c["places_to_add"] = c["places_to_add"].astype("Int64")
-    c["cost_cny"] = c["cost_cny"].astype("float")
+        id=TOTAL_ID, zone_name=TOTAL_NAME)
+    c = pd.concat([actions, totals.reindex(columns=actions.columns)], ignore_index=True)
+    c = c.astype({col: actions[col].dtype for col in actions.columns})
     c["cost_wan_cny"] = c["cost_cny"] / 1e4
     c["cost_yi_cny"] = c["cost_cny"] / 1e8
-    c["basis"] = cost_basis(c, "en")
-    return c.astype({"zone_id": "string", "zone_name": "string", "stage": "string",
-                     "basis": "string"})
+    return c[[*[x for x in c.columns if x != "basis"], "basis"]]
 
 
-def cost_basis(cost: pd.DataFrame, lang: str = "en") -> pd.Series:
-    """The 'basis' text of each cost row: which setting the cost per place comes from."""
-    cpp = cost["cost_per_place_cny"]
-    basis = pd.Series([L.text("cost_basis", "setting", lang, stage=stage, value=f"{v:,.0f}")
-                       if pd.notna(v) else None for stage, v in zip(cost["stage"], cpp)],
-                      index=cost.index, dtype="string")
-    basis = basis.mask(cpp.isna(), L.text("cost_basis", "missing", lang))
-    return basis.mask(cost["stage"] == "all", L.text("cost_basis", "sum", lang)
-                      ).astype("string")
+def money_total(frame: pd.DataFrame) -> float:
+    """The one total of a money view: its ``all`` total row (the cost view's, or the
+    cost-by-year sheet's), else the sum of its line items."""
+    if "stage" in frame.columns and (frame["stage"] == "all").any():
+        return float(frame.loc[frame["stage"] == "all", "cost_cny"].iloc[0])
+    return float(frame["cost_cny"].sum())
+
+
+def with_total(by_year: pd.DataFrame) -> pd.DataFrame:
+    """The cost-by-year table with a last row (stage ``all``) holding the total."""
+    total = pd.DataFrame({"stage": ["all"], "cost_cny": [float(by_year["cost_cny"].sum())]})
+    out = pd.concat([by_year, total.reindex(columns=by_year.columns)], ignore_index=True)
+    return out.astype({c: by_year[c].dtype for c in by_year.columns if c != "year"})
 
 
 CRITICALITY_COLUMNS = ["project_id", "name", "stage", "open_year", "extra_shortfall_if_dropped",
@@ -298,11 +280,12 @@ def budget_tables(result: "Result", criticality: pd.DataFrame | None = None
                   ) -> dict[str, pd.DataFrame]:
     """All budget views for the scenario's allocation mode (see the module docstring)."""
     by_zone = shortfall_by_zone_view(result)
-    places = places_to_add_view(result, by_zone)
+    rec, actions, by_year = costing(result, by_zone)       # the one list of actions
     views = {"summary": summary_view(result), "indicators": indicators_by_stage(result)
              .drop(columns="metric"), "shortfall_by_zone": by_zone,
-             "places_to_add": places, "cost": cost_view(result, places)}
-    views["recommendation"], views["cost_by_year"] = recommendation_view(result, by_zone)
+             "places_to_add": places_to_add_view(result, by_zone),
+             "cost": cost_view(actions, stage_order(result, actions["stage"])),
+             "recommendation": rec, "cost_by_year": by_year}
     views["data_basis"] = data_basis_view(result)
     views["modes"] = modes_view(result)
     if criticality is not None:
@@ -370,14 +353,33 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
     shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
     grades = grade_views(result, lang)                   # intake, staffing, shrinking
     shown.update(grades)
-    cost = shown["cost"]
-    total = cost["zone_id"] == TOTAL_ID
-    shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
-        total, L.word("district_total", lang)))
+    shown["cost"], shown["cost_by_year"], shown["recommendation"] = money_sheets(
+        shown["cost"], with_total(shown["cost_by_year"]), shown["recommendation"], lang)
+    cost, by_year = shown["cost"], shown["cost_by_year"]
     return write_workbook(folder / "budget.xlsx", shown, lang=lang,
                           notes=budget_notes(result, {**views, **grades}, lang),
-                          bold_rows={"cost": total},
-                          formulas={"cost": cost_formulas(cost)})
+                          bold_rows={"cost": cost["id"] == TOTAL_ID,
+                                     "cost_by_year": by_year["stage"] == "all"},
+                          formulas={"cost": cost_formulas(cost),
+                                    "cost_by_year": by_year_formulas(by_year)})
+
+
+def money_sheets(cost: pd.DataFrame, by_year: pd.DataFrame, rec: pd.DataFrame, lang: str
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The cost, cost-by-year and recommendation sheets in ``lang``: the district-wide
+    unit and the total rows named, basis and year status as words."""
+    def words(col: pd.Series) -> pd.Series:
+        return col.map(lambda v: L.word(v, lang) if pd.notna(v) else v).astype("string")
+
+    def district(frame: pd.DataFrame) -> pd.Series:
+        return frame["zone_name"].mask(frame["zone_id"] == DISTRICT_ID,
+                                       L.word("district_wide", lang))
+
+    total = cost["id"] == TOTAL_ID
+    cost = cost.assign(zone_name=district(cost).mask(total, L.word("district_total", lang)),
+                       basis=words(cost["basis"]))
+    by_year = by_year.assign(year_status=words(by_year["year_status"]))
+    return cost, by_year, rec.assign(zone_name=district(rec))
 
 
 def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
@@ -393,30 +395,25 @@ def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_formulas(cost: pd.DataFrame) -> pd.DataFrame:
-    """Excel formula templates of the cost sheet (:mod:`.workbook`): each stage's cost per
-    place is a value in its district-total row (the one cell to change), zone rows take it
-    from there; cost = places × cost per place; totals are SUMIFS over the zone rows (per
-    stage) and over the stage totals (all stages); 万元 and 亿元 follow the CNY cost. A stage
-    without a cost per place keeps its values."""
-    out = pd.DataFrame(None, index=cost.index, columns=["places_to_add", "cost_per_place_cny",
-                                                        "cost_cny", "cost_wan_cny",
+    """Excel formula templates of the cost sheet (:mod:`.workbook`): each stage's total is
+    the SUMIFS of its line items, the grand total the SUMIFS of the stage totals; 万元 and
+    亿元 follow the CNY cost."""
+    out = pd.DataFrame(None, index=cost.index, columns=["cost_cny", "cost_wan_cny",
                                                         "cost_yi_cny"], dtype=object)
-    pos = pd.Series(range(len(cost)), index=cost.index)
-    total = cost["zone_id"] == TOTAL_ID
-    stage_total = pos[total & (cost["stage"] != "all")]
-    total_row = dict(zip(cost.loc[stage_total.index, "stage"], stage_total))
-    priced = cost["cost_per_place_cny"].notna() | (cost["stage"] == "all")
-    zone = ~total & priced & cost["stage"].isin(total_row.keys())
-    out.loc[zone, "cost_per_place_cny"] = [f"={{cost_per_place_cny@{total_row[s]}}}"
-                                           for s in cost.loc[zone, "stage"]]
-    out.loc[zone, "cost_cny"] = "={places_to_add}*{cost_per_place_cny}"
-    per_stage = total & (cost["stage"] != "all") & priced
-    for col in ("places_to_add", "cost_cny"):
-        out.loc[per_stage, col] = (f"=SUMIFS({{{col}:all}},{{stage:all}},{{stage}},"
-                                   f'{{zone_id:all}},"<>"&{{zone_id}})')
-        out.loc[total & (cost["stage"] == "all"), col] = (
-            f'=SUMIFS({{{col}:all}},{{zone_id:all}},{{zone_id}},{{stage:all}},"<>"&{{stage}})')
-    sums = (zone | per_stage | (total & (cost["stage"] == "all"))) & cost["cost_cny"].notna()
-    out.loc[sums, "cost_wan_cny"] = "={cost_cny}/10000"
-    out.loc[sums, "cost_yi_cny"] = "={cost_cny}/100000000"
+    total = cost["id"] == TOTAL_ID
+    out.loc[total & (cost["stage"] != "all"), "cost_cny"] = (
+        '=SUMIFS({cost_cny:all},{stage:all},{stage},{id:all},"<>"&{id})')
+    out.loc[total & (cost["stage"] == "all"), "cost_cny"] = (
+        '=SUMIFS({cost_cny:all},{id:all},{id},{stage:all},"<>"&{stage})')
+    out["cost_wan_cny"] = "={cost_cny}/10000"
+    out["cost_yi_cny"] = "={cost_cny}/100000000"
+    return out
+
+
+def by_year_formulas(by_year: pd.DataFrame) -> pd.DataFrame:
+    """Formula templates of the cost-by-year sheet: its total row (stage ``all``) is the
+    SUMIFS of every other row."""
+    out = pd.DataFrame(None, index=by_year.index, columns=["cost_cny"], dtype=object)
+    out.loc[by_year["stage"] == "all", "cost_cny"] = (
+        '=SUMIFS({cost_cny:all},{stage:all},"<>"&{stage})')
     return out
