@@ -11,7 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import re
+from types import SimpleNamespace
+
 from capacity.report import labels as L
+from capacity.report.costing_section import costing_section
 from capacity.report.budget import TOTAL_ID, write_budget
 from capacity.years import start_year, year_status
 from formula_check import check_workbook
@@ -70,6 +74,14 @@ def test_every_money_sheet_shows_one_total(values, lang):
     with tempfile.TemporaryDirectory() as tmp:
         t = money_totals(write_budget(r, tmp, lang=lang), lang)
     assert t["grand"] == pytest.approx(t["items"], abs=1e-6)
+    # the run report's section shows the same total (rounded to its unit)
+    section = costing_section(SimpleNamespace(result=r, lang=lang))
+    if t["grand"] > 0:
+        m = re.search(r"<h2 id='costing'>[^<]*: ([\d,.]+) (亿元|万元)</h2>", section)
+        shown = float(m.group(1).replace(",", "")) * (1e8 if m.group(2) == "亿元" else 1e4)
+        assert shown == pytest.approx(t["grand"], abs=0.5e6 if m.group(2) == "亿元" else 500)
+    else:
+        assert section == ""
     assert t["by_year_total"] == pytest.approx(t["grand"], abs=1e-6)
     assert t["by_year_rows"] == pytest.approx(t["grand"], abs=1e-6)
     if t["first_year"] is not None:

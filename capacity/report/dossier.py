@@ -18,7 +18,8 @@ from .. import __version__
 from ..runfolder import atomic_files
 from . import labels as L
 from .dossier_inputs import Inputs, read_inputs
-from .dossier_summary import KIND_ORDER, e, summary_html, t, table, whole, yi, zone_names
+from .dossier_summary import (KIND_ORDER, e, in_unit, money_unit, summary_html, t, table, whole,
+                              zone_names)
 from .pdf import chromium, html_to_pdf
 
 #: The smallest font size anywhere in the document's CSS (points).
@@ -97,16 +98,18 @@ def costing_html(inputs: Inputs, lang: str) -> str:
         _k=lines["kind"].map({k: i for i, k in enumerate(KIND_ORDER)}).fillna(99)
     ).sort_values(["_s", "_k", "zone_id"], kind="stable")
     zones = zone_names(inputs, lang)
+    unit = money_unit(float(lines["cost_cny"].sum()))
     rows = [[e(r.id), e(L.stage_label(str(r.stage), lang)), e(L.word(str(r.kind), lang)),
              e(zones.get(str(r.zone_id), r.zone_name)),
              whole(r.places), e("" if pd.isna(r.open_year) else int(r.open_year)),
-             whole(r.pupil_years), yi(r.cost_cny), e(L.word(str(r.basis), lang))]
+             whole(r.pupil_years), in_unit(r.cost_cny, unit), e(L.word(str(r.basis), lang))]
             for r in lines.itertuples()]
     rows.append([f"<b>{e(L.word('district_total', lang))}</b>"] + [""] * 6 +
-                [f"<b>{yi(float(lines['cost_cny'].sum()))}</b>", ""])
+                [f"<b>{in_unit(float(lines['cost_cny'].sum()), unit)}</b>", ""])
     head = [L.column_label(c, lang) for c in ("id", "stage", "kind", "zone_name", "places",
-                                              "open_year", "pupil_years", "cost_yi_cny",
-                                              "basis")]
+                                              "open_year", "pupil_years")] + [
+        f"{L.column_label('cost_cny', lang).split('（')[0].split(' (')[0]} ({unit[1]})",
+        L.column_label("basis", lang)]
     return (f"<h2>{e(t('h_costing', lang))}</h2>"
             + table(head, rows, numeric_from=4, bold_last=True))
 

@@ -36,9 +36,19 @@ def e(value: Any) -> str:
                        else str(value))
 
 
-def yi(cny: float) -> str:
-    """CNY as 亿元 with two decimals."""
-    return f"{cny / 1e8:,.2f}"
+#: Money units, largest first: (CNY per unit, label, decimals). A table takes the largest
+#: unit its total reaches (亿元 for a district's request, 万元 for a small one).
+UNITS = ((1e8, "亿元", 2), (1e4, "万元", 1))
+
+
+def money_unit(total: float) -> tuple[float, str, int]:
+    """The unit of :data:`UNITS` for a table whose total is ``total`` CNY."""
+    return next((u for u in UNITS if abs(total) >= u[0]), UNITS[-1])
+
+
+def in_unit(cny: float, unit: tuple[float, str, int]) -> str:
+    """CNY in ``unit`` with its decimals and thousands separators."""
+    return f"{cny / unit[0]:,.{unit[2]}f}"
 
 
 def whole(v: Any) -> str:
@@ -202,7 +212,8 @@ def build_section(inputs: Inputs, lang: str) -> str:
 
 
 def money_section(inputs: Inputs, lang: str) -> tuple[str, float]:
-    """Cost per year by kind (亿元) with the total request; returns (HTML, total CNY)."""
+    """Cost per year by kind (亿元 or 万元) with the total request; returns (HTML, total
+    CNY)."""
     start, _, model, base = years_of(inputs)
     _, by_year, basis = actions(inputs)
     wide = by_year.pivot_table(index="kind", columns="year", values="cost_cny",
@@ -210,17 +221,21 @@ def money_section(inputs: Inputs, lang: str) -> tuple[str, float]:
     order = [k for k in KIND_ORDER if k in wide.index]
     wide = wide.loc[order + [k for k in wide.index if k not in order]]
     years = [int(y) for y in wide.columns]
+    total = float(by_year["cost_cny"].sum())
+    unit = money_unit(total)
+
+    def yi(cny: float) -> str:
+        return in_unit(cny, unit)
     rows = [[e(L.word(str(k), lang))] + [yi(v) for v in wide.loc[k]] + [yi(wide.loc[k].sum())]
             for k in wide.index]
-    total = float(by_year["cost_cny"].sum())
     rows.append([f"<b>{e(t('row_total', lang))}</b>"] + [f"<b>{yi(v)}</b>" for v in
                                                          wide.sum(axis=0)] +
                 [f"<b>{yi(total)}</b>"])
     rows.append(status_row(years, model, base, lang) + [""])
     head = [t("col_item", lang)] + [str(y) for y in years] + [t("col_total", lang)]
-    return (f"<h2>{e(t('h_money', lang))}: {yi(total)} 亿元</h2>"
+    return (f"<h2>{e(t('h_money', lang))}: {yi(total)} {unit[1]}</h2>"
             + table(head, rows, cls="money")
-            + f"<p class=note>{e(t('money_note', lang, start=start))} "
+            + f"<p class=note>{e(t('money_note', lang, start=start, unit=unit[1]))} "
               f"{e(L.word(basis, lang))}.</p>", total)
 
 
