@@ -116,3 +116,22 @@ def test_years_are_observed_estimated_or_projected(tmp_path):
     assert senior == {2020: "estimated", 2021: "observed", 2022: "estimated",
                       2023: "projected"}
     assert year_status([2020, 2021], None, 2020) == {2020: "estimated", 2021: "projected"}
+
+
+def test_compare_shows_each_scenarios_budget_total():
+    from capacity.report.budget import budget_tables
+    from capacity.report.compare import compare
+
+    a = shortfalls([(300, 0)] * 12)
+    b = shortfalls([(900, 10)] * 12)
+    b.name = "more"
+    cost = compare([a, b])["cost"]
+    grand = cost[(cost["stage"] == "all") & (cost["kind"] == "all")]
+    for r in (a, b):
+        views = budget_tables(r)["cost"]
+        want = views.loc[(views["id"] == TOTAL_ID) & (views["stage"] == "all"), "cost_cny"]
+        assert grand[r.name].item() == pytest.approx(want.item())
+    lines = cost[(cost["stage"] != "all") & (cost["kind"] != "all")]
+    assert lines[["synthetic", "more"]].sum().tolist() == pytest.approx(
+        grand[["synthetic", "more"]].iloc[0].tolist())
+    assert grand["more"].item() > grand["synthetic"].item() > 0

@@ -11,6 +11,10 @@ Tables (columns in order):
   of the largest district shortfall of that stage in that scenario's mode (the earliest such
   year on ties, so the first year when no year falls short); the zones are shown in that year.
 - ``indicators`` — indicator, year, target, then one column per scenario: the value.
+- ``cost`` — stage, kind, then one column per scenario: the run's one costing (CNY,
+  :func:`.recommend.costing`, the same rule and total as each run's budget.xlsx), one row
+  per stage × kind of action, a total per stage (kind ``all``) and for all stages
+  (stage ``all``).
 """
 from __future__ import annotations
 
@@ -26,11 +30,12 @@ from . import labels as L
 from .budget import shortfall_by_zone_view, targets_year
 from .catchment import names_of
 from .frames import in_mode, sort_by, with_names
+from .recommend import KINDS, costing
 from .workbook import write_workbook
 
 #: Files written by :func:`write_compare`.
 COMPARE_FILES = ("compare_shortfall.csv", "compare_worst_year_zones.csv",
-                 "compare_indicators.csv", "compare.xlsx")
+                 "compare_indicators.csv", "compare_cost.csv", "compare.xlsx")
 
 _RESERVED = {"stage", "year", "indicator", "target"}
 
@@ -110,7 +115,26 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
         indicators = sort_by(indicators, ["indicator", "year"], {"indicator": order})
     else:
         indicators = pd.DataFrame(columns=["indicator", "year", "target", *names])
-    return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators}
+    return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators,
+            "cost": compare_cost(results, names, stages)}
+
+
+def compare_cost(results: Sequence[Result], names: list[str], stages: list[str]
+                 ) -> pd.DataFrame:
+    """Stage × kind of action, one column of cost (CNY) per scenario, with totals."""
+    frames = [costing(r, shortfall_by_zone_view(r))[1].assign(scenario=r.name)
+              for r in results]
+    acts = pd.concat(frames, ignore_index=True)
+    long = acts.groupby(["stage", "kind", "scenario"], as_index=False)["cost_cny"].sum()
+    per_stage = long.groupby(["stage", "scenario"], as_index=False)["cost_cny"].sum()
+    grand = long.groupby("scenario", as_index=False)["cost_cny"].sum().assign(stage="all")
+    long = pd.concat([long, per_stage.assign(kind="all"), grand.assign(kind="all")],
+                     ignore_index=True)
+    wide = long.pivot(index=["stage", "kind"], columns="scenario", values="cost_cny") \
+        .reindex(columns=names).fillna(0.0).reset_index()
+    wide.columns.name = None
+    return sort_by(wide.astype({"stage": "string", "kind": "string"}), ["stage", "kind"],
+                   {"stage": [*stages, "all"], "kind": [*KINDS, "all"]})
 
 
 def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
@@ -119,7 +143,7 @@ def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
     targets = L.targets_phrase("/".join(map(str, years)) if years else None, lang, plan=True)
     rows += [(L.sheet_label(key, lang), L.text("compare_notes", key, lang,
                                                plan_targets=targets))
-             for key in ("shortfall", "worst_year_zones", "indicators")]
+             for key in ("shortfall", "worst_year_zones", "indicators", "cost")]
     return rows
 
 
@@ -128,7 +152,7 @@ def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
     for key, frame in tables.items():
         frame.to_csv(folder / f"compare_{key}.csv", index=False)
     formats = {"shortfall": {n: "count" for n in names},
-               "indicators": {n: "rate" for n in names}}
+               "indicators": {n: "rate" for n in names}, "cost": {n: "cny" for n in names}}
     zones: dict[str, str] = {}
     for r in results:                     # name_zh in Chinese (capacity/names.py)
         zones.update(names_of(r, "zone", lang))
@@ -209,4 +233,11 @@ def format_compare(tables: dict[str, pd.DataFrame]) -> str:
                 for i, y, t, vals in zip(ind["indicator"], ind["year"], ind["target"],
                                          ind[names].to_numpy(dtype=float))]
         parts.append("Indicators\n" + _text_table(["indicator", "year", "target", *names], rows))
+    cost = tables.get("cost")
+    if cost is not None and not cost.empty:
+        rows = [[L.stage_label(str(st)), L.word(str(k)) if k != "all" else "total",
+                 *(f"{v / 1e8:,.2f}" for v in vals)]
+                for st, k, vals in zip(cost["stage"], cost["kind"], cost[names].to_numpy(float))]
+        parts.append("Cost (100 million CNY, 亿元), rule of thumb\n"
+                     + _text_table(["stage", "kind", *names], rows, align="llr" + "r" * len(names)))
     return "\n\n".join(parts) + "\n"
