@@ -39,10 +39,11 @@ from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
-from .recommend import DISTRICT_ID, costing, data_basis_view
+from .recommend import DISTRICT_ID, costing, data_basis_view, read_rules, result_years
 from .workbook import write_workbook
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 from ..staffing import shortfall_classes
+from ..years import year_status
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -171,14 +172,31 @@ def summary_view(result: "Result") -> pd.DataFrame:
             wide[f"{m}_met"] = wide[f"{m}_met"].astype("boolean")
         wide["stage"] = wide["stage"].astype("string")
         s = s.merge(wide.astype({"year": s["year"].dtype}), on=["stage", "year"], how="left")
-    return sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    s = sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    return with_year_status(s, result)
 
 
 def modes_view(result: "Result") -> pd.DataFrame:
     """Stage × year: the shortfall under nearest, designed (when the run has a map) and
     optimal side by side (:func:`.frames.mode_shortfalls`)."""
     s = mode_shortfalls(result.summary)
-    return sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    s = sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    return with_year_status(s, result)
+
+
+def with_year_status(frame: pd.DataFrame, result: "Result") -> pd.DataFrame:
+    """``frame`` (columns stage, year) with ``year_status`` after ``year``: observed,
+    estimated or projected for the row's stage (:func:`capacity.years.year_status`)."""
+    if frame.empty or "year" not in frame.columns:
+        return frame.assign(year_status=pd.Series(dtype="string"))
+    base, model, _ = result_years(result)
+    status = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for stage, rows in frame.groupby("stage", sort=False).groups.items():
+        marks = year_status(frame.loc[rows, "year"], model, base, stage=str(stage))
+        status[rows] = frame.loc[rows, "year"].map(marks)
+    out = frame.copy()
+    out.insert(list(out.columns).index("year") + 1, "year_status", status)
+    return out
 
 
 def shortfall_by_zone_view(result: "Result") -> pd.DataFrame:
@@ -328,6 +346,12 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
             cost=f"{cost:,.0f}" if cost is not None else "—", radius_m=cfg.get("radius_m"),
             enrolment=cfg.get("enrolment"))))
     rows.append((readme("school_sizes"), readme("school_sizes_source")))
+    base, model, start = result_years(result)
+    rules = read_rules(model)
+    rows.append((readme("start_year"), readme("start_year_note").format(start=start)))
+    rows.append((readme("rule_of_thumb"), readme("rule_of_thumb_note").format(
+        district=", ".join(L.stage_label(s, lang) for s in rules.district_stages) or "—",
+        share=f"{rules.new_school_min_share:g}", lead=rules.expansion_build_years)))
     if "modes" in views and "shortfall_designed" not in views["modes"].columns:
         rows.append((L.sheet_label("modes", lang), readme("modes_hint")))
     return rows
@@ -349,7 +373,8 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
                      encoding="utf-8-sig" if bom else "utf-8")
     # zone and project names in the language: name_zh in Chinese (capacity/names.py)
     zones, projects = names_of(result, "zone", lang), names_of(result, "project", lang)
-    shown = {view: with_names(frame, zones, projects) for view, frame in views.items()}
+    shown = {view: year_words(with_names(frame, zones, projects), lang)
+             for view, frame in views.items()}
     shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
     grades = grade_views(result, lang)                   # intake, staffing, shrinking
     shown.update(grades)
@@ -367,7 +392,7 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
 def money_sheets(cost: pd.DataFrame, by_year: pd.DataFrame, rec: pd.DataFrame, lang: str
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The cost, cost-by-year and recommendation sheets in ``lang``: the district-wide
-    unit and the total rows named, basis and year status as words."""
+    unit and the total rows named, the basis as words."""
     def words(col: pd.Series) -> pd.Series:
         return col.map(lambda v: L.word(v, lang) if pd.notna(v) else v).astype("string")
 
@@ -378,8 +403,15 @@ def money_sheets(cost: pd.DataFrame, by_year: pd.DataFrame, rec: pd.DataFrame, l
     total = cost["id"] == TOTAL_ID
     cost = cost.assign(zone_name=district(cost).mask(total, L.word("district_total", lang)),
                        basis=words(cost["basis"]))
-    by_year = by_year.assign(year_status=words(by_year["year_status"]))
     return cost, by_year, rec.assign(zone_name=district(rec))
+
+
+def year_words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``year_status`` (observed / estimated / projected) as words of ``lang``."""
+    if "year_status" not in frame.columns:
+        return frame
+    return frame.assign(year_status=frame["year_status"].map(
+        lambda v: L.word(v, lang) if pd.notna(v) else v).astype("string"))
 
 
 def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
