@@ -7,7 +7,7 @@ scenario's allocation mode (``result.mode``) and written both as machine-readabl
 
 Views (columns in order):
 
-- ``summary`` — stage × year: stage, year, demand, places, served, shortfall, out_of_reach,
+- ``summary`` — stage × year: stage, year, year_status, demand, places, served, shortfall, out_of_reach,
   in_reach_unserved (= shortfall − out_of_reach: schools in reach are full), shortfall_rate
   (shortfall ÷ demand), then for each indicator of the stage ``<metric>``,
   ``<metric>_target``, ``<metric>_met`` (see :func:`indicators_by_stage`).
@@ -17,11 +17,12 @@ Views (columns in order):
 - ``shortfall_by_zone`` — zone × stage × year: zone_id, zone_name, stage, year, demand,
   served, shortfall, out_of_reach, in_reach_unserved.
 - ``places_to_add`` — zone × stage: zone_id, zone_name, stage, peak_shortfall, peak_year,
-  out_of_reach_in_peak_year, class_size, classes_to_add, places_to_add, schools_to_build,
-  school_mix, standard_classes.
-- ``cost`` — zone × stage, then a district total per stage (zone_id ``TOTAL``) and for all
-  stages (stage ``all``): zone_id, zone_name, stage, places_to_add, cost_per_place_cny,
-  cost_cny, cost_wan_cny (万元), cost_yi_cny (亿元), basis.
+  out_of_reach_in_peak_year, class_size, classes_to_add, places_to_add (the need, not what
+  to build).
+- ``cost``, ``recommendation``, ``cost_by_year`` — the one costing (:mod:`.recommend`): the
+  action list with its totals (:mod:`.money_views`), the decision units' diagnosis, and the
+  money by year, each year marked observed / estimated / projected.
+- ``data_basis``, ``modes`` — inputs marked as estimates; the shortfall under each mode.
 - ``criticality`` (only when the pipeline passes it): project_id, name, stage, open_year,
   extra_shortfall_if_dropped (pupil-years over the horizon), extra_shortfall_if_dropped_peak
   (pupils, in the peak year), latest_open_year_without_extra_shortfall.
@@ -32,14 +33,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
-from .recommend import DISTRICT_ID, costing, data_basis_view, read_rules, result_years
+from .money_views import (TOTAL_ID, TOTAL_NAME, by_year_formulas, cost_formulas,  # noqa: F401
+                          cost_view, money_sheets, with_total, year_words)
+from .recommend import costing, data_basis_view, read_rules, result_years
 from .workbook import write_workbook
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 from ..staffing import shortfall_classes
@@ -47,10 +49,6 @@ from ..years import year_status
 
 if TYPE_CHECKING:
     from ..result import Result
-
-
-TOTAL_ID = "TOTAL"
-TOTAL_NAME = "District total"   # zone_name of the total rows in the CSV (labelled in sheets)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -243,37 +241,6 @@ def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) ->
                   "stage": stage_order(result, out["stage"])})
 
 
-def cost_view(actions: pd.DataFrame, stages: list[str]) -> pd.DataFrame:
-    """The action list (:func:`.recommend.costing`) with a district total per stage and
-    for all stages (id ``TOTAL``, stage ``all``), and the cost also in 万元 and 亿元."""
-    per_stage = actions.groupby("stage", sort=False, as_index=False)["cost_cny"].sum()
-    order = [s for s in stages if s in set(per_stage["stage"])]
-    per_stage = per_stage.set_index("stage").reindex(order).reset_index()
-    grand = pd.DataFrame({"stage": ["all"], "cost_cny": [float(actions["cost_cny"].sum())]})
-    totals = pd.concat([per_stage, grand], ignore_index=True).assign(
-        id=TOTAL_ID, zone_name=TOTAL_NAME)
-    c = pd.concat([actions, totals.reindex(columns=actions.columns)], ignore_index=True)
-    c = c.astype({col: actions[col].dtype for col in actions.columns})
-    c["cost_wan_cny"] = c["cost_cny"] / 1e4
-    c["cost_yi_cny"] = c["cost_cny"] / 1e8
-    return c[[*[x for x in c.columns if x != "basis"], "basis"]]
-
-
-def money_total(frame: pd.DataFrame) -> float:
-    """The one total of a money view: its ``all`` total row (the cost view's, or the
-    cost-by-year sheet's), else the sum of its line items."""
-    if "stage" in frame.columns and (frame["stage"] == "all").any():
-        return float(frame.loc[frame["stage"] == "all", "cost_cny"].iloc[0])
-    return float(frame["cost_cny"].sum())
-
-
-def with_total(by_year: pd.DataFrame) -> pd.DataFrame:
-    """The cost-by-year table with a last row (stage ``all``) holding the total."""
-    total = pd.DataFrame({"stage": ["all"], "cost_cny": [float(by_year["cost_cny"].sum())]})
-    out = pd.concat([by_year, total.reindex(columns=by_year.columns)], ignore_index=True)
-    return out.astype({c: by_year[c].dtype for c in by_year.columns if c != "year"})
-
-
 CRITICALITY_COLUMNS = ["project_id", "name", "stage", "open_year", "extra_shortfall_if_dropped",
                        "extra_shortfall_if_dropped_peak",
                        "latest_open_year_without_extra_shortfall"]
@@ -389,31 +356,6 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
                                     "cost_by_year": by_year_formulas(by_year)})
 
 
-def money_sheets(cost: pd.DataFrame, by_year: pd.DataFrame, rec: pd.DataFrame, lang: str
-                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The cost, cost-by-year and recommendation sheets in ``lang``: the district-wide
-    unit and the total rows named, the basis as words."""
-    def words(col: pd.Series) -> pd.Series:
-        return col.map(lambda v: L.word(v, lang) if pd.notna(v) else v).astype("string")
-
-    def district(frame: pd.DataFrame) -> pd.Series:
-        return frame["zone_name"].mask(frame["zone_id"] == DISTRICT_ID,
-                                       L.word("district_wide", lang))
-
-    total = cost["id"] == TOTAL_ID
-    cost = cost.assign(zone_name=district(cost).mask(total, L.word("district_total", lang)),
-                       basis=words(cost["basis"]))
-    return cost, by_year, rec.assign(zone_name=district(rec))
-
-
-def year_words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """``year_status`` (observed / estimated / projected) as words of ``lang``."""
-    if "year_status" not in frame.columns:
-        return frame
-    return frame.assign(year_status=frame["year_status"].map(
-        lambda v: L.word(v, lang) if pd.notna(v) else v).astype("string"))
-
-
 def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
     """The workbook's shortfall-by-zone sheet: one row per zone × stage, one shortfall column
     per year (a long zone × stage × year table prints on dozens of pages; the CSV keeps it)."""
@@ -426,26 +368,3 @@ def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
                                       "stage": "string"})
 
 
-def cost_formulas(cost: pd.DataFrame) -> pd.DataFrame:
-    """Excel formula templates of the cost sheet (:mod:`.workbook`): each stage's total is
-    the SUMIFS of its line items, the grand total the SUMIFS of the stage totals; 万元 and
-    亿元 follow the CNY cost."""
-    out = pd.DataFrame(None, index=cost.index, columns=["cost_cny", "cost_wan_cny",
-                                                        "cost_yi_cny"], dtype=object)
-    total = cost["id"] == TOTAL_ID
-    out.loc[total & (cost["stage"] != "all"), "cost_cny"] = (
-        '=SUMIFS({cost_cny:all},{stage:all},{stage},{id:all},"<>"&{id})')
-    out.loc[total & (cost["stage"] == "all"), "cost_cny"] = (
-        '=SUMIFS({cost_cny:all},{id:all},{id},{stage:all},"<>"&{stage})')
-    out["cost_wan_cny"] = "={cost_cny}/10000"
-    out["cost_yi_cny"] = "={cost_cny}/100000000"
-    return out
-
-
-def by_year_formulas(by_year: pd.DataFrame) -> pd.DataFrame:
-    """Formula templates of the cost-by-year sheet: its total row (stage ``all``) is the
-    SUMIFS of every other row."""
-    out = pd.DataFrame(None, index=by_year.index, columns=["cost_cny"], dtype=object)
-    out.loc[by_year["stage"] == "all", "cost_cny"] = (
-        '=SUMIFS({cost_cny:all},{stage:all},"<>"&{stage})')
-    return out
