@@ -149,3 +149,17 @@ def test_a_plan_without_a_column_names_it(folders, tmp_path, capsys):
     assert main(["report", str(folders["run"]), "--plan", str(plan), "-o", str(out)]) == 2
     assert "cost_cny" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_parquet_run_without_its_report(folders, tmp_path, capsys):
+    """A run written with --format parquet --no-maps: its tables are read from parquet and
+    the details say it has no report.html."""
+    assert main(["run", str(folders["root"] / "plan.toml"), "-o", str(tmp_path / "runs"),
+                 "--no-criticality", "--no-maps", "--format", "parquet"]) == 0
+    run = tmp_path / "runs" / "tiny-plan"
+    assert (run / "summary.parquet").is_file() and not (run / "summary.csv").exists()
+    assert main(["report", str(run), "-o", str(tmp_path / "d")]) == 0
+    capsys.readouterr()
+    page = (tmp_path / "d" / "dossier.html").read_text(encoding="utf-8")
+    assert "holds no report.html" in page
+    assert page_count(tmp_path / "d" / "dossier.pdf") >= 2

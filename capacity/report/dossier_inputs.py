@@ -4,7 +4,8 @@ A run folder (``capacity run``), optionally a plan folder (``capacity plan``) an
 folder (``capacity ensemble``). Only their files are read, nothing is recomputed; a missing
 file or column is an :class:`~capacity.errors.InputError` naming the folder, the file and the
 fix. Optional plan columns (``name_zh``, ``zone_id``, ``places``, ``open_year``…) may be
-absent: the plan folder's format is the plan command's (docs/plan.md).
+absent: the plan folder's format is the plan command's (docs/plan.md). A run written with
+``--format parquet`` is read from its ``.parquet`` tables.
 """
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ def read_folder(path: str | Path, kinds: tuple[str, ...], problems: Problems) ->
     for kind in kinds:
         for name, cols in NEEDS[kind].items():
             file = folder.path / name
+            parquet = file.with_suffix(".parquet")
+            if name.endswith(".csv") and not file.is_file() and parquet.is_file():
+                file = parquet                     # capacity run --format parquet
             if not file.is_file():
                 problems.add(file, f"missing: {folder.path.name} is not {WHAT[kind]}",
                              expected=WHAT[kind])
@@ -80,8 +84,9 @@ def read_folder(path: str | Path, kinds: tuple[str, ...], problems: Problems) ->
                 if name.endswith(".json"):
                     folder.meta.update(json.loads(file.read_text(encoding="utf-8")))
                     continue
-                frame = pd.read_csv(file, encoding="utf-8-sig")
-            except (ValueError, UnicodeDecodeError) as exc:
+                frame = pd.read_parquet(file) if file.suffix == ".parquet" else \
+                    pd.read_csv(file, encoding="utf-8-sig")
+            except (ValueError, UnicodeDecodeError, OSError) as exc:
                 problems.add(file, f"cannot be read ({exc})", expected=WHAT[kind])
                 continue
             missing = [c for c in cols if c not in frame.columns]
