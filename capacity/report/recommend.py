@@ -45,8 +45,8 @@ from .sizes import standard_schools
 if TYPE_CHECKING:
     from ..result import Result
 
-#: zone_id of a district-wide unit (as the ensemble's district rows).
-DISTRICT_ID = "ALL"
+#: zone_id and (CSV) zone_name of a district-wide unit (as the ensemble's district rows).
+DISTRICT_ID, DISTRICT_NAME = "ALL", "District-wide"
 RECOMMENDATION_COLUMNS = [
     "zone_id", "zone_name", "stage", "years_short", "first_year_short", "last_year_short",
     "peak_shortfall", "peak_year", "shortfall_at_horizon", "places_at_horizon",
@@ -133,7 +133,7 @@ def decision_units(by_zone: pd.DataFrame, places: pd.Series, rules: BudgetRules
     pooled = by_zone["stage"].isin(rules.district_stages)
     sums = ["demand", "served", "shortfall", "out_of_reach"]
     district = by_zone[pooled].groupby(["stage", "year"], as_index=False, sort=False)[sums].sum()
-    district = district.assign(zone_id=DISTRICT_ID, zone_name=DISTRICT_ID)
+    district = district.assign(zone_id=DISTRICT_ID, zone_name=DISTRICT_NAME)
     units = pd.concat([by_zone[~pooled], district[by_zone.columns.intersection(
         district.columns)]], ignore_index=True)
     at = places.groupby(level="stage").sum()
