@@ -131,6 +131,10 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
                 missing = t("no_report", lang, folder=folder.path.name)
                 parts.append(f"<p class=note>{e(missing)}</p>")
                 continue
+            if key == "h_ensemble":
+                unit = money_unit(total)
+                parts.append("<p class=note>" + e(t("ensemble_money", lang, total=(
+                    f"{in_unit(total, unit)} {unit[1]}"))) + "</p>")
             css, body = embedded(folder.report)
             if css and css not in styles:
                 styles.append(css)
