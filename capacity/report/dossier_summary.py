@@ -96,7 +96,7 @@ def table(head: list[str], rows: list[list[str]], numeric_from: int = 1,
 def status_row(years: list[int], model: str | None, base: int, lang: str) -> list[str]:
     status = year_status(years, model, base)
     return [f"<i>{e(t('row_status', lang))}</i>"] + [
-        f"<i>{e(L.word(status[y], lang))}</i>" for y in years]
+        f"<i>{e(L.word(status[y] + '_short', lang))}</i>" for y in years]
 
 
 def short_section(inputs: Inputs, lang: str) -> str:
@@ -218,6 +218,9 @@ def money_section(inputs: Inputs, lang: str) -> tuple[str, float]:
     _, by_year, basis = actions(inputs)
     wide = by_year.pivot_table(index="kind", columns="year", values="cost_cny",
                                aggfunc="sum", fill_value=0.0, sort=True)
+    if len(wide.columns):                 # every year from the first to the last spent
+        span = range(min(int(wide.columns.min()), start), int(wide.columns.max()) + 1)
+        wide = wide.reindex(columns=list(span), fill_value=0.0)
     order = [k for k in KIND_ORDER if k in wide.index]
     wide = wide.loc[order + [k for k in wide.index if k not in order]]
     years = [int(y) for y in wide.columns]
