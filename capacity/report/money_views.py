@@ -39,7 +39,7 @@ def with_total(by_year: pd.DataFrame) -> pd.DataFrame:
 def money_sheets(cost: pd.DataFrame, by_year: pd.DataFrame, rec: pd.DataFrame, lang: str
                  ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The cost, cost-by-year and recommendation sheets in ``lang``: the district-wide
-    unit and the total rows named, the basis as words."""
+    unit and the total rows named, the basis and the kinds of action as words."""
     def words(col: pd.Series) -> pd.Series:
         return col.map(lambda v: L.word(v, lang) if pd.notna(v) else v).astype("string")
 
@@ -50,7 +50,9 @@ def money_sheets(cost: pd.DataFrame, by_year: pd.DataFrame, rec: pd.DataFrame, l
     total = cost["id"] == TOTAL_ID
     cost = cost.assign(zone_name=district(cost).mask(total, L.word("district_total", lang)),
                        basis=words(cost["basis"]))
-    return cost, by_year, rec.assign(zone_name=district(rec))
+    kinds = rec["recommendation"].map(lambda v: " + ".join(
+        L.word("no_action" if k == "none" else k, lang) for k in str(v).split(" + ")))
+    return cost, by_year, rec.assign(zone_name=district(rec), recommendation=kinds)
 
 
 def year_words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
