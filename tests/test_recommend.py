@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from capacity.errors import InputError
 from capacity.report.budget import TOTAL_ID, budget_tables
 from capacity.report.recommend import BudgetRules, costing
 from capacity.report.budget import shortfall_by_zone_view
@@ -129,3 +130,19 @@ def test_recommendation_names_the_kinds(views):
     assert rec[("z3", "primary")] == "transport"
     assert rec[("z1", "junior")] == "none"
     assert isinstance(rec, pd.Series)
+
+
+def test_the_models_start_year_and_budget_table_are_read(tmp_path):
+    """model.toml [plan] start_year moves the first funded year; [budget] is the rule's."""
+    (tmp_path / "model.toml").write_text(
+        '[plan]\nstart_year = 2022\n[budget]\ndistrict_stages = ["junior"]\n'
+        "new_school_min_share = 0.25\n")
+    r = edited()
+    r.manifest["model_path"] = str(tmp_path)
+    views = budget_tables(r)
+    assert views["cost_by_year"].empty                 # 2022 is after the horizon 2021
+    assert set(views["recommendation"].loc[views["recommendation"]["stage"] == "junior",
+                                           "zone_id"]) == {"ALL"}
+    (tmp_path / "model.toml").write_text("[budget]\nnew_school_min_share = 2\n")
+    with pytest.raises(InputError, match="new_school_min_share"):
+        budget_tables(r)
