@@ -1,19 +1,20 @@
 """`capacity compare` adds costs per scenario (issue 23): the key projects' capital and the
-run's budget total, read from the run folder's budget table (never recomputed)."""
+run's budget total — the run's one costing, the total budget.xlsx shows (one home)."""
 from __future__ import annotations
 
 import numpy as np
 import openpyxl
 import pandas as pd
 
+from capacity.report.budget import TOTAL_ID, budget_tables
 from capacity.report.compare import compare, format_compare, write_compare
 from capacity.report.compare_costs import COLUMNS
 from synthetic_result import make_result
 
 
 def _with_budget(tmp_path, name: str, total: float):
-    """A run whose folder holds a budget table with district total ``total`` (CNY); the
-    stage rows do not add up to it, so a recomputed total would differ."""
+    """A run with three key projects (``total`` is unused: the budget total is the run's own
+    costing, not a figure a folder may hold)."""
     r = make_result(name)
     folder = tmp_path / name
     folder.mkdir()
@@ -38,23 +39,30 @@ def test_costs_per_scenario(tmp_path):
     assert costs.loc["base", "key_projects"] == 3
     assert costs.loc["base", "key_project_places"] == 1000
     assert costs.loc["base", "key_project_capital_cny"] == 150e6      # the NaN cost is left out
-    assert costs.loc["base", "budget_total_cny"] == 1_234_000_000.0  # read, not recomputed
-    assert costs.loc["base", "budget_total_yi_cny"] == 12.34
+    # the total of the run's budget.xlsx (its cost sheet's district row), the same figure
+    cost = budget_tables(base)["cost"]
+    total = cost.loc[(cost["id"] == TOTAL_ID) & (cost["stage"] == "all"), "cost_cny"].item()
+    assert costs.loc["base", "budget_total_cny"] == total
+    assert costs.loc["base", "budget_total_yi_cny"] == total / 1e8
+    grand = compare([base, alt])["cost"]
+    assert grand.loc[(grand["stage"] == "all") & (grand["kind"] == "all"), "base"].item() \
+        == total                                                      # compare_cost.csv too
     assert costs.loc["alt", "key_projects"] == 0
     assert np.isnan(costs.loc["alt", "key_project_capital_cny"])
-    assert np.isnan(costs.loc["alt", "budget_total_cny"])             # no budget table
 
 
 def test_costs_in_the_files_and_the_console(tmp_path):
     base = _with_budget(tmp_path, "base", 2e9)
     out = write_compare([base], tmp_path / "cmp", lang="zh")
-    assert pd.read_csv(out / "compare_costs.csv")["budget_total_cny"].tolist() == [2e9]
+    cost = budget_tables(base)["cost"]
+    total = cost.loc[(cost["id"] == TOTAL_ID) & (cost["stage"] == "all"), "cost_cny"].item()
+    assert pd.read_csv(out / "compare_costs.csv")["budget_total_cny"].tolist() == [total]
     wb = openpyxl.load_workbook(out / "compare.xlsx")
     ws = wb["各情景成本"]
     header = [c.value for c in ws[1]]
     assert header[3:6] == ["重点项目投资（元）", "预算合计（元）", "预算合计（亿元）"]
-    assert ws.cell(2, 5).value == 2e9 and ws.cell(2, 6).value == 20
+    assert ws.cell(2, 5).value == total and ws.cell(2, 6).value == total / 1e8
     text = format_compare(compare([base]))
     assert "Costs per scenario" in text
-    assert "150,000,000" in text and "2,000,000,000" in text
+    assert "150,000,000" in text and f"{total:,.0f}" in text
     assert "各情景成本" in format_compare(compare([base]), "zh")
