@@ -201,7 +201,8 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
     zones = model.zones[["zone_id", "name", "geometry"]].to_crs("EPSG:4326")
     manifest = {
         "scenario": state.scenario.name, "scenario_file": str(state.scenario.path or ""),
-        "model": model.name, "mode": state.scenario.mode, "draws": draws, "seed": seed,
+        "model": model.name, "model_zh": model.name_zh,
+        "scenario_zh": state.scenario.name_zh, "mode": state.scenario.mode, "draws": draws, "seed": seed,
         "uncertainty": spec.as_dict(), "cluster": info, "stats": sums.stats,
         "timings": {"deterministic_compute_s": round(det_s, 3),
                     "total_s": round(time.perf_counter() - t0, 3)},
