@@ -21,6 +21,12 @@ def _cell(text: Any, width: int, right: bool = True) -> str:
     return pad + text if right else text + pad
 
 
+def row(values: list[Any], widths: list[int]) -> str:
+    """One console table row: the first value left-aligned, the others right-aligned, each
+    padded to its display width."""
+    return " ".join(_cell(v, w, right=i > 0) for i, (v, w) in enumerate(zip(values, widths)))
+
+
 def _stage(stage: str, lang: str) -> str:
     """The stage as the user types it on the command line (English), or its label."""
     return stage if lang == "en" else L.stage_label(stage, lang)
