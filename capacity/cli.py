@@ -167,14 +167,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
                          time_limit_s=args.time_limit)
     progress.done()
     folder = write_plan(plan, args.out, lang=args.lang)
-    print(f"wrote {folder}")
-    for r in plan.summary.itertuples():
-        print(f"  {r.stage:<13} {r.new_schools:>3} new schools ({r.new_places:,} places, "
-              f"CNY {r.capital_cny / 1e8:,.2f} 亿), {r.temporary_place_years:,.0f} temporary "
-              f"place-years, {r.transport_pupil_years:,.0f} transported pupil-years; "
-              f"unserved {r.unserved_before:,} → {r.unserved_after:,.0f} pupil-years "
-              f"({r.unreachable:,.0f} out of every option's reach); gap {r.gap:.1%} "
-              f"against the {r.gap_basis} bound")
+    from .plan.write import plan_lang
+    from .report.plan_section import plan_console
+
+    print(plan_console(plan.summary, folder, plan_lang(plan, args.lang)))
     return 0
 
 
@@ -298,7 +294,7 @@ def headline(result, folder: Path) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .report.compare import format_compare, write_compare
+    from .report.compare import console_text, write_compare
     from .result import read_result, require_pipeline
 
     results = [require_pipeline(read_result(p)) for p in args.runs
@@ -306,10 +302,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     langs = {r.manifest.get("lang") or "en" for r in results}
     lang = args.lang or (langs.pop() if len(langs) == 1 else "en")
     folder = write_compare(results, args.out, lang=lang)
-    from .report.compare import compare
+    from .report import labels as L
 
-    print(format_compare(compare(results)))
-    print(f"wrote {folder}")
+    print(console_text(results, lang))
+    print(L.text("compare_console", "wrote", lang, folder=folder))
     return 0
 
 

@@ -17,8 +17,13 @@ TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/²]*")
 ALLOWED = {"km", "km²", "m", "EPSG", "WGS84", "GCJ-02", "BD-09", "CGCS2000", "MILP", "LNS",
            "P5", "P10", "P25", "P50", "P75", "P80", "P90", "P95", "ESS", "TFR", "WPP", "UN",
            "GB", "PDF", "HTML", "CSV", "Excel", "ID"}
-#: File names and paths (a reader is told where to look).
-FILE = re.compile(r".*\.(csv|xlsx|html|png|svg|json|md|toml|geojson|parquet|pdf)$|.*/.*")
+#: File names, paths and setting names (``model.toml``, ``docs/plan.md``,
+#: ``[stages.primary] cost_per_place``): where a reader is told to look, typed as written.
+FILE = re.compile(r".*\.(csv|xlsx|html|png|svg|json|md|toml|geojson|parquet|pdf)$|.*/.*"
+                  r"|[a-z0-9]+([._][a-z0-9]+)+")
+#: The program's command lines, typed as written (``capacity run``).
+COMMAND = re.compile(r"capacity (run|plan|compare|ensemble|catchments|map|validate|report)\b"
+                     r"|capacity\b")
 #: Headers of id columns (cells below them may hold ids).
 ID_HEADER = re.compile(r"编号|代码|\bid\b|_id\b", re.I)
 
@@ -32,7 +37,7 @@ def allowed(word: str) -> bool:
 
 def words(text: str) -> list[str]:
     """The Latin words of ``text`` the allow-list does not accept."""
-    return [w for w in TOKEN.findall(text) if not allowed(w)]
+    return [w for w in TOKEN.findall(COMMAND.sub(" ", text)) if not allowed(w)]
 
 
 class _Visible(HTMLParser):

@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..names import model_name, scenario_name
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
+from .money import money
 from .recommend import data_basis_view, recommendation_view
 from .sizes import standard_schools
 from .workbook import write_workbook
@@ -266,7 +268,7 @@ def cost_view(result: "Result", places: pd.DataFrame | None = None) -> pd.DataFr
 def cost_basis(cost: pd.DataFrame, lang: str = "en") -> pd.Series:
     """The 'basis' text of each cost row: which setting the cost per place comes from."""
     cpp = cost["cost_per_place_cny"]
-    basis = pd.Series([L.text("cost_basis", "setting", lang, stage=stage, value=f"{v:,.0f}")
+    basis = pd.Series([L.text("cost_basis", "setting", lang, stage=stage, value=money(v, lang))
                        if pd.notna(v) else None for stage, v in zip(cost["stage"], cpp)],
                       index=cost.index, dtype="string")
     basis = basis.mask(cpp.isna(), L.text("cost_basis", "missing", lang))
@@ -327,9 +329,10 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
 
     years = result.summary["year"]
     rows = [
-        (readme("scenario"), str(result.name)),
-        (readme("model"), str(result.manifest.get("model", ""))),
-        (readme("mode"), f"{L.mode_label(result.mode, lang)} ({result.mode})"),
+        (readme("scenario"), scenario_name(result.manifest, lang) or str(result.name)),
+        (readme("model"), model_name(result.manifest, lang)),
+        (readme("mode"), L.mode_label(result.mode, lang)
+         + (f" ({result.mode})" if lang == "en" else "")),
         (readme("years"), f"{int(years.min())}–{int(years.max())}"),
     ]
     target = L.targets_phrase(targets_year(result), lang)
@@ -342,7 +345,7 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
         cost = cfg.get("cost_per_place")
         rows.append((L.stage_label(stage, lang), L.text(
             "budget_readme", "stage_settings", lang, class_size=cs, stage=stage, sizes=std,
-            cost=f"{cost:,.0f}" if cost is not None else "—", radius_m=cfg.get("radius_m"),
+            cost=money(cost, lang) if cost is not None else "—", radius_m=cfg.get("radius_m"),
             enrolment=cfg.get("enrolment"))))
     rows.append((readme("school_sizes"), readme("school_sizes_source")))
     if "modes" in views and "shortfall_designed" not in views["modes"].columns:

@@ -11,13 +11,14 @@ from . import labels as L
 from .catchment import names_of, result_lang
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (a Chinese character: two)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _cell(text: Any, width: int, right: bool = True) -> str:
     text = str(text)
-    pad = " " * max(width - _width(text), 0)
+    pad = " " * max(width - display_width(text), 0)
     return pad + text if right else text + pad
 
 

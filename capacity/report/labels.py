@@ -78,6 +78,17 @@ def word(key: str, lang: str = "en") -> str:
     return _pick("words", key, lang) or key
 
 
+def budget_term(value: str, lang: str = "en") -> str:
+    """A budget category or basis word for people (``permanent`` → 新建学位; ``temporary +
+    transport`` → 临时学位、校车接送; ``derived`` → 推算值); other texts unchanged."""
+    terms = TEXTS[lang].get("budget_terms", {})
+    parts = str(value).split(" + ")
+    if not all(p in terms or f"flag_{p}" in terms for p in parts):
+        return str(value)
+    shown = [terms.get(p) or terms[f"flag_{p}"] for p in parts]
+    return ("、" if lang == "zh" else " + ").join(shown)
+
+
 def sheet_label(view: str, lang: str = "en") -> str:
     """Sheet name for a view (at most 31 characters)."""
     return (_pick("sheets", view, lang) or view)[:31]

@@ -69,8 +69,12 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif col == "indicator":
             out[col] = out[col].astype("string").map(lambda s: L.indicator_label(s, lang)
                                                      if pd.notna(s) else s)
-        elif col == "kind":                                 # new / expansion
-            out[col] = out[col].astype("string").map(lambda s: L.word(s, lang)
+        elif col == "kind":                  # new / expansion; permanent / temporary / …
+            out[col] = out[col].astype("string").map(
+                lambda s: (L.word(s, lang) if s in L.WORDS else L.budget_term(s, lang))
+                if pd.notna(s) else s)
+        elif col in ("recommendation", "basis"):      # budget categories, input flags
+            out[col] = out[col].astype("string").map(lambda s: L.budget_term(s, lang)
                                                      if pd.notna(s) else s)
         elif col == "met" or col.endswith("_met") or pd.api.types.is_bool_dtype(out[col]):
             b = as_bool(out[col])
