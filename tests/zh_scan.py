@@ -16,14 +16,16 @@ TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/²]*")
 #: Words a Chinese reader meets as they are: units, codes, quantiles, standard names.
 ALLOWED = {"km", "km²", "m", "EPSG", "WGS84", "GCJ-02", "BD-09", "CGCS2000", "MILP", "LNS",
            "P5", "P10", "P25", "P50", "P75", "P80", "P90", "P95", "ESS", "TFR", "WPP", "UN",
-           "GB", "PDF", "HTML", "CSV", "Excel", "ID"}
+           "GB", "PDF", "HTML", "CSV", "Excel", "ID", "JavaScript"}
 #: File names, paths and setting names (``model.toml``, ``docs/plan.md``,
 #: ``[stages.primary] cost_per_place``): where a reader is told to look, typed as written.
 FILE = re.compile(r".*\.(csv|xlsx|html|png|svg|json|md|toml|geojson|parquet|pdf)$|.*/.*"
                   r"|[a-z0-9]+([._][a-z0-9]+)+")
-#: The program's command lines, typed as written (``capacity run``).
-COMMAND = re.compile(r"capacity (run|plan|compare|ensemble|catchments|map|validate|report)\b"
-                     r"|capacity\b")
+#: Typed as written: the program's command lines (``capacity run … -o DIR``), settings
+#: (``[allocation] mode = "designed"``), source ids (S13) and HTML entities.
+COMMAND = re.compile(r"capacity( (run|plan|compare|ensemble|catchments|map|validate|report))?\b"
+                     r"|(?<!\w)--?[a-z][a-z-]*\b|\[[a-z_.]+\]( [a-z_]+ = \"[a-z_]+\")?"
+                     r"|\b[a-z_]+(?= = )|\bS\d+\b|&[a-z]+;")
 #: Headers of id columns (cells below them may hold ids).
 ID_HEADER = re.compile(r"编号|代码|\bid\b|_id\b", re.I)
 
@@ -95,7 +97,18 @@ def html_words(text: str) -> list[str]:
 
 
 def svg_words(text: str) -> list[str]:
-    return [w for c in re.findall(r"<!-- (.*?) -->", text, re.S) for w in words(c)]
+    """Texts of a matplotlib SVG (each drawn text is kept as a comment)."""
+    from html import unescape
+
+    return [w for c in re.findall(r"<!-- (.*?) -->", text, re.S) for w in words(unescape(c))]
+
+
+def model_text_columns() -> set[tuple[str, str]]:
+    """(sheet, header) of columns that show the model's own free text as written: the
+    data-basis sheet's notes are model.toml's comments, in the model author's language."""
+    from capacity.report import labels as L
+
+    return {(L.sheet_label("data_basis", "zh"), L.column_label("note", "zh"))}
 
 
 def workbook_words(path: Path) -> list[str]:
@@ -103,13 +116,15 @@ def workbook_words(path: Path) -> list[str]:
 
     book = openpyxl.load_workbook(path)
     found = [w for name in book.sheetnames for w in words(name)]
+    as_written = model_text_columns()
     for ws in book.worksheets:
         id_cols: set[int] = set()
         for row in ws.iter_rows():
             for c in row:
                 if not isinstance(c.value, str) or c.value.startswith("="):
                     continue
-                if ID_HEADER.search(c.value):
+                if c.row == 1 and (ID_HEADER.search(c.value)
+                                   or (ws.title, c.value) in as_written):
                     id_cols.add(c.column)
                     continue
                 if c.column in id_cols:

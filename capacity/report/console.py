@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from ..names import scenario_name
 from . import labels as L
 from .catchment import names_of, result_lang
 
@@ -86,7 +87,8 @@ def headline(result: Any, folder: Path, lang: str | None = None) -> str:
     names = names_of(result, "zone", lang)
     widths = [13, 12, 10, 10, 13]
     head = _c("header", lang).split("|")
-    lines = [_c("wrote", lang, scenario=result.name, folder=folder,
+    lines = [_c("wrote", lang, scenario=scenario_name(result.manifest, lang) or result.name,
+                folder=folder,
                 seconds=f"{result.manifest['timings']['total_s']:.1f}"),
              "  " + " ".join(_cell(h, w, right=i > 0) for i, (h, w) in
                             enumerate(zip(head, widths))) + "  " + head[-1]]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..names import in_lang, model_name, scenario_name
 from ..result import Result
 from . import labels as L
 from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages, run_years,
@@ -126,7 +127,8 @@ def _headlines(p: Page) -> str:
                      & (short["year"] == wy) & (short["shortfall"] > 0)] if len(short) else short
         top = zsub.sort_values("shortfall", ascending=False).head(3) if len(zsub) else zsub
         items = "".join(
-            f"<li>{_e(names.get(str(z), z))} <span class='note'>({_e(z)})</span>: "
+            f"<li>{_e(names.get(str(z), z))}"
+            + (f" <span class='note'>({_e(z)})</span>" if p.lang == "en" else "") + ": "
             f"{_num(v)}</li>" for z, v in zip(top.get("zone_id", []), top.get("shortfall", [])))
         cards.append(
             f'<div class="card"><h3>{_e(label)}</h3>'
@@ -302,8 +304,9 @@ def _front(p: Page) -> str:
     """Under the title: the scenario's description, the coordinate datum, the estimates."""
     man, lang = p.result.manifest, p.lang
     out = []
-    if man.get("description"):
-        out.append(f"<p><b>{p.t('description')}:</b> {_e(man['description'])}</p>")
+    description = in_lang(man.get("description"), man.get("description_zh"), lang)
+    if description:
+        out.append(f"<p><b>{p.t('description')}:</b> {_e(description)}</p>")
     caveats = (man.get("caveats") or {})
     listed = caveats.get(lang) or caveats.get("en") or []
     if listed:
@@ -317,7 +320,7 @@ def _front(p: Page) -> str:
     return "".join(out)
 
 
-def frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
+def frame_table(frame: pd.DataFrame, rows: int = 60, lang: str = "en") -> str:
     """A small DataFrame as an HTML table (the first ``rows`` rows; numbers right-aligned)."""
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     body = []
@@ -329,7 +332,8 @@ def frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
             else:
                 cells.append(f"<td>{_e('' if v is None or pd.isna(v) else v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    more = f"<p class='note'>… {len(frame) - rows:,} more rows</p>" if len(frame) > rows else ""
+    more = (f"<p class='note'>{L.text('tables', 'more_rows', lang, n=f'{len(frame) - rows:,}')}"
+            "</p>" if len(frame) > rows else "")
     return f"<div class='scroll'><table><tr>{head}</tr>{''.join(body)}</table></div>{more}"
 
 
@@ -341,7 +345,7 @@ def _extras(p: Page) -> str:
     if not extras:
         return ""
     folds = "".join(f"<details><summary>{_e(name)}.csv ({len(frame):,})</summary>"
-                    f"{frame_table(frame)}</details>" for name, frame in extras.items())
+                    f"{frame_table(frame, lang=p.lang)}</details>" for name, frame in extras.items())
     return f"<h3 id='extra-tables'>{p.t('extra_tables')}</h3>{folds}"
 
 
@@ -386,9 +390,9 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
     p = Page(result, lang, pick_mode(result, None), result.report_year, stages,
              figures or {}, map_dpi, map_link, images)
     man = result.manifest
-    scenario = man.get("scenario", result.name)
+    scenario = scenario_name(man, lang) or result.name
     span = f"{years[0]}–{years[-1]}" if years else p.t("no_years")
-    sub = p.t("subtitle", model=_e(man.get("model", "–")), span=span, mode=_e(p.mode_label),
+    sub = p.t("subtitle", model=_e(model_name(man, lang) or "–"), span=span, mode=_e(p.mode_label),
               year=_e(p.year))
     nav = ("<nav>" + "".join(f"<a href='#{a}'>{p.t(k)}</a>" for a, k in (
         ("headlines", "nav_headlines"), ("indicators", "nav_indicators"),

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..names import scenario_name
 from ..result import Result
 from . import labels as L
 from .flows import dominant, result_flows
@@ -252,7 +253,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
     for p in projects:
         p["name"] = project_names.get(p["id"], p["name"])
     return {
-        "scenario": str(result.manifest.get("scenario", result.name)),
+        "scenario": scenario_name(result.manifest, lang) or str(result.name),
         "crs": geo.crs, "unit": _UNIT, "view": [0, 0, width, height],
         "stages": [{"id": s, "label": stage_label(result, s, lang),
                     "ages": list(ages[s]) if ages[s] else None,

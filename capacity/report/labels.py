@@ -89,6 +89,22 @@ def budget_term(value: str, lang: str = "en") -> str:
     return ("、" if lang == "zh" else " + ").join(shown)
 
 
+def area_label(area: object, lang: str = "en") -> str:
+    """An anchor area's name in ``lang`` (``China`` → 全国; [anchor_areas]), else as given."""
+    return TEXTS[lang].get("anchor_areas", {}).get(str(area), str(area))
+
+
+def in_language(text: str, lang: str = "en") -> str:
+    """The part of a bilingual "English / 中文" sentence in ``lang`` (the whole when it has
+    no " / ")."""
+    en, sep, zh = str(text).partition(" / ")
+    if not sep:
+        return str(text)
+    zh, tail = (zh.rsplit(" (docs/", 1) + [""])[:2]
+    tail = f" (docs/{tail}" if tail else ""
+    return (zh if lang == "zh" else en) + tail
+
+
 def sheet_label(view: str, lang: str = "en") -> str:
     """Sheet name for a view (at most 31 characters)."""
     return (_pick("sheets", view, lang) or view)[:31]
