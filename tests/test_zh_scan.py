@@ -81,3 +81,31 @@ def test_the_scan_sees_latin_words():
             "<body><table><tr><th>区域编号</th><th>区域</th></tr><tr><td>majuqiao</td>"
             "<td>Majuqiao Town</td></tr></table><p>学位 shortfall</p></body></html>")
     assert html_words(page) == ["Majuqiao", "Town", "shortfall"]
+
+
+def _glossary() -> list[dict[str, str]]:
+    rows = []
+    for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0] not in ("中文术语", "---"):
+            rows.append(dict(zip(("zh", "en", "def_zh", "def_en", "avoid"), cells)))
+    return rows
+
+
+def test_glossary_terms_in_the_chinese_catalogue():
+    # every avoided word is absent from zh.toml once the preferred terms are taken out
+    zh = (ROOT / "capacity" / "report" / "text" / "zh.toml").read_text(encoding="utf-8")
+    rows = _glossary()
+    assert len(rows) >= 20
+    for row in rows:
+        avoid = row["avoid"].split(" (")[0].strip()
+        if not avoid:
+            continue
+        rest = zh
+        for term in row["zh"].split(" / "):
+            rest = rest.replace(term, "")
+        assert avoid not in rest, (row["zh"], avoid)
+    # the bureau's words the catalogue must use
+    for word in ("普通高中", "服务范围", "校车接送", "未达标", "学位·年", "学位缺口", "就近入学",
+                 "普惠"):
+        assert word in zh, word

@@ -76,7 +76,11 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif col in ("recommendation", "basis"):      # budget categories, input flags
             out[col] = out[col].astype("string").map(lambda s: L.budget_term(s, lang)
                                                      if pd.notna(s) else s)
-        elif col == "met" or col.endswith("_met") or pd.api.types.is_bool_dtype(out[col]):
+        elif col == "met" or col.endswith("_met"):        # targets: 达标 / 未达标
+            b = as_bool(out[col])
+            out[col] = b.map({True: L.budget_term("met", lang),
+                              False: L.budget_term("not_met", lang)}).astype("string")
+        elif pd.api.types.is_bool_dtype(out[col]):
             b = as_bool(out[col])
             out[col] = b.map({True: L.word("yes", lang), False: L.word("no", lang)}
                              ).astype("string")
