@@ -222,13 +222,15 @@ def plausibility_table(wide: pd.DataFrame, anchors: pd.DataFrame | None,
 
 
 def _years(years: list[int], lang: str = "en") -> str:
+    """``2021`` / ``2021–2024`` / ``3 years between 2021 and 2024`` (zh: with 年)."""
     years = sorted(set(years))
+    unit = "年" if lang == "zh" else ""
     if len(years) == 1:
-        return str(years[0])
-    contiguous = years[-1] - years[0] + 1 == len(years)
-    return f"{years[0]}–{years[-1]}" if contiguous else \
-        text("plausibility_warnings", "years_between", lang, n=len(years), first=years[0],
-             last=years[-1])
+        return f"{years[0]}{unit}"
+    if years[-1] - years[0] + 1 == len(years):
+        return f"{years[0]}–{years[-1]}{unit}"
+    return text("plausibility_warnings", "years_between", lang, n=len(years), first=years[0],
+                last=years[-1])
 
 
 def plausibility_warnings(table: pd.DataFrame, worst: dict[int, tuple[int, int] | None],
