@@ -7,7 +7,8 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from ..names import scenario_name
+from ..names import in_lang, scenario_name
+from .money import people
 from . import labels as L
 from .catchment import names_of, result_lang
 
@@ -43,14 +44,14 @@ def model_summary(model: Any, lang: str | None = None) -> str:
     lang = lang or getattr(model, "lang", "en")
     pop = model.population
     datum = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}.get(model.datum, model.datum)
-    lines = [_c("model", lang, name=model.name, path=model.path),
+    lines = [_c("model", lang, name=in_lang(model.name, model.name_zh, lang), path=model.path),
              "  " + _c("base", lang, year=model.base_year, crs=model.crs, datum=datum,
                        open_age=model.open_age),
              "  " + _c("zones", lang, n=len(model.zones)),
              "  " + _c("population", lang, year=model.base_year,
-                       total=f"{pop['count'].sum():,.0f}",
-                       female=f"{pop.loc[pop['sex'] == 'F', 'count'].sum():,.0f}",
-                       male=f"{pop.loc[pop['sex'] == 'M', 'count'].sum():,.0f}"),
+                       total=people(pop["count"].sum(), lang),
+                       female=people(pop.loc[pop["sex"] == "F", "count"].sum(), lang),
+                       male=people(pop.loc[pop["sex"] == "M", "count"].sum(), lang)),
              "  " + _c("components", lang, kind=model.mortality_kind,
                        migration=len(model.migration), housing=len(model.housing)),
              "  " + _c("units", lang, units=len(model.units) if model.units is not None
