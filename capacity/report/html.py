@@ -28,6 +28,7 @@ from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
 from .fonts import font_context
+from .money import money
 from .modes_section import modes_section
 from .grades_section import grades_section
 from .plausibility_html import calibration_section, plausibility_section
@@ -282,6 +283,8 @@ def _stage_settings(p: Page) -> str:
             v = st.get(k)
             if k == "ages" and v:
                 v = f"{v[0]}–{v[-1]}"
+            elif k == "cost_per_place" and isinstance(v, (int, float)):
+                v = money(v, p.lang)
             elif isinstance(v, (int, float)) and k != "enrolment":
                 v = _num(v)
             vals.append(f"<td class='n'>{_e('–' if v is None else v)}</td>")

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from ..names import scenario_name
+from .money import money
 from ..result import Result
 from . import labels as L
 from .flows import dominant, result_flows
@@ -235,6 +236,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
         data[stage], vmax[stage] = _stage_data(result, stage, grid, width_codes, assignments)
 
     projects = []
+    map_lang = result_lang(result)
     if len(proj_all):
         for stage in stages:
             pr = proj_all[proj_all["stage"] == stage]
@@ -245,7 +247,9 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
                     "school": int(school_index.get(rec["school_id"], -1)),
                     "places": None if pd.isna(rec["places"]) else float(rec["places"]),
                     "open": None if pd.isna(rec["open_year"]) else int(rec["open_year"]),
-                    "cost": None if pd.isna(rec["cost"]) else float(rec["cost"])})
+                    "cost": None if pd.isna(rec["cost"]) else float(rec["cost"]),
+                    "cost_text": "" if pd.isna(rec["cost"]) else money(float(rec["cost"]),
+                                                                        map_lang)})
     ages = {s: result.stage_ages(s) for s in stages}
     lang = result_lang(result)
     zone_names, school_names = names_of(result, "zone", lang), names_of(result, "school", lang)
