@@ -92,7 +92,7 @@ def plan_names(state: Any, lang: str) -> Names:
 
 
 def option_name(kind: str, name: str, zone: object, lang: str, school: object = None,
-                names: Names | None = None, stage: str = "") -> str:
+                names: Names | None = None, stage: str = "", ident: object = "") -> str:
     """An option's name in ``lang`` (plan.csv's are English): temporary places at a school
     (or key project) named in ``lang``, transport in a zone, a generated candidate site."""
     names = names or {}
@@ -104,8 +104,9 @@ def option_name(kind: str, name: str, zone: object, lang: str, school: object = 
     if kind == "transport":
         return t("name_transport", lang, zone=zone_name)
     if lang != "en" and str(name).startswith("Candidate "):
+        number = re.search(r"(\d+)$", str(ident))
         return L.text("plan_names", "candidate", lang, zone=zone_name,
-                      stage=L.stage_label(stage, lang))
+                      stage=L.stage_label(stage, lang), n=number.group(1) if number else "")
     return name
 
 
@@ -133,9 +134,9 @@ def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = 
            for lon, lat in zip(p["lon"], p["lat"])]
     out = pd.DataFrame({
         "stage": _stage(p["stage"], lang), "kind": p["kind"].map(lambda k: kind_label(k, lang)),
-        "id": p["id"], "name": [option_name(k, n, z, lang, s, names, st) for k, n, z, s, st
-                                in zip(p["kind"], p["name"], p["zone_id"], p["school_id"],
-                                       p["stage"])],
+        "id": p["id"], "name": [option_name(k, n, z, lang, s, names, st, i)
+                                for k, n, z, s, st, i in zip(p["kind"], p["name"], p["zone_id"],
+                                                             p["school_id"], p["stage"], p["id"])],
         "zone_id": p["zone_id"], "school_id": p["school_id"],
         "classes": p["classes"], "places": p["places"], "open_year": p["open_year"],
         "first_year": p["first_year"], "last_year": p["last_year"],
@@ -168,8 +169,8 @@ def candidates_view(candidates: pd.DataFrame, lang: str, names: Names | None = N
     c = candidates
     out = pd.DataFrame({
         "site_id": c["site_id"],
-        "name": [option_name("new", n, z, lang, None, names, st)
-                 for n, z, st in zip(c["name"], c["zone_id"], c["stage"])],
+        "name": [option_name("new", n, z, lang, None, names, st, i)
+                 for n, z, st, i in zip(c["name"], c["zone_id"], c["stage"], c["site_id"])],
         "zone_id": c["zone_id"],
         "stage": _stage(c["stage"], lang), "sizes": c["sizes"].astype(str),
         "earliest_open_year": c["earliest_open_year"],
