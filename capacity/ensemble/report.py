@@ -119,10 +119,20 @@ def _table(frame: pd.DataFrame, lang: str, zones: dict[str, str] | None = None) 
             out[col] = out[col].map(lambda s: L.TEXTS[lang]["ensemble"].get(f"obs_{s}", s))
         elif col.startswith("cost"):
             out[col] = out[col].map(lambda v: money(v, lang))
+        elif col == "year":
+            out[col] = out[col].map(lambda v: f"{int(v)}")
+        elif pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(_number)
     out = out.rename(columns={c: L.TEXTS[lang]["ensemble"].get(f"col_{c}", c)
                               for c in out.columns})
-    return out.to_html(index=False, border=0, float_format=lambda v: f"{v:,.3f}"
-                       if abs(v) < 10 and v != int(v) else f"{v:,.0f}")
+    return out.to_html(index=False, border=0)
+
+
+def _number(v: float) -> str:
+    """1234 → 1,234; a small fraction (a ratio, an error) with three decimals."""
+    if pd.isna(v):
+        return "–"
+    return f"{v:,.3f}" if abs(v) < 10 and v != int(v) else f"{v:,.0f}"
 
 
 def conditioning_section(result: "EnsembleResult", lang: str = "en") -> list[str]:

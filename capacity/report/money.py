@@ -22,6 +22,8 @@ def money(cny: float, lang: str = "en") -> str:
     if cny is None or (isinstance(cny, float) and math.isnan(cny)):
         return ""
     v = float(cny)
+    if v == 0:
+        return "0 万元" if lang == "zh" else "CNY 0"
     if lang == "zh":
         if abs(v) >= YI:
             return f"{v / YI:,.2f} 亿元"
