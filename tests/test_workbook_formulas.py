@@ -37,11 +37,12 @@ def test_budget_cost_totals_are_the_sums_of_their_zone_rows(tmp_path, lang):
     zones = cost[cost["zone_id"] != TOTAL_ID]
     sheet = L.sheet_label("cost", lang)
     rows = cost_rows(book, lang)
+    total_id = L.budget_term("total", lang)           # TOTAL / 合计 (the sheet's label)
     grand_places = grand_cost = 0.0
     for stage, g in zones.groupby("stage"):
         places = float(g["places_to_add"].sum())
         money = float((g["places_to_add"] * g["cost_per_place_cny"]).sum())
-        r = rows[(TOTAL_ID, L.stage_label(stage, lang))]
+        r = rows[(total_id, L.stage_label(stage, lang))]
         assert book.value(sheet, r, 4) == pytest.approx(places)        # D: places to add
         assert book.value(sheet, r, 6) == pytest.approx(money)         # F: cost, CNY
         assert book.value(sheet, r, 7) == pytest.approx(money / 1e4)   # G: 万元
@@ -51,7 +52,7 @@ def test_budget_cost_totals_are_the_sums_of_their_zone_rows(tmp_path, lang):
             assert book.value(sheet, zr, 6) == pytest.approx(z.places_to_add
                                                              * z.cost_per_place_cny)
         grand_places, grand_cost = grand_places + places, grand_cost + money
-    everything = [r for (z, s), r in rows.items() if z == TOTAL_ID
+    everything = [r for (z, s), r in rows.items() if z == total_id
                   and s not in {L.stage_label(st, lang) for st in zones["stage"]}]
     assert len(everything) == 1
     assert book.value(sheet, everything[0], 4) == pytest.approx(grand_places)

@@ -43,7 +43,7 @@ from .grades_section import grade_views
 from .money import money
 from .recommend import data_basis_view, recommendation_view
 from .sizes import standard_schools
-from .workbook import write_workbook
+from .workbook import TOTAL_ID, write_workbook  # TOTAL_ID: the district-total rows' id
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 from ..staffing import shortfall_classes
 
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     from ..result import Result
 
 
-TOTAL_ID = "TOTAL"
 TOTAL_NAME = "District total"   # zone_name of the total rows in the CSV (labelled in sheets)
 
 

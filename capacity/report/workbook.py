@@ -27,6 +27,9 @@ import pandas as pd
 from . import labels as L
 from .frames import as_bool
 
+#: Id of the district-total rows (capacity/report/budget.py TOTAL_ID), shown as the
+#: catalogue's [budget_terms] total ("TOTAL" / 合计).
+TOTAL_ID = "TOTAL"
 #: Excel number formats by kind.
 NUMBER_FORMATS = {"count": "#,##0", "year": "0", "rate": "0.0%", "cny": "#,##0",
                   "wan": "#,##0.0", "yi": "#,##0.00", "size": "0"}
@@ -73,6 +76,9 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             out[col] = out[col].astype("string").map(
                 lambda s: (L.word(s, lang) if s in L.WORDS else L.budget_term(s, lang))
                 if pd.notna(s) else s)
+        elif col == "zone_id":        # the district-total rows' id (budget.TOTAL_ID): 合计
+            out[col] = out[col].astype("string").map(
+                lambda s: L.budget_term("total", lang) if s == TOTAL_ID else s)
         elif col in ("recommendation", "basis"):      # budget categories, input flags
             out[col] = out[col].astype("string").map(lambda s: L.budget_term(s, lang)
                                                      if pd.notna(s) else s)
