@@ -306,7 +306,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                               modes=[result.mode] if args.scenario_mode_only else None,
                               workers=result.manifest.get("workers", 1))
         progress.done()
-        print_warnings(result.manifest.get("warnings", []))
+        print_warnings(result.manifest.get("warnings", []), result.manifest.get("lang") or "en")
         sys.stderr.flush()
         print(headline(result, folder), flush=True)
     return 0

@@ -281,7 +281,7 @@ def test_run_writes_tables_warnings_and_report(tmp_path, capsys):
     assert main(["run", str(scen), "-o", str(tmp_path / "out"), "--no-criticality",
                  "--no-maps"]) == 0
     err = capsys.readouterr().err
-    assert "warning: plausibility: crude birth rate below 4 per 1000" in err
+    assert "警告：" in err and "粗出生率低于每千人 4" in err        # a run in Chinese
     folder = tmp_path / "out" / "low"
     r = read_result(folder)
     assert {"plausibility", "calibration"} <= set(r.extras)

@@ -57,7 +57,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     progress("writing tables and report")
     folder = result.write(args.out)
     progress.done()
-    print_warnings(result.manifest.get("warnings", []))
+    print_warnings(result.manifest.get("warnings", []), result.manifest.get("lang") or "en")
     sys.stderr.flush()
     print(headline(result, folder), flush=True)
     return 0

@@ -97,8 +97,8 @@ def area_label(area: object, lang: str = "en") -> str:
 def in_language(text: str, lang: str = "en") -> str:
     """The part of a bilingual "English / 中文" sentence in ``lang`` (the whole when it has
     no " / ")."""
-    en, sep, zh = str(text).partition(" / ")
-    if not sep:
+    en, sep, zh = str(text).rpartition(" / ")
+    if not sep or not any("\u4e00" <= c <= "\u9fff" for c in zh):   # not bilingual
         return str(text)
     zh, tail = (zh.rsplit(" (docs/", 1) + [""])[:2]
     tail = f" (docs/{tail}" if tail else ""
