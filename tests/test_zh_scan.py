@@ -127,3 +127,37 @@ def test_glossary_terms_in_the_chinese_catalogue():
     for word in ("普通高中", "服务范围", "校车接送", "未达标", "学位·年", "学位缺口", "就近入学",
                  "普惠"):
         assert word in zh, word
+
+
+def test_every_scenario_and_synthetic_school_is_named_in_chinese(tmp_path):
+    import pandas as pd
+
+    from capacity.scenario import load_scenario
+
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        s = load_scenario(path)
+        assert s.name_zh and s.description_zh, path.name
+        assert not words(s.name_zh + s.description_zh), (path.name, s.name_zh)
+    # name_zh and description_zh are each file's own: not inherited through extends
+    child = tmp_path / "child.toml"
+    child.write_text(f'name = "child"\nextends = "{SCENARIOS / "baseline.toml"}"\n'
+                     'description = "only English"\n', encoding="utf-8")
+    s = load_scenario(child)
+    assert s.name_zh is None and s.description_zh is None
+    schools = pd.read_csv(ROOT / "models" / "tongzhou" / "schools.csv")
+    synthetic = schools[schools["school_id"].str.startswith("syn-")]
+    assert synthetic["name_zh"].str.endswith("（示意）").all()
+    assert not schools["name"].str.contains("Ethnicship").any()
+    assert schools["name_zh"].notna().all()
+
+
+def test_synthetic_names_from_the_builder(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))          # tools/ is beside capacity/
+    from tools.build_tongzhou.schools import chinese_ordinal, synthetic_names
+
+    assert [chinese_ordinal(k) for k in (1, 9, 10, 11, 20, 23)] == \
+        ["第一", "第九", "第十", "第十一", "第二十", "第二十三"]
+    assert synthetic_names("Yujiawu Hui Ethnic Township", "于家务回族乡", "n", 2) == \
+        ("Synthetic nine-year school, Yujiawu 2", "于家务回族乡第二九年一贯制学校（示意）")
+    assert synthetic_names("Majuqiao Town", "马驹桥镇", "p", 1) == \
+        ("Synthetic primary school, Majuqiao 1", "马驹桥镇第一小学（示意）")
