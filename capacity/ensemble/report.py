@@ -14,7 +14,7 @@ import pandas as pd
 from ..names import in_lang, scenario_name
 from ..report import labels as L
 from ..report.fonts import font_context
-from ..report.money import money
+from ..report.money import WAN_PEOPLE_FROM, money, people
 from .aggregate import DISTRICT
 
 if TYPE_CHECKING:
@@ -122,16 +122,19 @@ def _table(frame: pd.DataFrame, lang: str, zones: dict[str, str] | None = None) 
         elif col == "year":
             out[col] = out[col].map(lambda v: f"{int(v)}")
         elif pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(_number)
+            out[col] = out[col].map(lambda v: _number(v, lang))
     out = out.rename(columns={c: L.TEXTS[lang]["ensemble"].get(f"col_{c}", c)
                               for c in out.columns})
     return out.to_html(index=False, border=0)
 
 
-def _number(v: float) -> str:
-    """1234 → 1,234; a small fraction (a ratio, an error) with three decimals."""
+def _number(v: float, lang: str = "en") -> str:
+    """1234 → 1,234; a small fraction (a ratio, an error) with three decimals; people from
+    100,000 in 万 in Chinese (money.people)."""
     if pd.isna(v):
         return "–"
+    if abs(v) >= WAN_PEOPLE_FROM:
+        return people(v, lang, unit=False)
     return f"{v:,.3f}" if abs(v) < 10 and v != int(v) else f"{v:,.0f}"
 
 
