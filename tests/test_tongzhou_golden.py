@@ -137,9 +137,10 @@ def test_chinese_workbook_prints_on_a_few_pages_per_sheet(baseline, tmp_path):
                           "建设建议", "分年度投资", "数据依据", "招生计划", "教师", "生源萎缩学校",
                           "各分配方式缺口"}
     assert all(1 <= n <= 6 for n in pages.values()), pages
-    # 17 pages before the grade sheets (intake 6, teachers 2, shrinking schools 4), then
-    # the shortfall by mode (stage × year: 1–2 pages)
-    assert sum(pages.values()) <= 32, pages
+    # 17 pages before the grade sheets (intake 6, teachers 2, shrinking schools 6: the
+    # schools' Chinese names are narrower than the English ones, so the sheet prints larger
+    # at the page's width), then the shortfall by mode (stage × year: 1–2 pages)
+    assert sum(pages.values()) <= 33, pages
 
 
 @pytest.mark.parametrize("name", list(SNAPSHOTS))
