@@ -32,8 +32,8 @@ def test_cost_formulas_recalculate_in_libreoffice(tmp_path: Path, lang: str) -> 
     # a planner raises primary's cost per place in its district-total row
     wb = openpyxl.load_workbook(path)           # openpyxl drops the cached results
     ws = wb[L.sheet_label("cost", lang)]
-    total_rows = {ws.cell(r, 3).value: r for r in range(2, ws.max_row + 1)
-                  if ws.cell(r, 1).value == TOTAL_ID}
+    total_rows = {ws.cell(r, 3).value: r for r in range(2, ws.max_row + 1)   # TOTAL / 合计
+                  if ws.cell(r, 1).value == L.budget_term("total", lang)}
     primary = total_rows[L.stage_label("primary", lang)]
     assert isinstance(ws.cell(primary, 5).value, (int, float))   # the assumption: a value
     ws.cell(primary, 5).value = 300_000
