@@ -240,12 +240,10 @@ def cmd_project(args: argparse.Namespace) -> int:
                                     allow_outside_model=args.allow_outside_model)
     progress.done()
     folder = result.write(args.out)
-    print_warnings(result.manifest.get("warnings", []))
     from .report.money import people
-    from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    lang = args.lang or scenario.lang or result.manifest.get("lang") or "en"
+    lang = args.lang or result.manifest.get("lang") or "en"   # the scenario's, else the model's
+    print_warnings(result.manifest.get("warnings", []), lang)
     tot = result.population.groupby("year")["population"].sum()
     print(_cli("projected", lang, folder=folder, first=int(tot.index[0]),
                start=people(tot.iloc[0], lang), last=int(tot.index[-1]),
