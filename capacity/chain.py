@@ -173,6 +173,8 @@ def manifest(state: RunState) -> dict:
             versions[pkg] = md.version(pkg)
     return {
         "scenario": scenario.name, "description": scenario.description,
+        "scenario_zh": scenario.name_zh, "description_zh": scenario.description_zh,
+        "model_zh": model.name_zh,
         "scenario_file": str(scenario.path) if scenario.path else None,
         "model": model.name, "model_path": str(model.path), "crs": model.crs,
         "base_year": int(model.base_year), "horizon": int(scenario.horizon),

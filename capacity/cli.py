@@ -87,11 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a model folder or scenario file")
     v.add_argument("path", help="MODEL_DIR or SCENARIO.toml")
     _outside_option(v)
+    _lang_option(v, "the summary")
     v.set_defaults(func=cmd_validate)
     pr = sub.add_parser("project", help="population projection only")
     pr.add_argument("scenario")
     pr.add_argument("-o", "--out", required=True, help="output folder")
     _outside_option(pr)
+    _lang_option(pr, "the summary")
     pr.set_defaults(func=cmd_project)
     r = sub.add_parser("run", help="the whole pipeline, one subfolder per scenario")
     r.add_argument("scenarios", nargs="+")
@@ -128,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--mode", choices=("optimal", "catchment"), default=None)
     m.add_argument("--rings", action="store_true",
                    help="draw each school's service radius on the static map")
+    _lang_option(m, "the maps (default: the run's)")
     m.set_defaults(func=cmd_map)
     from .commands import backtest, migration, report
 
@@ -168,15 +171,24 @@ def cmd_plan(args: argparse.Namespace) -> int:
                          time_limit_s=args.time_limit)
     progress.done()
     folder = write_plan(plan, args.out, lang=args.lang)
-    print(f"wrote {folder}")
-    for r in plan.summary.itertuples():
-        print(f"  {r.stage:<13} {r.new_schools:>3} new schools ({r.new_places:,} places, "
-              f"CNY {r.capital_cny / 1e8:,.2f} 亿), {r.temporary_place_years:,.0f} temporary "
-              f"place-years, {r.transport_pupil_years:,.0f} transported pupil-years; "
-              f"unserved {r.unserved_before:,} → {r.unserved_after:,.0f} pupil-years "
-              f"({r.unreachable:,.0f} out of every option's reach); gap {r.gap:.1%} "
-              f"against the {r.gap_basis} bound")
+    from .plan.write import plan_lang
+    from .report.plan_section import plan_console
+
+    print(plan_console(plan.summary, folder, plan_lang(plan, args.lang)))
     return 0
+
+
+def _lang_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help=f"language of {what} (default: the scenario's [report] lang, else "
+                        "the model's, else en)")
+
+
+def _cli(key: str, lang: str, **fields) -> str:
+    """A [cli] text of the catalogues in ``lang``."""
+    from .report import labels as L
+
+    return L.text("cli", key, lang, **fields)
 
 
 def _outside_option(p: argparse.ArgumentParser) -> None:
@@ -198,10 +210,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from .ensemble.api import checked_uncertainty
 
         checked_uncertainty(scenario, model)
+    lang = args.lang or scenario.lang or model.lang or "en"
     if scenario.path is not None:
-        print(f"scenario {scenario.name!r}: valid (horizon {scenario.horizon}, "
-              f"mode {scenario.mode})")
-    print(model_summary(model))
+        from .names import in_lang
+        from .report import labels as L
+
+        print(_cli("valid", lang, scenario=in_lang(scenario.name, scenario.name_zh, lang),
+                   horizon=scenario.horizon, mode=scenario.mode if lang == "en"
+                   else L.mode_label(scenario.mode, lang)))
+    print(model_summary(model, lang))
     for w in model.warnings:
         print(f"warning: {w}", file=sys.stderr)
     return 0
@@ -224,10 +241,14 @@ def cmd_project(args: argparse.Namespace) -> int:
                                     allow_outside_model=args.allow_outside_model)
     progress.done()
     folder = result.write(args.out)
-    print_warnings(result.manifest.get("warnings", []))
+    from .report.money import people
+
+    lang = args.lang or result.manifest.get("lang") or "en"   # the scenario's, else the model's
+    print_warnings(result.manifest.get("warnings", []), lang)
     tot = result.population.groupby("year")["population"].sum()
-    print(f"wrote {folder}: population {int(tot.index[0])} {tot.iloc[0]:,.0f} → "
-          f"{int(tot.index[-1])} {tot.iloc[-1]:,.0f}")
+    print(_cli("projected", lang, folder=folder, first=int(tot.index[0]),
+               start=people(tot.iloc[0], lang), last=int(tot.index[-1]),
+               end=people(tot.iloc[-1], lang)))
     return 0
 
 
@@ -284,7 +305,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                               modes=[result.mode] if args.scenario_mode_only else None,
                               workers=result.manifest.get("workers", 1))
         progress.done()
-        print_warnings(result.manifest.get("warnings", []))
+        print_warnings(result.manifest.get("warnings", []), result.manifest.get("lang") or "en")
         sys.stderr.flush()
         print(headline(result, folder), flush=True)
     return 0
@@ -299,7 +320,7 @@ def headline(result, folder: Path) -> str:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .report.compare import format_compare, write_compare
+    from .report.compare import console_text, write_compare
     from .result import read_result, require_pipeline
 
     results = [require_pipeline(read_result(p)) for p in args.runs
@@ -307,19 +328,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     langs = {r.manifest.get("lang") or "en" for r in results}
     lang = args.lang or (langs.pop() if len(langs) == 1 else "en")
     folder = write_compare(results, args.out, lang=lang)
-    from .report.compare import compare
+    from .report import labels as L
 
-    print(format_compare(compare(results), lang))
-    print(f"wrote {folder}")
+    print(console_text(results, lang))
+    print(L.text("compare_console", "wrote", lang, folder=folder))
     return 0
 
 
 def cmd_map(args: argparse.Namespace) -> int:
     from .report.maps import map_command
 
-    paths = map_command(args.run, args.stage, args.year, mode=args.mode, rings=args.rings)
+    from .report.catchment import result_lang
+    from .result import read_result
+
+    paths = map_command(args.run, args.stage, args.year, mode=args.mode, rings=args.rings,
+                        lang=args.lang)
+    lang = args.lang or result_lang(read_result(args.run))
     for p in paths:
-        print(f"wrote {p}")
+        print(_cli("wrote", lang, path=p))
     return 0
 
 

@@ -58,3 +58,20 @@ def display_names(names: pd.DataFrame, kind: str, lang: str = "en") -> dict[str,
     if lang != "en" and own in sub:
         shown = sub[own].astype("string").mask(lambda s: s.str.strip() == "").fillna(shown)
     return dict(zip(sub["id"].astype(str), shown.astype(str)))
+
+
+def in_lang(text: str | None, text_zh: str | None, lang: str) -> str:
+    """``text_zh`` in Chinese when given (not blank), else ``text`` (else "")."""
+    if lang == "zh" and text_zh and str(text_zh).strip():
+        return str(text_zh)
+    return str(text or "")
+
+
+def scenario_name(manifest: dict, lang: str) -> str:
+    """A run's or ensemble's scenario name in ``lang`` (its ``name_zh`` in Chinese)."""
+    return in_lang(manifest.get("scenario"), manifest.get("scenario_zh"), lang)
+
+
+def model_name(manifest: dict, lang: str) -> str:
+    """A run's model name in ``lang`` (model.toml ``name_zh`` in Chinese)."""
+    return in_lang(manifest.get("model"), manifest.get("model_zh"), lang)

@@ -27,6 +27,7 @@ from .enrolment_check import calibration_table, calibration_warnings
 from .plausibility_levels import (apply_level_checks, is_level_row, level_warnings,
                                   primary_growth_rows)
 from .projection import survival
+from .report.labels import area_label, text
 from .registry import POST_STEPS
 
 if TYPE_CHECKING:
@@ -220,50 +221,65 @@ def plausibility_table(wide: pd.DataFrame, anchors: pd.DataFrame | None,
     return apply_level_checks(table, wide, anchors, th)
 
 
-def _years(years: list[int]) -> str:
+def _years(years: list[int], lang: str = "en") -> str:
+    """``2021`` / ``2021–2024`` / ``3 years between 2021 and 2024`` (zh: with 年)."""
     years = sorted(set(years))
+    unit = "年" if lang == "zh" else ""
     if len(years) == 1:
-        return str(years[0])
-    contiguous = years[-1] - years[0] + 1 == len(years)
-    return f"{years[0]}–{years[-1]}" if contiguous else \
-        f"{len(years)} years between {years[0]} and {years[-1]}"
+        return f"{years[0]}{unit}"
+    if years[-1] - years[0] + 1 == len(years):
+        return f"{years[0]}–{years[-1]}{unit}"
+    return text("plausibility_warnings", "years_between", lang, n=len(years), first=years[0],
+                last=years[-1])
 
 
 def plausibility_warnings(table: pd.DataFrame, worst: dict[int, tuple[int, int] | None],
                           th: dict[str, float]) -> list[str]:
-    """One sentence per failed check (indicator × anchor × direction); thresholds and the
-    anchors' figures named, see docs/plausibility.md."""
+    """One bilingual sentence ("English / 中文", text/<lang>.toml [plausibility_warnings])
+    per failed check (indicator × anchor × direction); thresholds and the anchors' figures
+    named, see docs/plausibility.md."""
     out: list[str] = []
     bad = table[table["status"].isin(["below", "above"]) & ~is_level_row(table)]
     for (ind, area, status), g in bad.groupby(["indicator", "anchor", "status"], sort=False,
                                               dropna=False):
-        yrs = _years(g["year"].astype(int).tolist())
+        years = g["year"].astype(int).tolist()
         pick = g.loc[g["value"].idxmin() if status == "below" else g["value"].idxmax()]
         y = int(pick["year"])
-        if ind == "crude_birth_rate":
-            limit = th["cbr_min"] if status == "below" else th["cbr_max"]
-            anchor_rows = table[(table["indicator"] == ind) & table["anchor"].notna()]
-            ranges = "; ".join(f"{a} {r['anchor_value'].min():.2f}–{r['anchor_value'].max():.2f}"
-                               for a, r in anchor_rows.groupby("anchor", sort=False))
-            out.append(f"crude birth rate {status} {limit:g} per 1000 in {yrs} "
-                       f"({pick['value']:.1f} in {y})"
-                       + (f"; the anchors over the run's years: {ranges}" if ranges else ""))
-        elif ind == "births_index":
-            out.append(f"births index (births ÷ births of the first projected year) {status} "
-                       f"the range the {area} anchor supports in {yrs}: {pick['value']:.2f} in "
-                       f"{y} against {pick['anchor_value']:.2f} "
-                       f"(range {pick['low']:.2f}–{pick['high']:.2f})")
-        elif ind == "women_20_39_change_10y":
-            out.append(f"women aged 20–39 fall by more than {-th[ind + '_min']:.0%} over ten "
-                       f"years in {yrs} ({pick['value']:+.0%} by {y})")
-        elif ind == "cohort_migration_min":
-            who = worst.get(y)
-            cohort = f"{SEXES[who[0]]} aged {who[1] - 1}→{who[1]}" if who else "a cohort"
-            out.append(f"a single-year cohort loses more than {-th[ind]:.0%} a year to net "
-                       f"migration in {yrs}; worst: {cohort} in {y}, {pick['value']:+.1%}")
-        else:
-            out.append(f"{ind} {status} its range in {yrs}")
+        out.append(" / ".join(_warning(table, ind, area, status, years, pick, y, worst, th, lang)
+                              for lang in ("en", "zh")))
     return out
+
+
+def _warning(table: pd.DataFrame, ind: str, area: object, status: str, years: list[int],
+             pick: pd.Series, y: int, worst: dict[int, tuple[int, int] | None],
+             th: dict[str, float], lang: str) -> str:
+    def w(key: str, **fields) -> str:
+        return text("plausibility_warnings", key, lang, **fields)
+
+    yrs = _years(years, lang)
+    where = w(status)
+    if ind == "crude_birth_rate":
+        limit = th["cbr_min"] if status == "below" else th["cbr_max"]
+        anchor_rows = table[(table["indicator"] == ind) & table["anchor"].notna()]
+        ranges = w("list_sep").join(
+            f"{area_label(a, lang)} {r['anchor_value'].min():.2f}–{r['anchor_value'].max():.2f}"
+            for a, r in anchor_rows.groupby("anchor", sort=False))
+        return (w("cbr", status=where, limit=f"{limit:g}", years=yrs, value=f"{pick['value']:.1f}",
+                  year=y) + (w("cbr_anchors", ranges=ranges) if ranges else ""))
+    if ind == "births_index":
+        return w("births_index", status=where, area=area_label(area, lang), years=yrs,
+                 value=f"{pick['value']:.2f}", year=y, anchor=f"{pick['anchor_value']:.2f}",
+                 low=f"{pick['low']:.2f}", high=f"{pick['high']:.2f}")
+    if ind == "women_20_39_change_10y":
+        return w("women", share=f"{-th[ind + '_min']:.0%}", years=yrs,
+                 value=f"{pick['value']:+.0%}", year=y)
+    if ind == "cohort_migration_min":
+        who = worst.get(y)
+        cohort = (w("cohort", sex=w(f"sex_{SEXES[who[0]]}"), age=who[1] - 1, next=who[1]) if who
+                  else w("a_cohort"))
+        return w("cohort_loss", share=f"{-th[ind]:.0%}", years=yrs, cohort=cohort, year=y,
+                 value=f"{pick['value']:+.1%}")
+    return w("other", indicator=ind, status=where, years=yrs)
 
 
 @POST_STEPS.register("plausibility")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .report.labels import text
+from .report.labels import area_label, text
 
 if TYPE_CHECKING:
     from .demography.ccm import Projection
@@ -126,6 +126,7 @@ def level_warnings(table: pd.DataFrame) -> list[str]:
                       high=pick["high"])
         key = {"births": "warn_births_level", "net_migration_65_plus": "warn_net_migration_65",
                "primary_residents_growth": "warn_primary_growth"}[ind]
-        out.append(f"{text('plausibility', key, 'en', **fields)} / "
-                   f"{text('plausibility', key, 'zh', **fields)}")
+        out.append(" / ".join(text("plausibility", key, lang,
+                                   **{**fields, "area": area_label(area, lang)})
+                              for lang in ("en", "zh")))
     return out

@@ -24,9 +24,12 @@ class Progress:
             sys.stderr.flush()
 
 
-def print_warnings(notes: list[str]) -> None:
-    """The first ten warnings on stderr (the rest: manifest.json)."""
+def print_warnings(notes: list[str], lang: str = "en") -> None:
+    """The first ten warnings on stderr (the rest: manifest.json); a bilingual one
+    ("English / 中文") in ``lang``."""
+    from .report.labels import in_language, text
+
     for w in notes[:10]:
-        print(f"warning: {w}", file=sys.stderr)
+        print(text("cli", "warning", lang, text=in_language(w, lang)), file=sys.stderr)
     if len(notes) > 10:
-        print(f"warning: ... and {len(notes) - 10} more (see manifest.json)", file=sys.stderr)
+        print(text("cli", "more_warnings", lang, n=len(notes) - 10), file=sys.stderr)

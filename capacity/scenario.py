@@ -55,6 +55,8 @@ class Scenario:
     lang: str | None = None          # None: the model's [report] lang
     csv_bom: bool | None = None      # None: the model's [report] csv_bom
     description: str = ""
+    name_zh: str | None = None       # the name in Chinese reports (None: ``name``)
+    description_zh: str | None = None  # the description in Chinese (None: ``description``)
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)   # implausible values
 
@@ -93,7 +95,8 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
         parent, parent_problems = _read_chain(parent_path, (*seen, path))
         problems.extend(parent_problems)
         parent.pop("name", None)
-        parent.pop("description", None)
+        for key in ("description", "name_zh", "description_zh"):   # each file's own
+            parent.pop(key, None)
         data = _merge(parent, data)
     return data, problems
 
@@ -209,7 +212,8 @@ def load_scenario(path: str | Path) -> Scenario:
         transport=list(_get(data, "transport") or []),
         report_year=_get(data, "report.year"), lang=_get(data, "report.lang"),
         csv_bom=_get(data, "report.csv_bom"),
-        description=_get(data, "description") or "", raw=data,
+        description=_get(data, "description") or "", name_zh=_get(data, "name_zh"),
+        description_zh=_get(data, "description_zh"), raw=data,
         warnings=[p for p in found if p.level == "warning"])
 
 

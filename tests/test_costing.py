@@ -50,7 +50,7 @@ def money_totals(path: Path, lang: str) -> dict[str, float]:
     grand, items, first = None, 0.0, []
     for r in range(2, book.wb[cost].max_row + 1):
         money = float(book.value(cost, r, c["cost_cny"]) or 0)
-        if book.value(cost, r, c["id"]) == TOTAL_ID:
+        if book.value(cost, r, c["id"]) == L.budget_term("total", lang):   # TOTAL / 合计
             if book.value(cost, r, c["stage"]) == all_label:
                 grand = money
         else:

@@ -177,8 +177,9 @@ def test_warnings_summarise_each_check_once():
                           "anchor_source": None, "anchor_value": np.nan, "low": 4.0,
                           "high": 14.0, "status": "below"})
     notes = plausibility_warnings(table, {}, TH)
+    # one sentence per check, "English / 中文" (the report shows the run's language)
     assert notes == ["crude birth rate below 4 per 1000 in 3 years between 2021 and 2024 "
-                     "(2.0 in 2022)"]
+                     "(2.0 in 2022) / 2021—2024年间的 3 个年份粗出生率低于每千人 4（2022年 2.0‰）"]
     assert plausibility_warnings(table.assign(status="ok"), {}, TH) == []
 
 
@@ -280,14 +281,15 @@ def test_run_writes_tables_warnings_and_report(tmp_path, capsys):
     assert main(["run", str(scen), "-o", str(tmp_path / "out"), "--no-criticality",
                  "--no-maps"]) == 0
     err = capsys.readouterr().err
-    assert "warning: plausibility: crude birth rate below 4 per 1000" in err
+    assert "警告：" in err and "粗出生率低于每千人 4" in err        # a run in Chinese
     folder = tmp_path / "out" / "low"
     r = read_result(folder)
     assert {"plausibility", "calibration"} <= set(r.extras)
     assert any(w.startswith("plausibility: births index") for w in r.manifest["warnings"])
     page = plausibility_section(r) + calibration_section(r)     # as report.html shows them
     assert "id='plausibility'" in page and "人口预测的合理性检验" in page
-    assert "参照：Testland" in page and "crude birth rate below 4" in page
+    assert "参照：Testland" in page and "粗出生率低于每千人 4" in page       # the run's language
+    assert "crude birth rate" not in page
     assert "基年校准" in page
 
 

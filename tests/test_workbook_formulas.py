@@ -33,15 +33,16 @@ def test_budget_cost_totals_are_the_sums_of_their_action_rows(tmp_path, lang):
     ws = book.wb[sheet]
     col = {c.value: i + 1 for i, c in enumerate(ws[1])}
     money = col[L.column_label("cost_cny", lang)]
+    total_id = L.budget_term("total", lang)           # TOTAL / 合计 (the sheet's label)
     rows = {(ws.cell(r, 1).value, ws.cell(r, 2).value): r for r in range(2, ws.max_row + 1)
-            if ws.cell(r, 1).value == TOTAL_ID}
+            if ws.cell(r, 1).value == total_id}
     for stage, g in lines.groupby("stage"):
-        r = rows[(TOTAL_ID, L.stage_label(stage, lang))]
+        r = rows[(total_id, L.stage_label(stage, lang))]
         want = float(g["cost_cny"].sum())
         assert book.value(sheet, r, money) == pytest.approx(want)
         assert book.value(sheet, r, money + 1) == pytest.approx(want / 1e4)   # 万元
         assert book.value(sheet, r, money + 2) == pytest.approx(want / 1e8)   # 亿元
-    r = rows[(TOTAL_ID, L.stage_label("all", lang))]
+    r = rows[(total_id, L.stage_label("all", lang))]
     assert book.value(sheet, r, money) == pytest.approx(float(lines["cost_cny"].sum()))
 
 

@@ -33,6 +33,9 @@ def test_cost_formulas_recalculate_in_libreoffice(tmp_path: Path, lang: str) -> 
     # a planner raises the first line item by 1,000,000 CNY: its stage and grand totals follow
     wb = openpyxl.load_workbook(path)           # openpyxl drops the cached results
     ws = wb[L.sheet_label("cost", lang)]
+    total_rows = [r for r in range(2, ws.max_row + 1)                  # TOTAL / 合计
+                  if ws.cell(r, 1).value == L.budget_term("total", lang)]
+    assert len(total_rows) == int((cost["id"] == TOTAL_ID).sum())
     assert isinstance(ws.cell(2, money + 1).value, (int, float))   # a line: a value
     ws.cell(2, money + 1).value = float(cost["cost_cny"].iloc[0]) + 1e6
     edited = tmp_path / "edited.xlsx"

@@ -52,7 +52,7 @@ def test_cli_run_in_chinese(zh_run, capsys):
     names = pd.read_csv(folder / "names.csv", encoding="utf-8-sig")
     assert set(names["kind"]) >= {"zone", "school"}
     interactive = (folder / "maps" / "catchments.html").read_text(encoding="utf-8")
-    assert "学区地图" in interactive and "{{T:" not in interactive
+    assert "服务范围地图" in interactive and "{{T:" not in interactive
     assert '"甲区"' in interactive and '"乙区"' in interactive
     assert "<html lang=\"zh-CN\">" in interactive
     import openpyxl

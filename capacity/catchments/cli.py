@@ -65,17 +65,35 @@ def cmd_catchments(args: argparse.Namespace) -> int:
         folder = write_catchments(result, args.out, args.lang)
     progress.done()
     sys.stderr.flush()
-    print(f"wrote {folder}")
-    s = result.tables["catchment_summary"]
-    for r in s.itertuples():
+    print(console_text(result, folder, args.lang))
+    return 0
+
+
+def console_text(result, folder, lang: str | None = None) -> str:
+    """What ``capacity catchments`` prints, in ``lang`` (default: the scenario's, else the
+    model's; text/<lang>.toml [catchments_console])."""
+    from ..report import labels as L
+
+    state = result.state if hasattr(result, "state") else None
+    lang = lang or (state and (state.scenario.lang or state.model.lang)) or "en"
+
+    def c(key: str, **fields) -> str:
+        return L.text("catchments_console", key, lang, **fields)
+
+    lines = [c("wrote", folder=folder)]
+    for r in result.tables["catchment_summary"].itertuples():
         moved = "" if r.pupils_moved is None or r.pupils_moved != r.pupils_moved else \
-            f", {int(r.pupils_moved):,} pupils moved"
-        print(f"  {r.stage:<13}{r.year} shortfall nearest {r.shortfall_nearest:>7,} "
-              f"designed {r.shortfall_designed:>7,} optimal {r.shortfall_optimal:>7,}; "
-              f"{r.catchments} catchments, {r.contiguous_share:.0%} contiguous; "
-              f"{r.status}, gap {r.gap:.1%}, {r.seconds:.1f} s{moved}")
+            c("moved", n=f"{int(r.pupils_moved):,}")
+        status = L.TEXTS[lang]["catchments"].get("status_" + str(r.status).replace(" ", "_"),
+                                                 str(r.status))
+        lines.append("  " + c("stage", stage=r.stage if lang == "en"
+                              else L.stage_label(r.stage, lang), year=r.year,
+                              nearest=f"{r.shortfall_nearest:>7,}",
+                              designed=f"{r.shortfall_designed:>7,}",
+                              optimal=f"{r.shortfall_optimal:>7,}", n=r.catchments,
+                              contiguous=f"{r.contiguous_share:.0%}", status=status,
+                              gap=f"{r.gap:.1%}", seconds=f"{r.seconds:.1f}", moved=moved))
     if "current_issues" in result.tables and len(result.tables["current_issues"]):
         iss = result.tables["current_issues"]["issue"].value_counts()
-        print(f"  current map: {iss.get('gap', 0)} units in no polygon, "
-              f"{iss.get('overlap', 0)} in several (current_issues.csv)")
-    return 0
+        lines.append("  " + c("current", gap=iss.get("gap", 0), overlap=iss.get("overlap", 0)))
+    return "\n".join(lines)

@@ -169,10 +169,11 @@ def null_draw(state, spec: Uncertainty) -> Draw:
 def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *,
              workers: int | None = None, scheduler: str | None = None,
              batch: int | None = None, progress: Callable[[str], None] | None = None,
-             year: int | None = None) -> EnsembleResult:
+             year: int | None = None, lang: str | None = None) -> EnsembleResult:
     """Run ``draws`` draws of ``scenario`` (its ``[uncertainty]``) on dask.distributed:
     ``workers`` local processes (default: every core), or the cluster at ``scheduler``
-    (``tcp://host:8786``); ``year``: of the probability map (default: the report year).
+    (``tcp://host:8786``); ``year``: of the probability map (default: the report year);
+    ``lang``: of the report (default: the scenario's [report] lang, else the model's).
     Every option is checked (capacity/schema/commands/options.csv) before any work. Nothing is
     written; see :meth:`EnsembleResult.write`."""
     given = {"--draws": draws, "--seed": seed, "--workers": workers, "--batch": batch,
@@ -198,10 +199,13 @@ def ensemble(scenario: Scenario | str | Path, draws: int = 100, seed: int = 0, *
     model = state.model
     cond = condition(model, [draw_scenario(d, state.scenario, model, steps) for d in drawn],
                      state.years)
-    zones = model.zones[["zone_id", "name", "geometry"]].to_crs("EPSG:4326")
+    zones = model.zones[[c for c in ("zone_id", "name", "name_zh", "geometry")
+                         if c in model.zones.columns]].to_crs("EPSG:4326")
     manifest = {
         "scenario": state.scenario.name, "scenario_file": str(state.scenario.path or ""),
-        "model": model.name, "mode": state.scenario.mode, "draws": draws, "seed": seed,
+        "model": model.name, "model_zh": model.name_zh,
+        "scenario_zh": state.scenario.name_zh, "mode": state.scenario.mode,
+        "lang": lang or state.scenario.lang or model.lang, "draws": draws, "seed": seed,
         "uncertainty": spec.as_dict(), "cluster": info, "stats": sums.stats,
         "timings": {"deterministic_compute_s": round(det_s, 3),
                     "total_s": round(time.perf_counter() - t0, 3)},

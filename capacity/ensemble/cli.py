@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
     e.add_argument("--year", type=int, default=None, help=described("ensemble", "--year"))
     e.add_argument("--only-draw", type=int, default=None, metavar="I",
                    help=described("ensemble", "--only-draw"))
+    e.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="language of report.html, the charts and the summary (default: the "
+                        "scenario's [report] lang, else the model's, else en)")
     e.set_defaults(func=cmd_ensemble)
 
 
@@ -50,25 +53,33 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True):
         result = ensemble(args.scenario, args.draws, args.seed, workers=args.workers,
                           scheduler=args.scheduler, batch=args.batch, progress=progress,
-                          year=args.year)
+                          year=args.year, lang=args.lang)
     progress("writing tables and report")
     folder = result.write(args.out)
     progress.done()
-    print_warnings(result.manifest.get("warnings", []))
+    print_warnings(result.manifest.get("warnings", []), result.manifest.get("lang") or "en")
     sys.stderr.flush()
     print(headline(result, folder), flush=True)
     return 0
 
 
 def headline(result, folder) -> str:
-    """The worst year per stage with its P10/P50/P90 district shortfall."""
+    """The worst year per stage with its P10/P50/P90 district shortfall, in the ensemble's
+    language (text/<lang>.toml [ensemble] console_*)."""
+    from ..names import scenario_name
+    from ..report import labels as L
+    from ..report.console import row as console_row
+    from .report import ensemble_lang, t
+
     m = result.manifest
-    lines = [f"{result.scenario}: {m['draws']} draws (seed {m['seed']}, "
-             f"{m['cluster']['workers']} workers) in {m['timings']['total_s']:.1f} s: wrote "
-             f"{folder}",
-             f"  {'stage':<13}{'worst year':>10}{'P10':>9}{'P50':>9}{'P90':>9}"
-             f"{'deterministic':>15}"]
+    lang = ensemble_lang(result)
+    widths = [13, 12, 9, 9, 9, 15]
+    lines = [t("console_wrote", lang, scenario=scenario_name(m, lang) or result.scenario,
+               draws=m["draws"], seed=m["seed"], workers=m["cluster"]["workers"],
+               seconds=f"{m['timings']['total_s']:.1f}", folder=folder),
+             "  " + console_row(t("console_header", lang).split("|"), widths)]
     for r in result.worst_years().itertuples():
-        lines.append(f"  {r.stage:<13}{r.year:>10}{r.p10:>9,.0f}{r.p50:>9,.0f}{r.p90:>9,.0f}"
-                     f"{r.deterministic:>15,.0f}")
+        stage = r.stage if lang == "en" else L.stage_label(r.stage, lang)
+        lines.append("  " + console_row([stage, r.year, f"{r.p10:,.0f}", f"{r.p50:,.0f}",
+                                         f"{r.p90:,.0f}", f"{r.deterministic:,.0f}"], widths))
     return "\n".join(lines)

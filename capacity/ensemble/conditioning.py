@@ -188,12 +188,13 @@ def worst_zone_risk(risk: pd.DataFrame, stage: str, column: str = "p_short_gt_10
 
 
 def how_sure(p: float, lang: str = "en") -> str:
-    """A probability in words (IPCC-style likelihood scale)."""
-    scale = ((0.99, "virtually certain", "几乎确定"), (0.9, "very likely", "很可能"),
-             (0.66, "likely", "可能"), (0.33, "about as likely as not", "可能性约一半"),
-             (0.1, "unlikely", "不太可能"), (0.01, "very unlikely", "很不可能"),
-             (-1.0, "exceptionally unlikely", "几乎不可能"))
-    for lo, en, zh in scale:
+    """A probability in words (IPCC-style likelihood scale; text/<lang>.toml [likelihood])."""
+    from ..report.labels import text
+
+    scale = ((0.99, "virtually_certain"), (0.9, "very_likely"), (0.66, "likely"),
+             (0.33, "about_as_likely_as_not"), (0.1, "unlikely"), (0.01, "very_unlikely"),
+             (-1.0, "exceptionally_unlikely"))
+    for lo, key in scale:
         if p >= lo:
-            return en if lang == "en" else zh
+            return text("likelihood", key, lang)
     return ""

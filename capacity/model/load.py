@@ -85,6 +85,7 @@ class Model:
     enrolment_by_grade: pd.DataFrame | None = None  # area_id, stage, grade, year, pupils
     settings: dict[str, Any] = field(default_factory=dict)  # SETTING_TABLES by dotted key
     datum: str = "wgs84"               # of the input lon/lat; the tables hold WGS84
+    name_zh: str | None = None         # the name in Chinese outputs (None: ``name``)
     lang: str = "en"                   # [report] lang: default language of the outputs
     csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
     caveats: dict[str, list[str]] = field(default_factory=dict)  # [report] caveats by lang
@@ -176,7 +177,7 @@ def load_model(path: str | Path, overrides: dict[str, dict[str, Any]] | None = N
 
     mortality = tables["mortality"]
     model = Model(
-        path=folder, name=conf["name"], base_year=conf["base_year"], crs=crs,
+        path=folder, name=conf["name"], name_zh=conf.get("name_zh"), base_year=conf["base_year"], crs=crs,
         open_age=int(open_age), srb=float(srb),
         migration_timing=demo.get("migration_timing",
                                   KEYS["demography.migration_timing"].default),

@@ -132,7 +132,8 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
     """Write the plan's files into ``out/<scenario>-plan/`` (built beside it, swapped into
     place complete: capacity.runfolder.atomic_folder); returns the folder."""
     from ..report.plan_html import write_plan_report
-    from ..report.plan_section import t, write_plan_map, write_plan_workbook
+    from ..names import in_lang
+    from ..report.plan_section import plan_names, t, write_plan_map, write_plan_workbook
 
     lang = plan_lang(plan, lang)
     name = plan_name(plan.state.scenario.name)
@@ -151,9 +152,11 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
         if cands:
             cand.to_csv(folder / "candidates.csv", index=False)
         (folder / "plan.toml").write_text(plan_toml(plan, final), encoding="utf-8")
-        write_plan_workbook(folder, plan.summary, plan.plan, plan.by_year, cand, lang)
+        write_plan_workbook(folder, plan.summary, plan.plan, plan.by_year, cand, lang,
+                            names=plan_names(plan.state, lang))
+        scenario = in_lang(plan.state.scenario.name, plan.state.scenario.name_zh, lang)
         write_plan_map(folder, plan.state.model.zones, plan.plan,
-                       f"{plan.state.scenario.name}: {t('map_title', lang)}", lang)
+                       f"{scenario}: {t('map_title', lang)}", lang)
         write_plan_report(plan, folder, lang)
         (folder / "manifest.json").write_text(json.dumps(
             plan_manifest(plan), indent=2, ensure_ascii=False, default=str), encoding="utf-8")

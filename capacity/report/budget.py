@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..names import model_name, scenario_name
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
+from .money import money
 from .money_views import (TOTAL_ID, TOTAL_NAME, by_year_formulas, cost_formulas,  # noqa: F401
                           cost_view, money_sheets, with_total, year_words)
 from .recommend import costing, data_basis_view, read_rules, result_years
@@ -295,9 +297,10 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
 
     years = result.summary["year"]
     rows = [
-        (readme("scenario"), str(result.name)),
-        (readme("model"), str(result.manifest.get("model", ""))),
-        (readme("mode"), f"{L.mode_label(result.mode, lang)} ({result.mode})"),
+        (readme("scenario"), scenario_name(result.manifest, lang) or str(result.name)),
+        (readme("model"), model_name(result.manifest, lang)),
+        (readme("mode"), L.mode_label(result.mode, lang)
+         + (f" ({result.mode})" if lang == "en" else "")),
         (readme("years"), f"{int(years.min())}–{int(years.max())}"),
     ]
     target = L.targets_phrase(targets_year(result), lang)
@@ -310,7 +313,7 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
         cost = cfg.get("cost_per_place")
         rows.append((L.stage_label(stage, lang), L.text(
             "budget_readme", "stage_settings", lang, class_size=cs, stage=stage, sizes=std,
-            cost=f"{cost:,.0f}" if cost is not None else "—", radius_m=cfg.get("radius_m"),
+            cost=money(cost, lang) if cost is not None else "—", radius_m=cfg.get("radius_m"),
             enrolment=cfg.get("enrolment"))))
     rows.append((readme("school_sizes"), readme("school_sizes_source")))
     base, model, start = result_years(result)

@@ -30,9 +30,12 @@ from ..errors import InputError, Problem
 from ..result import Result
 from . import labels as L
 from .budget import shortfall_by_zone_view, targets_year
+from ..names import scenario_name
 from .catchment import names_of
 from .compare_costs import costs_table
+from .console import display_width
 from .frames import in_mode, sort_by, with_names
+from .money import YI, money
 from .recommend import KINDS, costing
 from .workbook import write_workbook
 
@@ -142,8 +145,17 @@ def compare_cost(results: Sequence[Result], names: list[str], stages: list[str]
                    {"stage": [*stages, "all"], "kind": [*KINDS, "all"]})
 
 
+def shown_names(results: Sequence[Result], lang: str) -> dict[str, str]:
+    """Scenario name → the name shown in ``lang`` (``name_zh`` in Chinese); the names
+    themselves when two runs would show the same."""
+    shown = {r.name: scenario_name(r.manifest, lang) or r.name for r in results}
+    return shown if len(set(shown.values())) == len(shown) else {n: n for n in shown}
+
+
 def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
-    rows = [(r.name, f"{_where(r)} — {L.mode_label(r.mode, lang)} ({r.mode})") for r in results]
+    names = shown_names(results, lang)
+    rows = [(names[r.name], f"{_where(r)} — {L.mode_label(r.mode, lang)}"
+             + (f" ({r.mode})" if lang == "en" else "")) for r in results]
     years = sorted({y for r in results if (y := targets_year(r)) is not None})
     targets = L.targets_phrase("/".join(map(str, years)) if years else None, lang, plan=True)
     rows += [(L.sheet_label(key, lang), L.text("compare_notes", key, lang,
@@ -165,9 +177,24 @@ def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
     zones: dict[str, str] = {}
     for r in results:                     # name_zh in Chinese (capacity/names.py)
         zones.update(names_of(r, "zone", lang))
-    shown = {k: with_names(v, zones, {}) for k, v in tables.items()}
+    scenarios = shown_names(results, lang)
+    shown = {k: with_names(v, zones, {}).rename(columns=scenarios) for k, v in tables.items()}
+    for key in ("worst_year_zones", "costs"):       # scenario names in rows, too
+        if key in shown and "scenario" in shown[key]:
+            frame = shown[key]
+            shown[key] = frame.assign(scenario=frame["scenario"].map(
+                lambda n: scenarios.get(n, n)))
+    formats = {k: {scenarios.get(n, n): f for n, f in v.items()} for k, v in formats.items()}
     write_workbook(folder / "compare.xlsx", shown, lang=lang, notes=_notes(results, lang),
                    formats=formats)
+
+
+def console_text(results: Sequence[Result], lang: str = "en") -> str:
+    """:func:`format_compare` of ``results`` with scenario and zone names in ``lang``."""
+    zones: dict[str, str] = {}
+    for r in results:
+        zones.update(names_of(r, "zone", lang))
+    return format_compare(compare(results), lang, shown_names(results, lang), zones)
 
 
 def write_compare(results: Sequence[Result], out_dir: str | Path, *, lang: str = "en") -> Path:
@@ -203,59 +230,78 @@ def _fmt(value: object, kind: str) -> str:
 
 def _text_table(header: list[str], rows: list[list[str]], align: str | None = None) -> str:
     """Fixed-width table; ``align`` is one letter (l/r) per column, default ``lrr…``."""
-    widths = [max([len(h), *(len(r[j]) for r in rows)]) for j, h in enumerate(header)]
+    widths = [max([display_width(h), *(display_width(r[j]) for r in rows)])
+              for j, h in enumerate(header)]
     align = align or "l" + "r" * (len(header) - 1)
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if align[j] == "l" else c.rjust(w)
+        return "  ".join(c + " " * (w - display_width(c)) if align[j] == "l"
+                         else " " * (w - display_width(c)) + c
                          for j, (c, w) in enumerate(zip(cells, widths))).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def format_compare(tables: dict[str, pd.DataFrame], lang: str = "en") -> str:
+def format_compare(tables: dict[str, pd.DataFrame], lang: str = "en",
+                   names: dict[str, str] | None = None,
+                   zones: dict[str, str] | None = None) -> str:
     """Plain-text tables for the terminal: shortfall by year per stage, the worst years,
-    the indicators, one column per scenario, and the costs per scenario (in ``lang``)."""
+    the indicators, one column per scenario, and the costs per scenario (``names``:
+    scenario → name shown, ``zones``: zone id → name shown; texts: text/<lang>.toml
+    [compare_console]; money in CNY in English, 万元/亿元 in Chinese: .money)."""
+    def c(key: str, **fields) -> str:
+        return L.text("compare_console", key, lang, **fields)
+
+    def cny(v: float) -> str:
+        return _fmt(v, "count") if lang == "en" else money(v, lang)
+
     short = tables["shortfall"]
-    names = [c for c in short.columns if c not in ("stage", "year")]
+    scenarios = [col for col in short.columns if col not in ("stage", "year")]
+    names = {n: (names or {}).get(n, n) for n in scenarios}
+    shown = [names[n] for n in scenarios]
     parts = []
     for stage, block in short.groupby("stage", sort=False):    # over stages, not rows
         rows = [[_fmt(y, "year"), *(_fmt(v, "count") for v in vals)]
-                for y, vals in zip(block["year"], block[names].to_numpy())]
-        parts.append(f"Shortfall (pupils), {L.stage_label(str(stage))}\n"
-                     + _text_table(["year", *names], rows))
+                for y, vals in zip(block["year"], block[scenarios].to_numpy())]
+        parts.append(c("shortfall", stage=L.stage_label(str(stage), lang)) + "\n"
+                     + _text_table([c("year"), *shown], rows))
     wz = tables.get("worst_year_zones")
     if wz is not None and not wz.empty:
         worst = wz.drop_duplicates(["stage", "scenario"])
         top = (wz.sort_values("shortfall", ascending=False, kind="stable")
                .drop_duplicates(["stage", "scenario"]).set_index(["stage", "scenario"]))
-        rows = [[L.stage_label(st), sc, md, _fmt(y, "year"), _fmt(d, "count"),
-                 f"{top.loc[(st, sc), 'zone_name']} ({_fmt(top.loc[(st, sc), 'shortfall'], 'count')})"]
+        zones = zones or {}
+        rows = [[L.stage_label(st, lang), names.get(sc, sc), L.mode_label(md, lang),
+                 _fmt(y, "year"), _fmt(d, "count"),
+                 f"{zones.get(top.loc[(st, sc), 'zone_id'], top.loc[(st, sc), 'zone_name'])}"
+                 f" ({_fmt(top.loc[(st, sc), 'shortfall'], 'count')})"]
                 for st, sc, md, y, d in worst[["stage", "scenario", "mode", "worst_year",
                                                "district_shortfall"]].itertuples(index=False)]
-        parts.append("Worst year per stage\n" + _text_table(
-            ["stage", "scenario", "mode", "worst year", "shortfall", "worst zone (shortfall)"],
-            rows, align="lllrrl"))
+        parts.append(c("worst_h") + "\n" + _text_table(c("worst_header").split("|"), rows,
+                                                       align="lllrrl"))
     ind = tables.get("indicators")
     if ind is not None and not ind.empty:
-        rows = [[L.indicator_label(str(i)), _fmt(y, "year"), _fmt(t, "rate"),
+        rows = [[L.indicator_label(str(i), lang), _fmt(y, "year"), _fmt(t, "rate"),
                  *(_fmt(v, "rate") for v in vals)]
                 for i, y, t, vals in zip(ind["indicator"], ind["year"], ind["target"],
-                                         ind[names].to_numpy(dtype=float))]
-        parts.append("Indicators\n" + _text_table(["indicator", "year", "target", *names], rows))
+                                         ind[scenarios].to_numpy(dtype=float))]
+        parts.append(c("indicators_h") + "\n"
+                     + _text_table([*c("indicators_header").split("|"), *shown], rows))
     costs = tables.get("costs")
     if costs is not None and not costs.empty:
         cols = ["key_projects", "key_project_places", "key_project_capital_cny",
                 "budget_total_cny"]
-        rows = [[str(sc), *(_fmt(v, "count") for v in vals)]
+        rows = [[names.get(sc, sc), *(_fmt(v, "count") for v in vals[:2]),
+                 *(cny(v) for v in vals[2:])]
                 for sc, vals in zip(costs["scenario"], costs[cols].to_numpy(dtype=float))]
-        parts.append(L.text("patterns", "compare_costs_title", lang) + "\n" + _text_table(
-            [L.column_label("scenario", lang), *(L.column_label(c, lang) for c in cols)],
-            rows))
+        parts.append(L.text("patterns", "compare_costs_title", lang) + "\n"
+                     + _text_table(c("costs_header").split("|"), rows))
     cost = tables.get("cost")
     if cost is not None and not cost.empty:
-        rows = [[L.stage_label(str(st)), L.word(str(k)) if k != "all" else "total",
-                 *(f"{v / 1e8:,.2f}" for v in vals)]
-                for st, k, vals in zip(cost["stage"], cost["kind"], cost[names].to_numpy(float))]
-        parts.append("Cost (100 million CNY, 亿元), rule of thumb\n"
-                     + _text_table(["stage", "kind", *names], rows, align="llr" + "r" * len(names)))
+        rows = [[L.stage_label(str(st), lang), L.word(str(k), lang),
+                 *(f"{v / YI:,.2f}" for v in vals)]
+                for st, k, vals in zip(cost["stage"], cost["kind"],
+                                       cost[scenarios].to_numpy(float))]
+        parts.append(c("cost_h") + "\n"
+                     + _text_table([*c("cost_header").split("|"), *shown], rows,
+                                   align="llr" + "r" * len(shown)))
     return "\n\n".join(parts) + "\n"

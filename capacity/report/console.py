@@ -9,19 +9,28 @@ from typing import Any
 
 import pandas as pd
 
+from ..names import in_lang, scenario_name
+from .money import people
 from . import labels as L
 from .catchment import names_of, result_lang
 from .headline import headline_summary, rule_label, worst_rows
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (a Chinese character: two)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _cell(text: Any, width: int, right: bool = True) -> str:
     text = str(text)
-    pad = " " * max(width - _width(text), 0)
+    pad = " " * max(width - display_width(text), 0)
     return pad + text if right else text + pad
+
+
+def row(values: list[Any], widths: list[int]) -> str:
+    """One console table row: the first value left-aligned, the others right-aligned, each
+    padded to its display width."""
+    return " ".join(_cell(v, w, right=i > 0) for i, (v, w) in enumerate(zip(values, widths)))
 
 
 def _stage(stage: str, lang: str) -> str:
@@ -38,14 +47,14 @@ def model_summary(model: Any, lang: str | None = None) -> str:
     lang = lang or getattr(model, "lang", "en")
     pop = model.population
     datum = {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}.get(model.datum, model.datum)
-    lines = [_c("model", lang, name=model.name, path=model.path),
+    lines = [_c("model", lang, name=in_lang(model.name, model.name_zh, lang), path=model.path),
              "  " + _c("base", lang, year=model.base_year, crs=model.crs, datum=datum,
                        open_age=model.open_age),
              "  " + _c("zones", lang, n=len(model.zones)),
              "  " + _c("population", lang, year=model.base_year,
-                       total=f"{pop['count'].sum():,.0f}",
-                       female=f"{pop.loc[pop['sex'] == 'F', 'count'].sum():,.0f}",
-                       male=f"{pop.loc[pop['sex'] == 'M', 'count'].sum():,.0f}"),
+                       total=people(pop["count"].sum(), lang),
+                       female=people(pop.loc[pop["sex"] == "F", "count"].sum(), lang),
+                       male=people(pop.loc[pop["sex"] == "M", "count"].sum(), lang)),
              "  " + _c("components", lang, kind=model.mortality_kind,
                        migration=len(model.migration), housing=len(model.housing)),
              "  " + _c("units", lang, units=len(model.units) if model.units is not None
@@ -90,7 +99,8 @@ def headline(result: Any, folder: Path, lang: str | None = None) -> str:
     names = names_of(result, "zone", lang)
     widths = [13, 12, 10, 10, 13, 10, 15]
     head = _c("header", lang).split("|")
-    lines = [_c("wrote", lang, scenario=result.name, folder=folder,
+    lines = [_c("wrote", lang, scenario=scenario_name(result.manifest, lang) or result.name,
+                folder=folder,
                 seconds=f"{result.manifest['timings']['total_s']:.1f}"),
              _line(head[:-1], widths) + "  " + head[-1]]
     for worst in worst_rows(headline_summary(result)).itertuples():

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..names import scenario_name
 from ..runfolder import atomic_files
 from . import labels as L
 from .dossier_inputs import Inputs, read_inputs
@@ -142,7 +143,8 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
         names = ", ".join(f.path.name for f in (inputs.run, inputs.plan, inputs.ensemble) if f)
         parts.append(f"<p class=note>{e(t('footer', lang, version=__version__, folders=names))}"
                      "</p></section>")
-    title = t("title", lang, scenario=inputs.manifest.get("scenario", inputs.run.path.name))
+    title = t("title", lang, scenario=scenario_name(inputs.manifest, lang)
+              or inputs.run.path.name)
     style = "\n".join(styles) + CSS                 # ours last: they win
     doc = (f"<!DOCTYPE html>\n<html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
            f"<meta charset='utf-8'><title>{e(title)}</title><style>{style}</style></head>"

@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..names import model_name, scenario_name
 from ..years import start_year, year_status
 from . import labels as L
 from .dossier_inputs import Inputs
+from .money import UNITS, in_unit, money_unit  # noqa: F401  (the one home of money: .money)
 
 #: Year columns of the places-short table at most (evenly picked, first and last kept).
 MAX_YEARS = 8
@@ -34,21 +36,6 @@ def t(key: str, lang: str, **fields: Any) -> str:
 def e(value: Any) -> str:
     return html.escape("" if value is None or (not isinstance(value, str) and pd.isna(value))
                        else str(value))
-
-
-#: Money units, largest first: (CNY per unit, label, decimals). A table takes the largest
-#: unit its total reaches (亿元 for a district's request, 万元 for a small one).
-UNITS = ((1e8, "亿元", 2), (1e4, "万元", 1))
-
-
-def money_unit(total: float) -> tuple[float, str, int]:
-    """The unit of :data:`UNITS` for a table whose total is ``total`` CNY."""
-    return next((u for u in UNITS if abs(total) >= u[0]), UNITS[-1])
-
-
-def in_unit(cny: float, unit: tuple[float, str, int]) -> str:
-    """CNY in ``unit`` with its decimals and thousands separators."""
-    return f"{cny / unit[0]:,.{unit[2]}f}"
 
 
 def whole(v: Any) -> str:
@@ -278,17 +265,13 @@ def estimates_section(inputs: Inputs, lang: str) -> str:
     return f"<h2>{e(t('h_estimates', lang))}</h2>{body}"
 
 
-def model_name(manifest: dict, lang: str) -> str:
-    """The model's name in ``lang`` (``model_zh`` in Chinese when the manifest has it)."""
-    return str((manifest.get("model_zh") if lang == "zh" else None) or manifest.get("model", ""))
-
-
 def summary_html(inputs: Inputs, lang: str) -> tuple[str, float]:
     """The first page's HTML (a ``<section class=summary>``) and the total request (CNY)."""
     start, horizon, _, _ = years_of(inputs)
     man = inputs.manifest
     money, total = money_section(inputs, lang)
-    parts = [f"<h1>{e(t('title', lang, scenario=man.get('scenario', inputs.run.path.name)))}</h1>",
+    scenario = scenario_name(man, lang) or inputs.run.path.name
+    parts = [f"<h1>{e(t('title', lang, scenario=scenario))}</h1>",
              "<p class=question>" + e(t("question", lang, model=model_name(man, lang),
                                         start=start, horizon=horizon)) + "</p>",
              short_section(inputs, lang), build_section(inputs, lang), money,

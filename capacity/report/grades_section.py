@@ -87,17 +87,17 @@ def grades_section(p: Any, frame_table: Callable[..., str]) -> str:
     year = p.year
     parts = [f"<h2 id='grades'>{p.t('h_grades')}</h2>",
              f"<p>{p.t('grades_intro', year=year)}</p>",
-             frame_table(labelled(district_classes(r, year)))]
+             frame_table(labelled(district_classes(r, year)), lang=lang)]
     names = names_of(r, "school", lang)
     top = _mode(r.intake, r.mode).query("year == @year").nlargest(10, "entrants")
     top.insert(1, "school_name", top["school_id"].astype(str).map(names))
     parts += [f"<h3>{p.t('h_intake', year=year)}</h3>",
-              frame_table(labelled(top.drop(columns="year")))]
+              frame_table(labelled(top.drop(columns="year")), lang=lang)]
     shrink = _mode(r.shrinking, r.mode)
     if shrink is not None:
         shrink.insert(1, "school_name", shrink["school_id"].astype(str).map(names))
         shrink = _reasons(shrink, lang).astype({"first_year": str, "last_year": str})
     parts.append(f"<h3>{p.t('h_shrinking')}</h3>")
-    parts.append(frame_table(labelled(shrink), 30) if shrink is not None and len(shrink)
+    parts.append(frame_table(labelled(shrink), 30, lang) if shrink is not None and len(shrink)
                  else f"<p>{escape(p.t('no_shrinking'))}</p>")
     return "\n".join(parts)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..names import in_lang, model_name, scenario_name
 from ..result import Result
 from ..stages import BESIDE_MODE
 from . import labels as L
@@ -29,6 +30,7 @@ from .catchment import (names_of, pick_mode, result_lang, run_stages, run_years,
 from .charts import births_chart, demand_chart, peak_year, png, svg
 from .costing_section import costing_section
 from .fonts import font_context
+from .money import money
 from .modes_section import modes_section
 from .summary_section import summary_section
 from .surplus_section import surplus_section
@@ -135,7 +137,8 @@ def _headlines(p: Page) -> str:
                      & (short["year"] == wy) & (short["shortfall"] > 0)] if len(short) else short
         top = zsub.sort_values("shortfall", ascending=False).head(3) if len(zsub) else zsub
         items = "".join(
-            f"<li>{_e(names.get(str(z), z))} <span class='note'>({_e(z)})</span>: "
+            f"<li>{_e(names.get(str(z), z))}"
+            + (f" <span class='note'>({_e(z)})</span>" if p.lang == "en" else "") + ": "
             f"{_num(v)}</li>" for z, v in zip(top.get("zone_id", []), top.get("shortfall", [])))
         beside = "" if mode == BESIDE_MODE or pd.isna(worst["shortfall_optimal"]) else (
             "<p class='beside'>" + _e(L.text("headline", "card_beside", lang,
@@ -280,6 +283,8 @@ def _stage_settings(p: Page) -> str:
             v = st.get(k)
             if k == "ages" and v:
                 v = f"{v[0]}–{v[-1]}"
+            elif k == "cost_per_place" and isinstance(v, (int, float)):
+                v = money(v, p.lang)
             elif isinstance(v, (int, float)) and k != "enrolment":
                 v = _num(v)
             vals.append(f"<td class='n'>{_e('–' if v is None else v)}</td>")
@@ -302,8 +307,9 @@ def _front(p: Page) -> str:
     """Under the title: the scenario's description, the coordinate datum, the estimates."""
     man, lang = p.result.manifest, p.lang
     out = []
-    if man.get("description"):
-        out.append(f"<p><b>{p.t('description')}:</b> {_e(man['description'])}</p>")
+    description = in_lang(man.get("description"), man.get("description_zh"), lang)
+    if description:
+        out.append(f"<p><b>{p.t('description')}:</b> {_e(description)}</p>")
     caveats = (man.get("caveats") or {})
     listed = caveats.get(lang) or caveats.get("en") or []
     if listed:
@@ -317,7 +323,7 @@ def _front(p: Page) -> str:
     return "".join(out)
 
 
-def frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
+def frame_table(frame: pd.DataFrame, rows: int = 60, lang: str = "en") -> str:
     """A small DataFrame as an HTML table (the first ``rows`` rows; numbers right-aligned)."""
     head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
     body = []
@@ -329,7 +335,8 @@ def frame_table(frame: pd.DataFrame, rows: int = 60) -> str:
             else:
                 cells.append(f"<td>{_e('' if v is None or pd.isna(v) else v)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    more = f"<p class='note'>… {len(frame) - rows:,} more rows</p>" if len(frame) > rows else ""
+    more = (f"<p class='note'>{L.text('tables', 'more_rows', lang, n=f'{len(frame) - rows:,}')}"
+            "</p>" if len(frame) > rows else "")
     return f"<div class='scroll'><table><tr>{head}</tr>{''.join(body)}</table></div>{more}"
 
 
@@ -341,7 +348,7 @@ def _extras(p: Page) -> str:
     if not extras:
         return ""
     folds = "".join(f"<details><summary>{_e(name)}.csv ({len(frame):,})</summary>"
-                    f"{frame_table(frame)}</details>" for name, frame in extras.items())
+                    f"{frame_table(frame, lang=p.lang)}</details>" for name, frame in extras.items())
     return f"<h3 id='extra-tables'>{p.t('extra_tables')}</h3>{folds}"
 
 
@@ -388,10 +395,11 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
     p = Page(result, lang, pick_mode(result, None), result.report_year, stages,
              figures or {}, map_dpi, map_link, images)
     man = result.manifest
-    scenario = man.get("scenario", result.name)
+    scenario = scenario_name(man, lang) or result.name
     span = f"{years[0]}–{years[-1]}" if years else p.t("no_years")
-    sub = p.t("subtitle", model=_e(man.get("model", "–")), span=span, mode=_e(p.mode_label),
-              year=_e(p.year)) + " · " + _e(L.text("headline", "subtitle", lang))
+    sub = p.t("subtitle", model=_e(model_name(man, lang) or "–"), span=span,
+              mode=_e(p.mode_label), year=_e(p.year)) + " · " + _e(L.text("headline", "subtitle",
+                                                                         lang))
     nav = ("<nav>" + "".join(f"<a href='#{a}'>{p.t(k)}</a>" for a, k in (
         ("headlines", "nav_headlines"), ("indicators", "nav_indicators"),
         ("stages", "nav_stages"), ("summary", "nav_summary"),

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..names import scenario_name
+from .money import money
 from ..result import Result
 from . import labels as L
 from .flows import dominant, result_flows
@@ -234,6 +236,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
         data[stage], vmax[stage] = _stage_data(result, stage, grid, width_codes, assignments)
 
     projects = []
+    map_lang = result_lang(result)
     if len(proj_all):
         for stage in stages:
             pr = proj_all[proj_all["stage"] == stage]
@@ -244,7 +247,9 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
                     "school": int(school_index.get(rec["school_id"], -1)),
                     "places": None if pd.isna(rec["places"]) else float(rec["places"]),
                     "open": None if pd.isna(rec["open_year"]) else int(rec["open_year"]),
-                    "cost": None if pd.isna(rec["cost"]) else float(rec["cost"])})
+                    "cost": None if pd.isna(rec["cost"]) else float(rec["cost"]),
+                    "cost_text": "" if pd.isna(rec["cost"]) else money(float(rec["cost"]),
+                                                                        map_lang)})
     ages = {s: result.stage_ages(s) for s in stages}
     lang = result_lang(result)
     zone_names, school_names = names_of(result, "zone", lang), names_of(result, "school", lang)
@@ -252,7 +257,7 @@ def _map_data(result: Result, stages: list[str], years: list[int]) -> dict[str, 
     for p in projects:
         p["name"] = project_names.get(p["id"], p["name"])
     return {
-        "scenario": str(result.manifest.get("scenario", result.name)),
+        "scenario": scenario_name(result.manifest, lang) or str(result.name),
         "crs": geo.crs, "unit": _UNIT, "view": [0, 0, width, height],
         "stages": [{"id": s, "label": stage_label(result, s, lang),
                     "ages": list(ages[s]) if ages[s] else None,

@@ -78,6 +78,33 @@ def word(key: str, lang: str = "en") -> str:
     return _pick("words", key, lang) or key
 
 
+def budget_term(value: str, lang: str = "en") -> str:
+    """A budget category or basis word for people (``permanent`` → 新建学位; ``temporary +
+    transport`` → 临时学位、校车接送; ``derived`` → 推算值); other texts unchanged."""
+    terms = TEXTS[lang].get("budget_terms", {})
+    parts = str(value).split(" + ")
+    if not all(p in terms or f"flag_{p}" in terms for p in parts):
+        return str(value)
+    shown = [terms.get(p) or terms[f"flag_{p}"] for p in parts]
+    return ("、" if lang == "zh" else " + ").join(shown)
+
+
+def area_label(area: object, lang: str = "en") -> str:
+    """An anchor area's name in ``lang`` (``China`` → 全国; [anchor_areas]), else as given."""
+    return TEXTS[lang].get("anchor_areas", {}).get(str(area), str(area))
+
+
+def in_language(text: str, lang: str = "en") -> str:
+    """The part of a bilingual "English / 中文" sentence in ``lang`` (the whole when it has
+    no " / ")."""
+    en, sep, zh = str(text).rpartition(" / ")
+    if not sep or not any("\u4e00" <= c <= "\u9fff" for c in zh):   # not bilingual
+        return str(text)
+    zh, tail = (zh.rsplit(" (docs/", 1) + [""])[:2]
+    tail = f" (docs/{tail}" if tail else ""
+    return (zh if lang == "zh" else en) + tail
+
+
 def sheet_label(view: str, lang: str = "en") -> str:
     """Sheet name for a view (at most 31 characters)."""
     return (_pick("sheets", view, lang) or view)[:31]

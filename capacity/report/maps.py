@@ -13,16 +13,18 @@ from .static_maps import write_static_maps
 
 
 def map_command(run_folder: str | Path, stage: str, year: int, mode: str | None = None,
-                *, rings: bool = False) -> list[Path]:
+                *, rings: bool = False, lang: str | None = None) -> list[Path]:
     """`capacity map`: write the static PNG/SVG and the HTML map into ``run_folder/maps``,
     atomically: the folder is rebuilt beside it (its other maps copied) and swapped into
     place; a ``maps`` that is a symbolic link is refused (InputError), never written
-    through."""
+    through. ``lang``: of the maps (default: the run's)."""
     check_out_dir(run_folder, "RUN", names=["maps"])
     if not is_safe_name(stage):
         raise InputError.single("--stage", f"stage {stage!r} cannot be a file name",
                                 column="stage", expected=SAFE_NAME)
     result = require_pipeline(read_result(run_folder))
+    if lang:
+        result.manifest["lang"] = lang         # the maps' writers follow the run's language
     stages, years = run_stages(result), run_years(result)
     stage = {s.lower(): s for s in stages}.get(str(stage).strip().lower(), stage)  # Primary
     if stage not in stages:

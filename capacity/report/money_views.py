@@ -8,8 +8,8 @@ import pandas as pd
 
 from . import labels as L
 from .recommend import DISTRICT_ID
+from .workbook import TOTAL_ID   # the district-total rows' id, shown as 合计 in Chinese
 
-TOTAL_ID = "TOTAL"
 TOTAL_NAME = "District total"   # zone_name of the total rows in the CSV (labelled in sheets)
 
 

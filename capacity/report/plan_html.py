@@ -15,10 +15,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..names import in_lang
 from . import labels as L
 from .charts import svg
 from .fonts import font_context
-from .plan_section import YI, kind_label, options_view, spending_wide, summary_view, t
+from .money import YI, money
+from .plan_section import (kind_label, options_view, plan_names, spending_wide,
+                           summary_view, t)
 
 if TYPE_CHECKING:
     from ..plan.run import Plan
@@ -93,8 +96,8 @@ def _gap_lines(summary: pd.DataFrame, lang: str) -> str:
 def _estimates(plan: "Plan", lang: str) -> str:
     params, stages = plan.params, list(plan.summary["stage"])
     items = [t("est_costs", lang, stage=L.stage_label(s, lang),
-               temporary=f"{params.stages[s].temporary_cost_per_place_year:,.0f}",
-               transport=f"{params.stages[s].transport_cost_per_pupil_year:,.0f}")
+               temporary=money(params.stages[s].temporary_cost_per_place_year, lang),
+               transport=money(params.stages[s].transport_cost_per_pupil_year, lang))
              for s in stages]
     pen = "; ".join(f"{L.stage_label(s, lang)} "
                     f"{params.stages[s].unserved_penalty_per_pupil_year:,.0f}" for s in stages)
@@ -113,7 +116,7 @@ def _options(plan: "Plan", lang: str) -> str:
     p = plan.plan[plan.plan["kind"].isin(["temporary", "transport"])]
     if p.empty:
         return f"<p class='note'>{_e(t('no_sites', lang))}</p>"
-    view = options_view(p, lang).drop(columns=[t(f"col_{c}", lang) for c in (
+    view = options_view(p, lang, names=plan_names(plan.state, lang)).drop(columns=[t(f"col_{c}", lang) for c in (
         "classes", "open_year", "basis", "generated", "location")])
     return table_html(view, {t("col_cost_wan", lang): 1, t("col_pupil_years", lang): 0,
                              t("col_radius_scale", lang): 1},
@@ -123,13 +126,14 @@ def _options(plan: "Plan", lang: str) -> str:
 def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
     """The plan's report as one HTML string (no external resources)."""
     state = plan.state
-    scenario = state.scenario.name
+    scenario = in_lang(state.scenario.name, state.scenario.name_zh, lang)
     years = [int(y) for y in state.years if y >= plan.params.first_year]
     span = f"{years[0]}–{years[-1]}" if years else "–"
     title = _e(t("title", lang, scenario=scenario))
-    sub = _e(t("subtitle", lang, model=state.model.name, span=span))
+    sub = _e(t("subtitle", lang, model=in_lang(state.model.name, state.model.name_zh, lang),
+               span=span))
     summ = summary_view(plan.summary, lang)
-    money = {t(f"col_{c}", lang): 2 for c in ("capital", "total")} \
+    decimals = {t(f"col_{c}", lang): 2 for c in ("capital", "total")} \
         | {t(f"col_{c}", lang): 1 for c in ("temporary", "transport")}
     summ[t("col_gap", lang)] = [("–" if pd.isna(g) else f"{100 * g:.1f} %")
                                 for g in plan.summary["gap"]]
@@ -146,7 +150,7 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
         chart = spending_chart(plan.by_year, lang)
     sections = [
         f"<section id='summary'><h2>{_e(t('h_summary', lang))}</h2><p>"
-        f"{_e(t('summary_intro', lang))}</p>{table_html(summ, money)}</section>",
+        f"{_e(t('summary_intro', lang))}</p>{table_html(summ, decimals)}</section>",
         f"<section id='map'><h2>{_e(t('h_map', lang))}</h2>{fig}</section>",
         f"<section id='capital'><h2>{_e(t('h_capital', lang))}</h2><p>"
         f"{_e(t('capital_intro', lang))}</p>{chart}"

@@ -4,6 +4,7 @@ options, spending by year, candidates) labelled from ``text/<lang>.toml`` [plan_
 safety, reproducible zip) and ``plan_map.png`` (the chosen sites over the zones)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,35 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from ..names import display_names, names_table  # noqa: E402
 from . import labels as L  # noqa: E402
 from .fonts import font_context  # noqa: E402
 from .workbook import write_workbook  # noqa: E402
 
 KIND_STYLE = {"new": ("o", 60), "temporary": ("s", 18)}
-#: 100 million CNY (亿元).
-YI = 1e8
+from .money import WAN, YI, money  # noqa: E402  (亿元, 万元: one home)
 
 
 def t(key: str, lang: str, **fields: Any) -> str:
     """A [plan_report] text in ``lang``."""
     return L.text("plan_report", key, lang, **fields)
+
+
+def plan_console(summary: pd.DataFrame, folder: Any, lang: str) -> str:
+    """What ``capacity plan`` prints: the folder, then one line per stage (schools, places,
+    capital, temporary places, transport, unserved before → after, gap), in ``lang``
+    (text/<lang>.toml [plan_console])."""
+    lines = [L.text("plan_console", "wrote", lang, folder=folder)]
+    for r in summary.itertuples():
+        stage = r.stage if lang == "en" else L.stage_label(str(r.stage), lang)
+        lines.append("  " + L.text(
+            "plan_console", "stage", lang, stage=stage, schools=r.new_schools,
+            places=f"{r.new_places:,}", capital=money(r.capital_cny, lang),
+            temporary=f"{r.temporary_place_years:,.0f}",
+            transport=f"{r.transport_pupil_years:,.0f}", before=f"{r.unserved_before:,}",
+            after=f"{r.unserved_after:,.0f}", unreachable=f"{r.unreachable:,.0f}",
+            gap=f"{r.gap:.1%}", basis=t(f"basis_{r.gap_basis}", lang)))
+    return "\n".join(lines)
 
 
 def kind_label(kind: str, lang: str) -> str:
@@ -49,9 +67,9 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         "stage": _stage(s["stage"], lang), "new_schools": s["new_schools"],
         "new_places": s["new_places"], "capital": s["capital_cny"] / YI,
         "temporary_place_years": s["temporary_place_years"],
-        "temporary": s["temporary_cny"] / 1e4,
+        "temporary": s["temporary_cny"] / WAN,
         "transport_pupil_years": s["transport_pupil_years"],
-        "transport": s["transport_cny"] / 1e4, "total": s["total_cny"] / YI,
+        "transport": s["transport_cny"] / WAN, "total": s["total_cny"] / YI,
         "unserved_before": s["unserved_before"], "unserved_after": s["unserved_after"],
         "unreachable": s["unreachable"], "gap": s["gap"],
         "gap_basis": s["gap_basis"].map(lambda b: t(f"basis_{b}", lang)),
@@ -59,30 +77,72 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     return _label(out, lang)
 
 
-def option_name(kind: str, name: str, zone: object, lang: str) -> str:
-    """A temporary or transport option's name in ``lang`` (plan.csv's are English)."""
+#: id → name shown, per kind ("school", "zone", "project"): :func:`plan_names`.
+Names = dict[str, dict[str, str]]
+#: plan.csv's text for a generated candidate's basis (capacity/plan/candidates.py).
+GENERATED = re.compile(r"generated: (?P<n>\d+) pupil-years unserved from (?P<year>\d+) "
+                       r"within (?P<cell>\d+) m cells")
+
+
+def plan_names(state: Any, lang: str) -> Names:
+    """Names of the plan's zones, schools (existing, key projects' sites) and projects in
+    ``lang``: ``name_zh`` in Chinese (capacity/names.py)."""
+    table = names_table(state.model, getattr(state, "supply", None))
+    return {kind: display_names(table, kind, lang) for kind in ("zone", "school", "project")}
+
+
+def option_name(kind: str, name: str, zone: object, lang: str, school: object = None,
+                names: Names | None = None, stage: str = "", ident: object = "") -> str:
+    """An option's name in ``lang`` (plan.csv's are English): temporary places at a school
+    (or key project) named in ``lang``, transport in a zone, a generated candidate site."""
+    names = names or {}
+    zone_name = names.get("zone", {}).get(str(zone), zone)
     if kind == "temporary":
-        return t("name_temporary", lang, school=str(name).removeprefix("Temporary places at "))
+        default = str(name).removeprefix("Temporary places at ")
+        return t("name_temporary", lang, school=names.get("school", {}).get(str(school),
+                                                                            default))
     if kind == "transport":
-        return t("name_transport", lang, zone=zone)
+        return t("name_transport", lang, zone=zone_name)
+    if lang != "en" and str(name).startswith("Candidate "):
+        number = re.search(r"(\d+)$", str(ident))
+        return L.text("plan_names", "candidate", lang, zone=zone_name,
+                      stage=L.stage_label(stage, lang), n=number.group(1) if number else "")
     return name
 
 
-def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = None
-                 ) -> pd.DataFrame:
-    """plan.csv for people: kinds and stages translated, cost in 万元, one location column."""
+def basis_label(basis: object, lang: str) -> str:
+    """An option's or candidate's basis in ``lang``: "plan", a generated site's, else as
+    given (a file name)."""
+    text = "" if basis is None or (isinstance(basis, float) and pd.isna(basis)) else str(basis)
+    if lang == "en" or not text:
+        return text
+    if text == "plan":
+        return L.text("plan_names", "basis_plan", lang)
+    found = GENERATED.fullmatch(text)
+    if found:
+        return L.text("plan_names", "basis_generated", lang, n=f"{int(found['n']):,}", year=found["year"],
+                 cell=found["cell"])
+    return text
+
+
+def options_view(plan: pd.DataFrame, lang: str, kinds: tuple[str, ...] | None = None,
+                 names: Names | None = None) -> pd.DataFrame:
+    """plan.csv for people: kinds, stages and names translated (``names``:
+    :func:`plan_names`), cost in 万元, one location column."""
     p = plan if kinds is None else plan[plan["kind"].isin(kinds)]
     loc = [f"{lon:.5f}, {lat:.5f}" if pd.notna(lon) and pd.notna(lat) else ""
            for lon, lat in zip(p["lon"], p["lat"])]
     out = pd.DataFrame({
         "stage": _stage(p["stage"], lang), "kind": p["kind"].map(lambda k: kind_label(k, lang)),
-        "id": p["id"], "name": [option_name(k, n, z, lang) for k, n, z in
-                                zip(p["kind"], p["name"], p["zone_id"])],
+        "id": p["id"], "name": [option_name(k, n, z, lang, s, names, st, i)
+                                for k, n, z, s, st, i in zip(p["kind"], p["name"], p["zone_id"],
+                                                             p["school_id"], p["stage"], p["id"])],
         "zone_id": p["zone_id"], "school_id": p["school_id"],
         "classes": p["classes"], "places": p["places"], "open_year": p["open_year"],
         "first_year": p["first_year"], "last_year": p["last_year"],
-        "pupil_years": p["pupil_years"], "cost_wan": p["cost_cny"] / 1e4, "location": loc,
-        "radius_scale": p["radius_scale"], "basis": p["basis"],
+        "pupil_years": p["pupil_years"], "cost_wan": p["cost_cny"] / WAN, "location": loc,
+        "radius_scale": p["radius_scale"],
+        "basis": p["basis"].map(lambda b: basis_label(b, lang)),
         "generated": p["generated"].map(lambda g: t("yes", lang) if g is True or g == 1
                                         else t("no", lang) if pd.notna(g) else "")})
     return _label(out.reset_index(drop=True), lang)
@@ -93,7 +153,7 @@ def spending_wide(by_year: pd.DataFrame, lang: str) -> pd.DataFrame:
     if by_year.empty:
         return pd.DataFrame(columns=[t("year", lang), t("total", lang)])
     wide = by_year.pivot_table(index="year", columns=["stage", "kind"], values="cost_cny",
-                               aggfunc="sum", fill_value=0.0) / 1e4
+                               aggfunc="sum", fill_value=0.0) / WAN
     wide.columns = [f"{L.stage_label(s, lang)} · {kind_label(k, lang)}" for s, k in wide.columns]
     wide[t("total", lang)] = wide.sum(axis=1)
     wide.loc[t("total", lang)] = wide.sum(axis=0)
@@ -101,29 +161,34 @@ def spending_wide(by_year: pd.DataFrame, lang: str) -> pd.DataFrame:
     return wide.rename_axis(t("year", lang)).reset_index()
 
 
-def candidates_view(candidates: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """candidates.csv for people."""
+def candidates_view(candidates: pd.DataFrame, lang: str, names: Names | None = None
+                    ) -> pd.DataFrame:
+    """candidates.csv for people (names: :func:`plan_names`)."""
     if candidates.empty:
         return candidates
     c = candidates
     out = pd.DataFrame({
-        "site_id": c["site_id"], "name": c["name"], "zone_id": c["zone_id"],
+        "site_id": c["site_id"],
+        "name": [option_name("new", n, z, lang, None, names, st, i)
+                 for n, z, st, i in zip(c["name"], c["zone_id"], c["stage"], c["site_id"])],
+        "zone_id": c["zone_id"],
         "stage": _stage(c["stage"], lang), "sizes": c["sizes"].astype(str),
         "earliest_open_year": c["earliest_open_year"],
         "location": [f"{a:.5f}, {b:.5f}" for a, b in zip(c["lon"], c["lat"])],
-        "basis": c["basis"],
+        "basis": c["basis"].map(lambda b: basis_label(b, lang)),
         "generated": c["generated"].map(lambda g: t("yes", lang) if g else t("no", lang))})
     return _label(out, lang)
 
 
 def write_plan_workbook(folder: Path, summary: pd.DataFrame, plan: pd.DataFrame,
                         by_year: pd.DataFrame, candidates: pd.DataFrame,
-                        lang: str = "en") -> Path:
-    """plan.xlsx: summary, options, spending by year and candidates, labelled in ``lang``."""
+                        lang: str = "en", names: Names | None = None) -> Path:
+    """plan.xlsx: summary, options, spending by year and candidates, labelled in ``lang``
+    (``names``: :func:`plan_names`)."""
     views = {t("sheet_summary", lang): summary_view(summary, lang),
-             t("sheet_plan", lang): options_view(plan, lang),
+             t("sheet_plan", lang): options_view(plan, lang, names=names),
              t("sheet_spending", lang): spending_wide(by_year, lang),
-             t("sheet_candidates", lang): candidates_view(candidates, lang)}
+             t("sheet_candidates", lang): candidates_view(candidates, lang, names)}
     spend = views[t("sheet_spending", lang)]
     formats = {
         t("sheet_summary", lang): {t(f"col_{c}", lang): "yi" for c in ("capital", "total")}

@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..result import Result
-from .labels import LANGS, stage_label, text
+from .labels import LANGS, area_label, in_language, stage_label, text
 
 #: Rows of the summary table, in order (net migration bands follow ``net_migration``).
 SHOWN = ("births", "births_index", "tfr", "crude_birth_rate", "deaths_per_1000",
@@ -67,7 +68,9 @@ def _rows(table: pd.DataFrame, indicator: str, years: list[int], lang: str) -> l
         g = g.set_index("year")
         cells = "".join(f"<td class='n note'>{_fmt(indicator, g['anchor_value'].get(y))}</td>"
                         for y in years)
-        out.append(f"<tr><td class='note'>{_t('anchor_row', lang, area=area)}</td>{cells}</tr>")
+        out.append(f"<tr><td class='note'>"
+                   f"{_t('anchor_row', lang, area=html.escape(area_label(area, lang)))}"
+                   f"</td>{cells}</tr>")
     ranged = sub.dropna(subset=["low", "high"], how="all").drop_duplicates("year")
     if len(ranged) and indicator != "births_index":
         r = ranged.set_index("year")
@@ -81,14 +84,16 @@ def _rows(table: pd.DataFrame, indicator: str, years: list[int], lang: str) -> l
             cells = "".join(
                 f"<td class='n note'>{_range(indicator, g['low'].get(y), g['high'].get(y))}"
                 "</td>" for y in years)
-            out.append(f"<tr><td class='note'>{_t('range_row', lang)} ({html.escape(area)})"
+            out.append(f"<tr><td class='note'>{_t('range_row', lang)} "
+                       f"({html.escape(area_label(area, lang))})"
                        f"</td>{cells}</tr>")
     return out
 
 
 def _range(indicator: str, low: Any, high: Any) -> str:
-    lo = None if low is None or pd.isna(low) else _fmt(indicator, low)
-    hi = None if high is None or pd.isna(high) else _fmt(indicator, high)
+    lo = None if low is None or pd.isna(low) or np.isinf(float(low)) else _fmt(indicator, low)
+    hi = None if high is None or pd.isna(high) or np.isinf(float(high)) \
+        else _fmt(indicator, high)
     if lo and hi:
         return f"{lo}–{hi}"
     return f"≥ {lo}" if lo else f"≤ {hi}" if hi else ""
@@ -106,7 +111,8 @@ def plausibility_section(result: Result) -> str:
              if w.startswith("plausibility: ")]
     if notes:
         warn = (f"<h3>{_t('warnings', lang)}</h3><ul>"
-                + "".join(f"<li><span class='badge not'>!</span> {html.escape(n)}</li>"
+                + "".join(f"<li><span class='badge not'>!</span> "
+                          f"{html.escape(in_language(n, lang))}</li>"
                           for n in notes) + "</ul>")
     else:
         warn = f"<p><span class='badge met'>✓</span> {_t('no_warnings', lang)}</p>"

@@ -23,6 +23,7 @@ from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from ..names import scenario_name
 from ..result import Result
 from ..runfolder import is_safe_name
 from . import labels as L
@@ -231,7 +232,7 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
             text.set_fontweight("bold")
             text.set_x(-20)
 
-    scenario = result.manifest.get("scenario", result.name)
+    scenario = scenario_name(result.manifest, lang) or result.name
     fig.suptitle(_m("title", lang, scenario=scenario, stage=stage_label(result, stage, lang),
                     year=year), fontsize=14, fontweight="bold")
     served_total = schools["pupils"].sum() if len(schools) else 0

@@ -29,6 +29,9 @@ from . import labels as L
 from .frames import as_bool
 from .printing import print_setup
 
+#: Id of the district-total rows (budget.xlsx cost sheet, .money_views), shown as the
+#: catalogue's [budget_terms] total ("TOTAL" / 合计).
+TOTAL_ID = "TOTAL"
 #: Excel number formats by kind.
 NUMBER_FORMATS = {"count": "#,##0", "year": "0", "rate": "0.0%", "cny": "#,##0",
                   "wan": "#,##0.0", "yi": "#,##0.00", "size": "0"}
@@ -73,10 +76,22 @@ def for_people(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif col == "indicator":
             out[col] = out[col].astype("string").map(lambda s: L.indicator_label(s, lang)
                                                      if pd.notna(s) else s)
-        elif col == "kind":                                 # new / expansion
-            out[col] = out[col].astype("string").map(lambda s: L.word(s, lang)
+        elif col == "kind":                  # new / expansion; permanent / temporary / …
+            out[col] = out[col].astype("string").map(
+                lambda s: (L.word(s, lang) if s in L.WORDS else L.budget_term(s, lang))
+                if pd.notna(s) else s)
+        elif col in ("zone_id", "id"):   # the district-total rows' id (TOTAL_ID): 合计
+            out[col] = out[col].astype("string").map(
+                lambda s: L.budget_term("total", lang) if pd.notna(s) and s == TOTAL_ID
+                else s)
+        elif col in ("recommendation", "basis"):      # budget categories, input flags
+            out[col] = out[col].astype("string").map(lambda s: L.budget_term(s, lang)
                                                      if pd.notna(s) else s)
-        elif col == "met" or col.endswith("_met") or pd.api.types.is_bool_dtype(out[col]):
+        elif col == "met" or col.endswith("_met"):        # targets: 达标 / 未达标
+            b = as_bool(out[col])
+            out[col] = b.map({True: L.budget_term("met", lang),
+                              False: L.budget_term("not_met", lang)}).astype("string")
+        elif pd.api.types.is_bool_dtype(out[col]):
             b = as_bool(out[col])
             out[col] = b.map({True: L.word("yes", lang), False: L.word("no", lang)}
                              ).astype("string")

@@ -43,6 +43,7 @@ def model_toml(s: Sources, rates: dict, rinfo: dict, finfo: dict, srb: float,
 # Built by `python -m tools.build_tongzhou` from models/tongzhou/sources/; see README.md for
 # the provenance of every table (reported / derived / estimate) and the methods.
 name = "Tongzhou District, Beijing"
+name_zh = "北京市通州区"
 base_year = 2020              # 7th census, reference date 2020-11-01 (S12, S13)
 crs = "EPSG:32650"            # WGS 84 / UTM zone 50N, metres
 

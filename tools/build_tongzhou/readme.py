@@ -183,7 +183,9 @@ the built-up centre and in villages along the roads), normalised to 1 per zone.
 
 ## Schools (schools.csv) — synthetic inventory
 
-No per-school data exist in the sources. Counts of school x stage rows follow the 2015-16
+No per-school data exist in the sources. Synthetic rows are named "Synthetic primary
+school, Majuqiao 1" and, in `name_zh`, 马驹桥镇第一小学（示意） (zone, ordinal, kind): （示意）
+marks them as illustrative, not real schools, in every Chinese output. Counts of school x stage rows follow the 2015-16
 statistics (S35: 84 primary + 14 nine/twelve-year schools, 15 junior-only, 11 complete, 1
 senior-only) and, for kindergartens, 126 (S73, c. 2017) + 69 planned (S73) = 195 (estimate;
 131 were reported for 2018, S37). Places are classes x the model's class sizes. Targets:

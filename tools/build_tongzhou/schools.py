@@ -19,6 +19,31 @@ from .common import (TO_UTM, TO_WGS, Sources, fmt, lr_round, place_at_seat_offse
 FAMILY = {"k": 0, "n": 1, "p": 1, "c": 2, "s": 2, "j": 2}  # schools sited together
 LABEL = {"c": "secondary school", "s": "senior high school", "n": "nine-year school",
          "j": "junior middle school", "p": "primary school", "k": "kindergarten"}
+#: The same in Chinese; every synthetic name is marked （示意） (illustrative, not a real school).
+LABEL_ZH = {"c": "中学", "s": "高级中学", "n": "九年一贯制学校", "j": "初级中学", "p": "小学",
+            "k": "幼儿园"}
+#: Suffixes dropped from a zone's English name in a synthetic school's name (longest first:
+#: " Town" is a part of " Hui Ethnic Township").
+ZONE_SUFFIXES = (" Hui Ethnic Township", " Subdistrict", " Town")
+
+
+def chinese_ordinal(k: int) -> str:
+    """1 → 第一, 10 → 第十, 12 → 第十二, 20 → 第二十, 23 → 第二十三 (k < 100)."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(k, 10)
+    text = ("" if tens == 0 else ("十" if tens == 1 else digits[tens] + "十")) + \
+        (digits[ones] if ones or not tens else "")
+    return "第" + text
+
+
+def synthetic_names(zone_en: str, zone_zh: str, code: str, k: int) -> tuple[str, str]:
+    """A synthetic school's English and Chinese names, e.g. ("Synthetic primary school,
+    Majuqiao 1", "马驹桥镇第一小学（示意）")."""
+    zname = zone_en.split(" (")[0]
+    for suffix in ZONE_SUFFIXES:
+        zname = zname.replace(suffix, "")
+    return (f"Synthetic {LABEL[code]}, {zname} {k}",
+            f"{zone_zh}{chinese_ordinal(k)}{LABEL_ZH[code]}（示意）")
 
 
 def weighted_kmeans(xy, w, k, seed, iters=100):
@@ -172,11 +197,10 @@ def build_schools(s: Sources, zones, pop, units, rates, rinfo):
         counters[(z, code)] = counters.get((z, code), 0) + 1
         k = counters[(z, code)]
         lon, lat = site_of[e]
-        zname = (s.tw.loc[z, "name_en"].split(" (")[0].replace(" Subdistrict", "")
-                 .replace(" Town", "").replace(" Hui Ethnic Township", ""))
+        name, name_zh = synthetic_names(s.tw.loc[z, "name_en"], s.tw.loc[z, "name_zh"], code, k)
         for st, cl in ent_stages.items():
             row = {"school_id": f"syn-{z}-{code}{k:02d}",
-                   "name": f"Synthetic {LABEL[code]}, {zname} {k}", "name_zh": "",
+                   "name": name, "name_zh": name_zh,
                    "stage": st, "lon": lon, "lat": lat, "classes": int(cl), "zone_id": z,
                    "source": "synthetic: calibrated to S35/S73/S71 totals "
                              "(count, classes and site are estimates)"}

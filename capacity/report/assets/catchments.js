@@ -287,7 +287,7 @@
         [T("school"), esc(D.schools.name[p.school] || "")],
         [T("project_places"), fmt(p.places)], [T("opening_year"), p.open === null ? "–" : String(p.open)],
         [T("status_in", { year: state.year }), esc(T(p.open !== null && p.open <= state.year ? "open" : "planned"))],
-        [T("cost"), fmt(p.cost)]];
+        [T("cost"), p.cost_text ? esc(p.cost_text) : fmt(p.cost)]];
       if (sk >= 0) {
         list.push([T("school_places"), fmt(entry.p[sk])], [T("pupils"), fmt(md.q[sk])],
                   [T("utilisation"), pct(entry.p[sk] > 0 ? md.q[sk] / entry.p[sk] : null)]);
