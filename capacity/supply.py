@@ -155,3 +155,13 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
 def supply(state: "RunState") -> None:
     """Fill ``state.supply`` for the scenario's years."""
     state.supply = build_supply(state.model, state.scenario, state.years)
+
+
+def opening_places(places: float, open_year: int, years: np.ndarray, grades: int,
+                   by_grade: bool) -> np.ndarray:
+    """(Y,) places of a new school opening in ``open_year``: 0 before; ``places`` from the
+    first year, or grade by grade (entry grades first) floor(places × min(1, (k+1)/grades))
+    in its (k+1)-th year. The one rule of both the run and the plan."""
+    k = np.asarray(years, float) - open_year
+    share = np.minimum(1.0, (k + 1) / max(grades, 1)) if by_grade else np.ones(len(k))
+    return np.where(k >= 0, np.floor(places * share + 1e-9), 0.0)
