@@ -316,7 +316,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     folder = write_compare(results, args.out, lang=lang)
     from .report.compare import compare
 
-    print(format_compare(compare(results)))
+    print(format_compare(compare(results), lang))
     print(f"wrote {folder}")
     return 0
 
