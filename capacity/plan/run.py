@@ -15,7 +15,7 @@ from ..state import Progress, RunState
 from .candidates import read_sites, stage_candidates
 from .data import stage_data
 from .decode import by_year, decode, transport_units, unique_ids
-from .futures import future_demand
+from .futures import future_demand, representative
 from .params import PlanParams, plan_options, plan_params
 from .stage import StageResult, plan_stage
 
@@ -77,7 +77,8 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
         cand = stage_candidates(state, params, stage, sites)
         cands[stage] = cand
         k = state.stage_names.index(stage)
-        demand, weights = (futures[0][:, :, k, :], futures[1]) if futures else (None, None)
+        demand, weights = representative(futures[0][:, :, k, :], futures[1]) if futures \
+            else (None, None)
         # with draws, the files show the central future's pupils for the buildings chosen
         jobs[stage] = (stage_data(state, params, stage, cand, demand, weights),
                        params.stages[stage], params, time_limit_s,
