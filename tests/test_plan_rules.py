@@ -348,6 +348,24 @@ def test_rule8_minimum_use_in_the_first_years(solve, x, built):
         assert r.objective_cny == approx(19_000_000.0)
 
 
+@pytest.mark.parametrize("p0, built", [(0.5, False), (0.7, True)])
+def test_rule8_minimum_use_is_on_the_mean_over_draws(solve, p0, built):
+    """Draw 0 (probability p0): 60 pupils a year 2027–2029 only by the candidate (60
+    places, needs ≥ 36 a year, min_use_years 5 → window to the horizon); draw 1: none.
+    p0 = ½: mean use ≤ 30 < 36 → not built: ½ × 180 × 100,000 = 9,000,000.
+    p0 = 0.7: mean use 42 → built 2028: 0.7 × 60 × 100,000 + 60,000 = 4,260,000."""
+    data = instance([[[60] * 3], [[0] * 3]], [(0, 0, False, 300)], cand_sizes=[(6,)],
+                    weights=[p0, 1 - p0])
+    r = solve(data, stage(), params(min_use=0.6, min_use_years=5))
+    if built:
+        assert new_of(r) == {0: (6, 2028)}
+        assert use_of(r) == approx({(0, 2028): 42, (0, 2029): 42})
+        assert r.objective_cny == approx(4_260_000.0)
+    else:
+        assert new_of(r) == {}
+        assert r.objective_cny == approx(9_000_000.0)
+
+
 # ------------------------------------------------------------------- rule 9: service
 def test_rule9_service_level_is_met_at_least_cost(solve):
     """Site 0: 80 places; 100 pupils a year 2027–2029; temporary ≤ 25 % × 80 = 20 places,
