@@ -76,6 +76,7 @@ class Reference:
     served: np.ndarray          # (W, T)
     unserved: np.ndarray        # (W, T)
     capital_by_year: pd.Series  # year -> CNY (new schools and expansions), undiscounted
+    cost: dict                  # undiscounted CNY by kind (weighted mean over draws)
     n_choices: int
 
 
@@ -419,6 +420,14 @@ def describe(choice: Choice, alloc: Allocation, data: StageData, sp: StagePlan,
                         for s, pick in enumerate(choice.expand) if pick is not None
                         for z, o in [pick]],
                        columns=["site", "classes", "places", "open_year", "capital_cny"])
+    cost = {"capital": float(new["capital_cny"].sum()),
+            "expansion": float(exp["capital_cny"].sum()),
+            "temporary": sum(p[k[1]] * v for k, v in zip(alloc.cols, alloc.x) if k[0] == "h")
+            * sp.temporary_cost_per_place_year,
+            "transport": sum(transport.values()) * sp.transport_cost_per_pupil_year,
+            "running": sp.running_cost_per_place_year * sum(
+                school_places(sp, m * sp.class_size, o, years).sum()
+                for pick in choice.new if pick is not None for m, o in [pick])}
     si, ti = np.nonzero(temp > 1e-6)
     temporary = pd.DataFrame({"site": si, "year": years[ti],
                               "places": np.ceil(temp[si, ti] - 1e-6).astype(int)})
@@ -432,4 +441,4 @@ def describe(choice: Choice, alloc: Allocation, data: StageData, sp: StagePlan,
                          columns=["cand", "year", "pupils"]),
         served=alloc.demand.sum(axis=1) - unserved, unserved=unserved,
         capital_by_year=pd.Series({y: cby[y] for y in sorted(cby)}, dtype=float),
-        n_choices=n)
+        cost=cost, n_choices=n)

@@ -159,11 +159,17 @@ def use_of(r) -> dict:
     return _frame(r.use, ["cand", "year"], "pupils")
 
 
+def costs_of(r) -> dict:
+    """Undiscounted CNY by kind, the kinds absent counted 0."""
+    kinds = ("capital", "expansion", "temporary", "transport", "running")
+    return {k: float(r.cost.get(k, 0.0)) for k in kinds}
+
+
 def approx(v):
     """Equal up to the LP's tolerances (nested lists compared as arrays)."""
     if isinstance(v, list) and v and isinstance(v[0], list):
         v = np.asarray(v, dtype=float)
-    return pytest.approx(v, rel=1e-7, abs=1e-4)
+    return pytest.approx(v, rel=1e-6, abs=1e-3)
 
 
 # ------------------------------------------------------------------ rule 1: lead time
@@ -262,6 +268,9 @@ def test_rule3_discounting_residual_value_and_running_cost(solve):
                 + 6_000 * (1 / 1.05 + 1 / 1.05 ** 2 + 1 / 1.05 ** 3))
     assert expected == pytest.approx(6_041_785.98, abs=0.01)
     assert r.objective_cny == approx(expected)
+    # undiscounted: capital 60,000; running 3 years × 6,000
+    assert costs_of(r) == approx({"capital": 60_000.0, "expansion": 0.0, "temporary": 0.0,
+                                  "transport": 0.0, "running": 18_000.0})
 
 
 # ------------------------------------------------------------------ rule 4: expansion
@@ -276,6 +285,8 @@ def test_rule4_expansion_by_whole_classes_up_to_the_sites_limit(solve):
     r = solve(data, stage(), params())
     assert expansions_of(r) == {0: (1, 10, 2028), 1: (2, 20, 2028)}
     assert expansion_capital(r) == approx({0: 10_000.0, 1: 20_000.0})
+    assert costs_of(r) == approx({"capital": 0.0, "expansion": 30_000.0, "temporary": 0.0,
+                                  "transport": 0.0, "running": 0.0})
     assert np.asarray(r.unserved) == approx([[30, 5, 5, 5]])
     assert r.objective_cny == approx(4_530_000.0)
 
@@ -313,6 +324,8 @@ def test_rule6_transport_only_in_eligible_years(solve):
                     eligible=[[True] * 4, [False, True, True, False]])
     r = solve(data, stage(), params())
     assert transport_of(r) == approx({(1, 2028): 20, (1, 2029): 20})
+    assert costs_of(r) == approx({"capital": 0.0, "expansion": 0.0, "temporary": 0.0,
+                                  "transport": 8_000.0, "running": 0.0})
     assert np.asarray(r.unserved) == approx([[20, 0, 0, 20]])
     assert r.objective_cny == approx(4_008_000.0)
 
@@ -326,6 +339,8 @@ def test_rule7_temporary_places_within_the_duration_limit(solve):
     data = instance([[52, 58, 54, 60, 56]], [(0, 0, False, 300)], places=[[50] * 5])
     r = solve(data, stage(temporary_share=0.2, temporary_max_years=3), params())
     assert temporary_of(r) == approx({(0, 2028): 8, (0, 2030): 10, (0, 2031): 6})
+    assert costs_of(r) == approx({"capital": 0.0, "expansion": 0.0, "temporary": 12_000.0,
+                                  "transport": 0.0, "running": 0.0})
     assert np.asarray(r.unserved) == approx([[2, 0, 4, 0, 0]])
     assert r.objective_cny == approx(612_000.0)
 
