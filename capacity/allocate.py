@@ -279,8 +279,10 @@ def allocation(state: "RunState") -> None:
         from .catchments.mode import attach_maps
 
         attach_maps(state)
+    every = {id(a): a for a in [*state.arcs.values(),
+                                *(a for v in state.transport_arcs.values() for a in v)]}
     if "optimal" in state.allocators:     # derived once, before the workers fork
-        for arcs in state.arcs.values():
+        for arcs in every.values():
             arc_costs(arcs)
             if len(arcs) >= PRICING_MIN_ARCS:
                 arcs.near(PRICING_K)
@@ -295,12 +297,12 @@ def allocation(state: "RunState") -> None:
     state.solves["allocation"] = len(tasks)
     for t in tasks:
         state.allocations.setdefault((t[1], t[2]), []).append(solved[t])
-    for arcs in state.arcs.values():    # the solves' costs: 4 bytes an arc, not kept
+    for arcs in every.values():    # the solves' costs: 4 bytes an arc, not kept
         arcs.cache.pop("cost", None)
 
 
 def _solve_one(state: "RunState", task: tuple[int, str, str, int]) -> Allocation:
     k, stage, mode, y = task
     places = state.supply.places[state.site_mask(stage), y]
-    return state.allocators[mode](state.arcs[stage], state.unit_pupils[y, k], places,
+    return state.allocators[mode](state.arcs_for(stage, y), state.unit_pupils[y, k], places,
                                   open_mask=places > 0)

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import __version__
 from . import allocate, criticality, demand, distances, projection, supply, tables  # noqa: F401
-from . import grades, plausibility  # noqa: F401  (register their post-steps)
+from . import grades, plausibility, surplus  # noqa: F401  (register their post-steps)
 from .errors import InputError
 from .inputs import load_inputs
 from .parallel import default_workers
@@ -73,7 +73,7 @@ class Chain:
     scenario: Scenario | str | Path
     distance: str | Callable = "euclidean"
     modes: tuple[str | Callable, ...] | None = None     # None: every registered mode
-    post: tuple[str | Step, ...] = ("grades", "criticality", "plausibility")
+    post: tuple[str | Step, ...] = ("grades", "surplus", "criticality", "plausibility")
     steps: dict[str, Step] = field(default_factory=dict)  # replacements by step name
     progress: Progress | None = None
     workers: int | None = None                           # None: every core
@@ -141,7 +141,7 @@ def run(scenario: Scenario | str | Path, progress: Progress | None = None,
         criticality: bool = True, workers: int | None = None,
         allow_outside_model: bool = False) -> Result:
     """Run the whole chain for one scenario and return every table (nothing written)."""
-    return Chain(scenario, post=("grades",) + (("criticality",) if criticality else ())
+    return Chain(scenario, post=("grades", "surplus") + (("criticality",) if criticality else ())
                  + ("plausibility",),
                  progress=progress, workers=workers,
                  allow_outside_model=allow_outside_model).run()
@@ -185,6 +185,7 @@ def manifest(state: RunState) -> dict:
         "stages": {k: s.as_dict() for k, s in model.stages.items()},
         "zone_radius_scale": bool(scenario.zone_radius_scale),
         "targets": model.targets, "input_hashes": model.file_hashes(),
+        "surplus": {k: model.settings.get(f"surplus.{k}") for k in ("share", "years")},
         "versions": {"capacity": __version__, "python": platform.python_version(), **versions},
         "seed": None, "timings": {k: round(v, 3) for k, v in state.timings.items()},
         "solves": dict(state.solves), "workers": state.workers,

@@ -147,6 +147,10 @@ def _parser() -> argparse.ArgumentParser:
                     "(repeatable; default: every stage)")
     pl.add_argument("--time-limit", type=float, default=None, metavar="S",
                     help="solver seconds per stage (default: model.toml plan.time_limit_s)")
+    pl.add_argument("--draws", type=int, default=0, metavar="N",
+                    help="one plan for every future: schools chosen once for N draws of the "
+                         "scenario's ensemble (default 0: the deterministic plan)")
+    pl.add_argument("--seed", type=int, default=0, help="seed of the draws (as ensemble)")
     pl.add_argument("--lang", choices=("en", "zh"), default=None,
                     help="language of report.html, plan.xlsx and plan_map.png (default: the "
                          "scenario's [report] lang, else the model's, else en)")
@@ -160,17 +164,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .runfolder import check_out_dir
     from .scenario import load_scenario
 
+    from .options import check as check_options
+
+    check_options("plan", {"--draws": args.draws, "--seed": args.seed})
     check_out_dir(args.out, names=[plan_name(load_scenario(args.scenario).name)])
     progress = Progress()
     with warnings.catch_warnings(record=True):
         plan = make_plan(args.scenario, stages=args.stage, progress=progress,
-                         time_limit_s=args.time_limit)
+                         time_limit_s=args.time_limit, draws=args.draws, seed=args.seed)
     progress.done()
     folder = write_plan(plan, args.out, lang=args.lang)
     print(f"wrote {folder}")
     for r in plan.summary.itertuples():
         print(f"  {r.stage:<13} {r.new_schools:>3} new schools ({r.new_places:,} places, "
-              f"CNY {r.capital_cny / 1e8:,.2f} 亿), {r.temporary_place_years:,.0f} temporary "
+              f"CNY {r.capital_cny / 1e8:,.2f} 亿), {r.expansions} expansions "
+              f"({r.expansion_places:,} places), {r.temporary_place_years:,.0f} temporary "
               f"place-years, {r.transport_pupil_years:,.0f} transported pupil-years; "
               f"unserved {r.unserved_before:,} → {r.unserved_after:,.0f} pupil-years "
               f"({r.unreachable:,.0f} out of every option's reach); gap {r.gap:.1%} "
@@ -308,7 +316,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     folder = write_compare(results, args.out, lang=lang)
     from .report.compare import compare
 
-    print(format_compare(compare(results)))
+    print(format_compare(compare(results), lang))
     print(f"wrote {folder}")
     return 0
 

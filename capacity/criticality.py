@@ -78,11 +78,11 @@ def _served_without(shared, task: tuple[int, int]) -> int:
     demand = state.unit_pupils[y, k]
     residual = getattr(rule, "residual", None)
     if residual is None:
-        return served_by(rule, state.arcs[stage], demand, places)
+        return served_by(rule, state.arcs_for(stage, y), demand, places)
     if (stage, y) not in residuals:    # the current stage-year's only (tasks are sorted)
         residuals.clear()
         base = state.supply.places[state.site_mask(stage), y]
-        residuals[(stage, y)] = residual(state.arcs[stage], demand, base,
+        residuals[(stage, y)] = residual(state.arcs_for(stage, y), demand, base,
                                          state.allocations[(stage, state.scenario.mode)][y])
     return residuals[(stage, y)].served_with(places)
 

@@ -5,6 +5,11 @@ The service radius of a unit is the stage's ``radius_m`` × its zone's ``radius_
 Arcs come from a distance rule registered in :data:`capacity.registry.DISTANCES`:
 ``f(unit_xy (U, 2), site_xy (S, 2), radius (U,)) -> Arcs``. The default, ``euclidean``,
 is the straight line in the model's projected CRS (:meth:`Arcs.build`).
+
+The scenario's ``[[transport]]`` rows scale a unit's radius for a stage in some years
+(:func:`transport_factor`). Such a stage's arcs are built once with the largest radius any
+unit gets, and each year uses the arcs within that year's radius (:func:`year_arcs`),
+shared by the years with the same rows active; ``state.arcs`` keeps the walking arcs.
 """
 from __future__ import annotations
 
@@ -65,11 +70,58 @@ def scenario_zone_factor(state: "RunState", stage: str) -> np.ndarray:
     return factor
 
 
+def transport_factor(state: "RunState", stage: str) -> tuple[np.ndarray, list[tuple]] | None:
+    """The scenario's ``[[transport]]`` rows of one stage: (Y, U) factor on each unit's
+    radius per year (1 outside the rows; the largest where rows overlap) and per year the
+    rows active (indices); None when the stage has none. The rows were checked with the
+    inputs (capacity/scenario_checks.py)."""
+    rows = [(i, r) for i, r in enumerate(state.scenario.transport) if r["stage"] == stage]
+    if not rows:
+        return None
+    years, units = state.years, state.units
+    factor = np.ones((len(years), len(units)))
+    for _, r in rows:
+        unit = (units["unit_id"] == r["unit_id"]) if "unit_id" in r \
+            else (units["zone_id"] == r["zone_id"])
+        on = (years >= r["from_year"]) & (years <= r["to_year"])
+        factor[np.ix_(on, unit.to_numpy())] = np.maximum(
+            factor[np.ix_(on, unit.to_numpy())], float(r["radius_scale"]))
+    active = [tuple(i for i, r in rows if r["from_year"] <= y <= r["to_year"]) for y in years]
+    return factor, active
+
+
+def year_arcs(walk: Arcs, wide: Arcs, radius: np.ndarray, active: list[tuple]
+              ) -> list[Arcs]:
+    """Per year, the arcs within that year's radius (``radius``: (Y, U)): ``walk`` where no
+    row is active, else the ``wide`` arcs (built with each unit's largest radius) within
+    it, one :class:`Arcs` per set of active rows. Each unit's nearest school at any
+    distance is the walking arcs'."""
+    built: dict[tuple, Arcs] = {(): walk}
+    out = []
+    for y, key in enumerate(active):
+        if key not in built:
+            keep = wide.distance <= radius[y][wide.unit]
+            arcs = Arcs.from_pairs(wide.unit[keep], wide.school[keep], wide.distance[keep],
+                                   wide.unit_xy, wide.school_xy, radius[y])
+            arcs.nearest_any, arcs.nearest_any_m = walk.nearest_any, walk.nearest_any_m
+            built[key] = arcs
+        out.append(built[key])
+    return out
+
+
 def distances(state: "RunState") -> None:
-    """Fill ``state.arcs``: one :class:`Arcs` per stage, built by ``state.distance``."""
+    """Fill ``state.arcs``: one :class:`Arcs` per stage, built by ``state.distance``; and
+    ``state.transport_arcs`` for the stages with ``[[transport]]`` rows."""
     sites = state.supply.sites
     unit_xy = state.units[["x", "y"]].to_numpy()
     for stage in state.model.stages:
         sel = (sites["stage"] == stage).to_numpy()
-        state.arcs[stage] = state.distance(unit_xy, sites.loc[sel, ["x", "y"]].to_numpy(),
-                                           stage_radius(state, stage))
+        site_xy = sites.loc[sel, ["x", "y"]].to_numpy()
+        radius = stage_radius(state, stage)
+        state.arcs[stage] = state.distance(unit_xy, site_xy, radius)
+        transport = transport_factor(state, stage)
+        if transport is not None:
+            factor, active = transport
+            wide = state.distance(unit_xy, site_xy, radius * factor.max(axis=0))
+            state.transport_arcs[stage] = year_arcs(state.arcs[stage], wide,
+                                                    radius * factor, active)

@@ -27,6 +27,7 @@ import pandas as pd
 from .demand import largest_remainder
 from .model.settings import month_day
 from .registry import POST_STEPS
+from .stages import stage_grades
 
 if TYPE_CHECKING:
     from .model import Model, Stage
@@ -45,8 +46,8 @@ def year_fraction(reference: str, cutoff: str) -> float:
 
 def grade_weights(stage: "Stage", f: float, n_ages: int) -> np.ndarray:
     """(G, A) weights: children of grade g = Σ_a W[g, a] · P[a] (module docstring rule)."""
-    first, last = stage.ages
-    G = last - first + 1
+    first = stage.ages[0]
+    G = stage_grades(stage)
     W = np.zeros((G, n_ages))
     g = np.arange(G)
     own = first + g

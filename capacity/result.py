@@ -62,6 +62,12 @@ EXTRA_TABLES: dict[str, list[str]] = {
                   "n_years", "years"],
     "progression": ["area_id", "stage", "grade", "year", "cohort_survival", "population",
                     "weight", "pupils"],                # capacity/progression.py
+    # lasting surplus of places (capacity/surplus.py)
+    "surplus": ["school_id", "stage", "mode", "zone_id", "year", "places", "pupils",
+                "spare_places", "years_with_surplus", "surplus_years", "first_year_lasting",
+                "freeable_places"],
+    "surplus_zones": ["zone_id", "stage", "mode", "year", "demand", "places", "pupils",
+                      "spare_places", "places_minus_demand", "first_year_lasting"],
 }
 ALL_TABLES: dict[str, list[str]] = {**TABLES, **EXTRA_TABLES}
 
@@ -71,7 +77,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {"allocation": ("unit_id", "school_id",
                                                         "mode")}
 
 _ID_COLUMNS = {"zone_id", "unit_id", "school_id", "project_id", "stage", "mode", "sex",
-               "indicator", "name", "kind", "id", "name_zh", "reason", "years",
+               "indicator", "name", "kind", "id", "name_zh", "reason", "years", "surplus_years",
                "area_id"}
 
 Writer = Callable[["Result", Path], Any]
@@ -105,6 +111,8 @@ class Result:
     staffing: pd.DataFrame | None = None    # district teachers and posts to recruit
     shrinking: pd.DataFrame | None = None   # schools with falling intake or low use
     progression: pd.DataFrame | None = None  # cohort survival beside the population method
+    surplus: pd.DataFrame | None = None     # school-stages with a lasting surplus, by year
+    surplus_zones: pd.DataFrame | None = None  # spare places per zone × stage × year
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)  # tables of custom steps
     path: Path | None = None
 
@@ -169,6 +177,17 @@ class Result:
         from .stages import is_compulsory
 
         return [s for s, d in self.stages.items() if is_compulsory(s, d.get("compulsory"))]
+
+    def headline_mode(self, stage: str) -> str:
+        """The mode the stage's shortfall is headlined under: compulsory stages follow the
+        catchment rule, others the scenario's mode (:func:`capacity.stages.headline_mode`)."""
+        from .stages import headline_mode, is_compulsory
+
+        modes = self.manifest.get("modes") or [self.mode, "catchment"]
+        if self.summary is not None and "mode" in self.summary.columns:
+            modes = list(pd.unique(self.summary["mode"].dropna().astype(str)))
+        flag = self.stages.get(stage, {}).get("compulsory")
+        return headline_mode(is_compulsory(stage, flag), self.mode, modes)
 
     def stage_ages(self, stage: str) -> tuple[int, int] | None:
         """(first, last) completed years of age of a stage, or None if unknown."""

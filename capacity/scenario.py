@@ -50,6 +50,7 @@ class Scenario:
     zone_radius_scale: bool = True   # apply the zones' radius_scale to every stage's radius
     repurposed: list[dict[str, Any]] = field(default_factory=list)
     cross_boundary: list[dict[str, Any]] = field(default_factory=list)
+    transport: list[dict[str, Any]] = field(default_factory=list)   # [[transport]] rows
     report_year: int | None = None
     lang: str | None = None          # None: the model's [report] lang
     csv_bom: bool | None = None      # None: the model's [report] csv_bom
@@ -99,7 +100,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict[str, Any]
 
 def _check_rows(data: dict[str, Any], label: str, problems: Problems) -> None:
     """Required keys of each table of an array of tables ([[projects.add]], [[repurposed]],
-    [[cross_boundary]]); their types are checked with the file's key specification."""
+    [[cross_boundary]], [[transport]]); their types are checked with the file's key specification."""
     for key in KEYS.values():
         if key.kind != "rows":
             continue
@@ -205,6 +206,7 @@ def load_scenario(path: str | Path) -> Scenario:
         zone_radius_scale=_get(data, "allocation.zone_radius_scale"),
         repurposed=list(_get(data, "repurposed") or []),
         cross_boundary=list(_get(data, "cross_boundary") or []),
+        transport=list(_get(data, "transport") or []),
         report_year=_get(data, "report.year"), lang=_get(data, "report.lang"),
         csv_bom=_get(data, "report.csv_bom"),
         description=_get(data, "description") or "", raw=data,

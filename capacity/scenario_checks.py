@@ -6,7 +6,8 @@ each problem reported at the scenario file's line with the table and key.
 - :func:`edit_problems`: the horizon after the base year; ``[[projects.add]]`` typed by
   ``projects.csv`` and checked with the model's own project checks; ``[[repurposed]]`` and
   ``[[cross_boundary]]`` typed by their keys and checked against the model's stages, zones,
-  units, schools and projects; ``[radius_scale.<stage>]`` against its stages and zones;
+  units, schools and projects; ``[[transport]]`` against the stages, units, zones and the
+  run's years; ``[radius_scale.<stage>]`` against its stages and zones;
   ``[uncertainty]`` as ``capacity ensemble`` reads it; the ``[plan]`` keys of model.toml and
   the scenario (:func:`capacity.plan.params.read_params`) and the model's sites.csv
   (:func:`capacity.plan.candidates.site_problems`).
@@ -179,6 +180,7 @@ def edit_problems(model: "Model", scenario: "Scenario", unit_ids: set[str] | Non
     out += _added_projects(model, scenario, label, text)
     out += _repurposed(model, scenario, label, text)
     out += _cross_boundary(model, scenario, label, text, unit_ids)
+    out += _transport(model, scenario, label, text, unit_ids)
     out += _radius_scale(model, scenario, label, text)
     out += _uncertainty(model, scenario)
     return out + (plan_problems(model, scenario) or site_problems(model, scenario))
@@ -268,11 +270,40 @@ def _cross_boundary(model: "Model", scenario: "Scenario", label: str, text: str,
                text, out)
     if c is None or out:
         return out
-    found = _stage_rows(model, c) + _year_rows(model, c)
+    found = _stage_rows(model, c) + _year_rows(model, c) + _one_place(model, c, unit_ids)
+    found += [p for p in (value_warning("scenario", "cross_boundary.pupils", v, "x", int(i),
+                                        "pupils") for i, v in c["pupils"].items()) if p]
+    return _at(found, label, text, "cross_boundary")
+
+
+def _transport(model: "Model", scenario: "Scenario", label: str, text: str,
+               unit_ids: set[str] | None) -> list[Problem]:
+    """``[[transport]]``: a known stage, exactly one of a known unit_id or zone_id, years
+    within the run (base year .. horizon) and in order (radius_scale: its declared bounds)."""
+    if not scenario.transport:
+        return []
+    out: list[Problem] = []
+    t = _typed(scenario.transport, "transport", _row_schema("transport"), label, text, out)
+    if t is None or out:
+        return out
+    found = _stage_rows(model, t) + _one_place(model, t, unit_ids)
+    lo, hi = model.base_year, scenario.horizon
+    for col in ("from_year", "to_year"):
+        found += [Problem("x", f"{col} {int(t.at[i, col])} is not a year of the run", int(i),
+                          col, f"a year from the base year {lo} to the horizon {hi}")
+                  for i in t.index[~t[col].between(lo, hi)]]
+    found += [Problem("x", f"to_year {int(t.at[i, 'to_year'])} is before from_year "
+                      f"{int(t.at[i, 'from_year'])}", int(i), "to_year", "to_year >= from_year")
+              for i in t.index[t["to_year"] < t["from_year"]]]
+    return _at(found, label, text, "transport")
+
+
+def _one_place(model: "Model", c: pd.DataFrame, unit_ids: set[str] | None) -> list[Problem]:
+    """Rows naming exactly one of a known zone_id or unit_id."""
     has_zone = c["zone_id"].notna() if "zone_id" in c else pd.Series(False, index=c.index)
     has_unit = c["unit_id"].notna() if "unit_id" in c else pd.Series(False, index=c.index)
-    found += [Problem("x", "needs exactly one of zone_id or unit_id", int(i), None,
-                      "zone_id or unit_id") for i in c.index[has_zone == has_unit]]
+    found = [Problem("x", "needs exactly one of zone_id or unit_id", int(i), None,
+                     "zone_id or unit_id") for i in c.index[has_zone == has_unit]]
     zones = set(model.zones["zone_id"])
     found += [Problem("x", f"unknown zone_id {c.at[i, 'zone_id']!r}", int(i), "zone_id",
                       "a zone_id of the zones file")
@@ -281,9 +312,7 @@ def _cross_boundary(model: "Model", scenario: "Scenario", label: str, text: str,
         found += [Problem("x", f"unknown unit_id {c.at[i, 'unit_id']!r}", int(i), "unit_id",
                           "a unit_id of the demand units")
                   for i in c.index[has_unit & ~c["unit_id"].isin(unit_ids)]]
-    found += [p for p in (value_warning("scenario", "cross_boundary.pupils", v, "x", int(i),
-                                        "pupils") for i, v in c["pupils"].items()) if p]
-    return _at(found, label, text, "cross_boundary")
+    return found
 
 
 def _stage_rows(model: "Model", frame: pd.DataFrame) -> list[Problem]:

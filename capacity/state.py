@@ -9,7 +9,7 @@ step          fills
 projection    ``projection``, ``warnings`` (floored negative counts)
 demand        ``units``, ``children``, ``zone_pupils``, ``unit_pupils``
 supply        ``supply``
-distances     ``arcs``
+distances     ``arcs``, ``transport_arcs``
 allocation    ``allocations``
 tables        ``tables``
 post-steps    more ``tables`` (e.g. ``criticality``)
@@ -58,7 +58,9 @@ class RunState:
     zone_pupils: np.ndarray | None = None    # (Y, Z, K) expected pupils (× enrolment)
     unit_pupils: np.ndarray | None = None    # (Y, K, U) whole pupils per unit
     supply: "Supply | None" = None           # sites and places per year
-    arcs: dict[str, "Arcs"] = field(default_factory=dict)   # stage → arcs
+    arcs: dict[str, "Arcs"] = field(default_factory=dict)   # stage → arcs (walking)
+    # stage → arcs per year, for stages with [[transport]] rows (capacity.distances)
+    transport_arcs: dict[str, list["Arcs"]] = field(default_factory=dict)
     allocations: dict[tuple[str, str], list["Allocation"]] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)   # run-folder tables
     timings: dict[str, float] = field(default_factory=dict)         # step → seconds
@@ -82,6 +84,17 @@ class RunState:
     def site_mask(self, stage: str) -> np.ndarray:
         """(sites,) which supply sites belong to ``stage`` (their order is the arcs')."""
         return (self.supply.sites["stage"] == stage).to_numpy()
+
+    def arcs_for(self, stage: str, y: int) -> "Arcs":
+        """The arcs of ``stage`` in year index ``y``: its walking arcs, or the year's arcs
+        of its ``[[transport]]`` rows (which carry the walking arcs' catchment map)."""
+        by_year = self.transport_arcs.get(stage)
+        if by_year is None:
+            return self.arcs[stage]
+        walk, arcs = self.arcs[stage], by_year[y]
+        if arcs is not walk and "designed" in walk.cache:
+            arcs.cache["designed"] = walk.cache["designed"]
+        return arcs
 
     def workers_for(self, tasks: list) -> int:
         """Processes worth using for ``tasks`` solves: ``workers`` when the solves are

@@ -2,9 +2,10 @@
 (docs/scenarios.md).
 
 A *site* is one school × stage: an existing school row, a new key project, or a repurposed
-facility. Expansions add places to their school's site from their opening year. A stage's
-class size changed by the scenario scales every site's places by new ÷ model class size
-(the same classrooms hold larger classes).
+facility. A new school offers its places from its opening year, all at once or grade by
+grade (:func:`opening_places`, the one home of that rule). Expansions add places to their
+school's site from their opening year. A stage's class size changed by the scenario scales
+every site's places by new ÷ model class size (the same classrooms hold larger classes).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from .errors import Problems
 from .geo import lonlat_to_wgs84, points_xy
 from .model import Model
 from .scenario import Scenario
+from .stages import stage_grades
 from .tomlspec import key_line
 
 if TYPE_CHECKING:
@@ -31,7 +33,8 @@ NEVER = 10**6
 class Supply:
     """Sites (one row per school × stage) and their places per year."""
 
-    sites: pd.DataFrame      # school_id, name, stage, x, y, lon, lat, opens, closes, kind
+    sites: pd.DataFrame      # school_id, name, stage, x, y, lon, lat, opens, closes, kind,
+                             # max_classes (schools.csv; NaN where not given)
     places: np.ndarray       # (sites, years) places open in each year
     years: np.ndarray
     projects: pd.DataFrame   # key projects after edits: project_id, ..., open_year (effective)
@@ -51,6 +54,19 @@ class Supply:
                     & (self.sites["stage"] == p["stage"])).to_numpy()
             raw[site] -= float(p["places"]) * (int(p["open_year"]) <= self.years)
         return _scaled(raw, self.scale)
+
+
+def opening_places(places: float, open_year: int, years: np.ndarray, grades: int,
+                   by_grade: bool) -> np.ndarray:
+    """(years,) places of a new school of ``places`` places opening in ``open_year``: 0
+    before; from then all of them, or with ``by_grade`` (entry grade first)
+    ``floor(places × min(1, (k+1)/grades))`` in its (k+1)-th open year."""
+    k = np.asarray(years, np.int64) - int(open_year)
+    out = np.where(k >= 0, float(places), 0.0)
+    if by_grade:
+        ramp = np.floor(float(places) * (k + 1) / int(grades) + 1e-9)
+        out = np.where((k >= 0) & (k + 1 < int(grades)), ramp, out)
+    return out
 
 
 def _scaled(raw: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -113,6 +129,7 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
 
     cols = ["school_id", "name", "stage", "x", "y", "lon", "lat"]
     existing = s[cols + ["places"]].assign(opens=-NEVER, closes=NEVER, kind="existing")
+    existing["max_classes"] = s["max_classes"].astype(float) if "max_classes" in s else np.nan
     new = projects[projects["kind"] == "new"]
     new_sites = pd.DataFrame({"school_id": new["project_id"], "name": new["name"],
                               "stage": new["stage"], "x": new["x"], "y": new["y"],
@@ -137,6 +154,12 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
     yrs = np.asarray(years)
     open_ = (sites["opens"].to_numpy()[:, None] <= yrs) & (yrs <= sites["closes"].to_numpy()[:, None])
     places = sites["places"].to_numpy()[:, None] * open_
+    by_grade = new["opening"].eq("grade_by_grade").fillna(False).to_numpy(bool) \
+        if "opening" in new else np.zeros(len(new), bool)
+    for i in np.flatnonzero(by_grade):   # new sites follow the existing ones in ``sites``
+        row = new.iloc[i]
+        places[len(existing) + i] = opening_places(
+            row["places"], row["open_year"], yrs, stage_grades(model.stages[row["stage"]]), True)
 
     exp = projects[projects["kind"] == "expansion"]
     if len(exp):
@@ -155,3 +178,4 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
 def supply(state: "RunState") -> None:
     """Fill ``state.supply`` for the scenario's years."""
     state.supply = build_supply(state.model, state.scenario, state.years)
+

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .names import names_table
-from .stages import is_compulsory
+from .stages import headline_mode, is_compulsory
 
 if TYPE_CHECKING:
     from .allocate import Allocation
@@ -165,7 +165,9 @@ def _inclusive_sites(supply: "Supply", model: "Model") -> np.ndarray | None:
 def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndarray,
                      out: dict[tuple[str, str], list["Allocation"]], supply: "Supply"
                      ) -> pd.DataFrame:
-    """indicators.csv for the scenario's mode, each beside its [targets] value.
+    """indicators.csv, each beside its [targets] value, every stage under its headline
+    rule (:func:`capacity.stages.headline_mode`: compulsory stages the catchment rule, others
+    the scenario's ``mode``).
 
     - ``<stage>_enrolment_rate``: pupils served ÷ children of the stage's ages, the children
       counted as the pupils seeking a place ÷ the stage's ``enrolment`` share (the demand's
@@ -181,6 +183,8 @@ def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndar
     """
     rows: list[pd.DataFrame] = []
     stage_names = list(model.stages)
+    modes = {s: headline_mode(is_compulsory(s, getattr(st, "compulsory", None)), mode,
+                              {m for _, m in out}) for s, st in model.stages.items()}
 
     def rate(name: str, num: np.ndarray, den: np.ndarray, target_key: str | None = None
              ) -> None:
@@ -189,16 +193,16 @@ def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndar
                                                      where=den > 0),
                                   "_target": target_key or name}))
 
-    seeking = {s: np.array([a.pupils.sum() + a.unserved.sum() for a in out[(s, mode)]], float)
-               for s in stage_names}
+    seeking = {s: np.array([a.pupils.sum() + a.unserved.sum() for a in out[(s, modes[s])]],
+                           float) for s in stage_names}
     for k, stage in enumerate(stage_names):
-        served = np.array([a.pupils.sum() for a in out[(stage, mode)]], float)
+        served = np.array([a.pupils.sum() for a in out[(stage, modes[stage])]], float)
         share = float(getattr(model.stages[stage], "enrolment", 0) or 0)
         children = seeking[stage] / share if share > 0 else zpop[:, :, k].sum(axis=1)
         rate(f"{stage}_enrolment_rate", served, np.asarray(children, float))
     if "kindergarten" in model.stages:
         inc = _inclusive_sites(supply, model)
-        allocs = out[("kindergarten", mode)]
+        allocs = out[("kindergarten", modes["kindergarten"])]
         total = np.array([a.pupils.sum() for a in allocs], float)
         if inc is None:                                    # not given: no value
             rows.append(pd.DataFrame({"year": years, "indicator": "inclusive_kindergarten_"
@@ -211,7 +215,7 @@ def build_indicators(model: "Model", mode: str, years: np.ndarray, zpop: np.ndar
     comp = [s for s, st in model.stages.items()
             if is_compulsory(s, getattr(st, "compulsory", None))]
     if comp:
-        near = {s: np.array([a.pupils[a.nearest].sum() for a in out[(s, mode)]], float)
+        near = {s: np.array([a.pupils[a.nearest].sum() for a in out[(s, modes[s])]], float)
                 for s in comp}
         rate("nearby_enrolment_rate", sum(near.values()), sum(seeking[s] for s in comp))
         for s in comp:

@@ -63,11 +63,26 @@ def test_templates_use_the_fields_the_code_fills(lang):
 def test_labels_compose_from_the_files():
     assert L.stage_label("junior", "zh") == "初中"
     assert L.column_label("nearby_enrolment_rate_target") == "Nearby enrolment rate target (%)"
-    assert L.column_label("enrolment_rate_met", "zh") == "入学（园）率达标"
-    assert L.indicator_label("primary_enrolment_rate") == "Primary enrolment rate"
-    assert L.indicator_label("primary_enrolment_rate", "zh") == "小学入学（园）率"
+    assert L.column_label("enrolment_rate_met", "zh") == "学位保障率达标"
+    assert L.indicator_label("primary_enrolment_rate") == \
+        "Primary place coverage (children with a place within reach)"
+    assert L.indicator_label("primary_enrolment_rate", "zh") == "小学学位保障率"
     assert L.indicator_label("odd_one") == "Odd one"
     assert L.targets_phrase(2030) == "the 2030 target"
     assert L.targets_phrase(None, "zh", plan=True) == "目标"
     with pytest.raises(ValueError, match="lang must be one of"):
         L.stage_label("primary", "fr")
+
+
+def test_every_indicator_of_a_run_has_a_definition_in_both_languages():
+    """Issue 23: indicator names a superior reads correctly, each with a definition; a
+    stage's ``<stage>_<metric>`` is defined by its metric."""
+    names = ["primary_enrolment_rate", "junior_enrolment_rate", "senior_enrolment_rate",
+             "kindergarten_enrolment_rate", "nearby_enrolment_rate",
+             "primary_nearby_enrolment_rate", "inclusive_kindergarten_coverage"]
+    for lang in L.LANGS:
+        for name in names:
+            assert L.indicator_definition(name, lang), (name, lang)
+    assert "not out of school" in L.indicator_definition("primary_enrolment_rate")
+    assert "并非失学" in L.indicator_definition("junior_enrolment_rate", "zh")
+    assert L.indicator_definition("odd_one") is None

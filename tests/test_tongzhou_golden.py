@@ -136,10 +136,11 @@ def test_chinese_workbook_prints_on_a_few_pages_per_sheet(baseline, tmp_path):
     assert set(pages) == {"说明", "汇总", "指标", "分区学位缺口", "需增学位", "建设成本",
                           "建设建议", "分年度投资", "数据依据", "招生计划", "教师", "生源萎缩学校",
                           "各分配方式缺口"}
-    assert all(1 <= n <= 6 for n in pages.values()), pages
-    # 17 pages before the grade sheets (intake 6, teachers 2, shrinking schools 4), then
-    # the shortfall by mode (stage × year: 1–2 pages)
-    assert sum(pages.values()) <= 32, pages
+    # never below 8 pt (issue 23; tests/test_print_scale.py): wide sheets print in column
+    # groups, so more pages than the former fit-to-width at ~5 pt (32): 48 measured
+    # (summary 6, recommendation 6, intake 7, shrinking schools 7)
+    assert all(1 <= n <= 8 for n in pages.values()), pages
+    assert sum(pages.values()) <= 52, pages
 
 
 @pytest.mark.parametrize("name", list(SNAPSHOTS))

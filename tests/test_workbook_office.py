@@ -62,7 +62,12 @@ def test_small_workbook_prints_one_page_per_sheet(tmp_path: Path) -> None:
     office_check.require_office()
     path = write_budget(_result(), tmp_path, lang="zh")
     pages = office_check.pages_per_sheet(path, tmp_path / "pdf")
-    assert pages and all(n == 1 for n in pages.values()), pages
+    # one page, but a sheet too wide for a page at 8 pt prints in column groups, each one
+    # page (issue 23: never below 8 pt)
+    wb = openpyxl.load_workbook(path)
+    split = {ws.title for ws in wb.worksheets if not ws.sheet_properties.pageSetUpPr.fitToPage}
+    assert split and pages and all(n == 1 for t, n in pages.items() if t not in split), pages
+    assert all(2 <= pages[t] <= 3 for t in split), pages
 
 
 def test_workbook_page_setup(tmp_path: Path) -> None:
@@ -70,8 +75,10 @@ def test_workbook_page_setup(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(path)
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape", ws.title
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
-        assert ws.page_setup.fitToHeight == 0
+        if ws.sheet_properties.pageSetUpPr.fitToPage:
+            assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        else:                   # wider than a page at 8 pt: column groups at 73 %
+            assert ws.page_setup.scale == 73 and ws.print_title_cols, ws.title
         assert ws.print_title_rows == "$1:$1"
         assert ws.freeze_panes == "A2"
     readme = wb[L.sheet_label("readme", "zh")]

@@ -52,9 +52,22 @@ class Base:
     site_stage: np.ndarray            # (sites,) stage of each supply site
     mode: str
     allocator: object
-    networks: dict[str, Network] | None = None   # optimal mode: per stage, for zone totals
+    networks: dict[str, Network] | None = None   # optimal mode: per arcs key (arcs_for)
     unit_zone: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # (U,)
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # stage → arcs per year, for stages with [[transport]] rows (RunState.transport_arcs)
+    transport_arcs: dict[str, list["Arcs"]] = field(default_factory=dict)
+
+    def arcs_for(self, stage: str, y: int) -> tuple[str, "Arcs"]:
+        """A key naming the arcs of ``stage`` in year index ``y`` (the stage, or the stage
+        and the first year sharing the year's [[transport]] arcs) and those arcs."""
+        by_year = self.transport_arcs.get(stage)
+        if by_year is None or by_year[y] is self.arcs[stage]:
+            return stage, self.arcs[stage]
+        first = next(i for i, a in enumerate(by_year) if a is by_year[y])
+        if "designed" in self.arcs[stage].cache:
+            by_year[y].cache["designed"] = self.arcs[stage].cache["designed"]
+        return f"{stage}@{first}", by_year[y]
 
     @property
     def steps(self) -> np.ndarray:
@@ -69,15 +82,16 @@ def make_base(state: RunState) -> Base:
     """The shared part of an ensemble from a state that ran projection … distances."""
     allocator = state.allocators[state.scenario.mode]
     zone = state.units["zone"].to_numpy(np.int64)
-    networks = None
-    if allocator is allocate_optimal:
-        networks = {s: Network.of(a, zone, len(state.model.zones))
-                    for s, a in state.arcs.items()}
-    return Base(scenario=state.scenario, model=state.model, years=state.years,
+    base = Base(scenario=state.scenario, model=state.model, years=state.years,
                 units=state.units, arcs=dict(state.arcs),
                 site_stage=state.supply.sites["stage"].to_numpy(str),
-                mode=state.scenario.mode, allocator=allocator, networks=networks,
-                unit_zone=zone)
+                mode=state.scenario.mode, allocator=allocator, unit_zone=zone,
+                transport_arcs=dict(state.transport_arcs))
+    if allocator is allocate_optimal:
+        every = dict(base.arcs_for(s, y) for s in base.stages for y in range(len(base.years)))
+        base.networks = {key: Network.of(a, zone, len(state.model.zones))
+                         for key, a in every.items()}
+    return base
 
 
 @dataclass
@@ -140,7 +154,7 @@ def run_batch(base: Base, draws: list[Draw]) -> BatchResult:
             out.places[j, :, k] = places.sum(axis=0)
             for y in range(len(years)):
                 dem, short, reach = stage_year(base, stage, whole[y, k], places[:, y],
-                                               out.stats)
+                                               out.stats, y)
                 out.demand[j, y, :, k], out.shortfall[j, y, :, k] = dem, short
                 out.out_of_reach[j, y, :, k] = reach
     out.stats["cpu_ms"] = round(1000 * (time.process_time() - cpu0))
@@ -164,8 +178,11 @@ def draw_demand(base: Base, scen: "Scenario", pop: np.ndarray, draw: Draw) -> np
 
 
 def stage_year(base: Base, stage: str, demand: np.ndarray, places: np.ndarray,
-               stats: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(Z,) pupils, shortfall and out-of-reach per zone of one stage-year (cached)."""
+               stats: dict[str, int], y: int = 0
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Z,) pupils, shortfall and out-of-reach per zone of one stage-year (cached; ``y``:
+    the year's index, for a stage with [[transport]] rows)."""
+    stage, arcs = base.arcs_for(stage, y)   # stage: the key of the year's arcs
     zone = base.unit_zone
     Z = len(base.model.zones)
     dem = np.bincount(zone, weights=demand, minlength=Z).astype(np.int64)
@@ -179,7 +196,6 @@ def stage_year(base: Base, stage: str, demand: np.ndarray, places: np.ndarray,
         stats["cached"] += 1
         served, reach = hit
     else:
-        arcs = base.arcs[stage]
         fast = getattr(base.allocator, "served", None)
         total = demand.sum()
         tried = _PRECHECK.setdefault((base.token, stage), [0, 0])   # hits, tries

@@ -83,7 +83,7 @@ class Model:
     anchors: pd.DataFrame | None = None            # area, indicator, variant, year, value, ...
     reported_enrolment: pd.DataFrame | None = None  # stage, year, pupils, fitted, source
     enrolment_by_grade: pd.DataFrame | None = None  # area_id, stage, grade, year, pupils
-    settings: dict[str, Any] = field(default_factory=dict)  # school_year.*, staffing.*, shrinking.*
+    settings: dict[str, Any] = field(default_factory=dict)  # SETTING_TABLES by dotted key
     datum: str = "wgs84"               # of the input lon/lat; the tables hold WGS84
     lang: str = "en"                   # [report] lang: default language of the outputs
     csv_bom: bool = False              # [report] csv_bom: default of `--csv-bom`
@@ -249,7 +249,8 @@ def _with_defaults(frame: pd.DataFrame, table: schema.Schema) -> pd.DataFrame:
     for col in table.cols:
         if col.default is not None:
             frame[col.name] = frame[col.name].fillna(col.default) if col.name in frame \
-                else col.default
+                else pd.Series(col.default, index=frame.index,   # typed as a read column
+                               dtype="string" if col.kind in ("str", "choice") else None)
     return frame
 
 

@@ -1,4 +1,5 @@
-"""model.toml's plain settings tables (``[school_year]``, ``[staffing]``, ``[shrinking]``),
+"""model.toml's plain settings tables (``[school_year]``, ``[staffing]``, ``[shrinking]``,
+``[surplus]``),
 checked and with their declared defaults (capacity/schema/model_toml.csv); a ``[fertility]
 tfr`` path (model.toml or a scenario)."""
 from __future__ import annotations
@@ -11,13 +12,13 @@ from ..errors import Problems
 from ..tomlspec import key_line
 
 #: model.toml tables of plain settings kept in ``Model.settings`` by dotted key.
-SETTING_TABLES = ("school_year", "staffing", "shrinking")
+SETTING_TABLES = ("school_year", "staffing", "shrinking", "surplus")
 
 
 def read_settings(conf: dict[str, Any], text: str, problems: Problems, number: Callable
                   ) -> dict[str, Any]:
-    """``[school_year]``, ``[staffing]`` and ``[shrinking]`` by dotted key, with their
-    declared defaults; numbers out of range and malformed "MM-DD" dates reported."""
+    """:data:`SETTING_TABLES` by dotted key, with their declared defaults; numbers out of
+    range and malformed "MM-DD" dates reported."""
     out: dict[str, Any] = {}
     for table in SETTING_TABLES:
         values = conf.get(table) if isinstance(conf.get(table), dict) else {}

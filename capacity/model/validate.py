@@ -16,6 +16,7 @@ import pandas as pd
 from .. import geo
 from ..errors import Problem
 from ..ranges import table_warnings
+from ..stages import site_classes, stage_grades
 from .rate_checks import anchor_intervals, mortality_kind
 from .tables import flag_rows
 
@@ -265,6 +266,19 @@ def school_points(m: "Model") -> list[Problem]:
     return point_problems(m.schools, label(m, "schools"), m.zones, m.crs)
 
 
+def school_max_classes(m: "Model") -> list[Problem]:
+    """``max_classes`` is not below the school's current classes (:func:`site_classes`)."""
+    s = m.schools
+    if not len(s) or "max_classes" not in s.columns:
+        return []
+    places, classes, size = places_classes_size(s, m.base_class_size)
+    now = pd.Series(site_classes(places.fillna(classes * size), size), index=s.index)
+    return flag_rows(label(m, "schools"), s, (s["max_classes"] < now).fillna(False),
+                     "max_classes", lambda r: f"max_classes {r['max_classes']:g} is below "
+                     f"the school's {now[r.name]:g} classes",
+                     "max_classes >= the classes of places (places ÷ class size, rounded up)")
+
+
 def _inclusive_on_kindergarten(m: "Model", table: str, frame: pd.DataFrame,
                                what: str) -> list[Problem]:
     if not len(frame) or "inclusive" not in frame.columns:
@@ -358,7 +372,7 @@ def grade_enrolment(m: "Model") -> list[Problem]:
     f = m.enrolment_by_grade
     if f is None:
         return []
-    n = f["stage"].map({k: s.ages[1] - s.ages[0] + 1 for k, s in m.stages.items()})
+    n = f["stage"].map({k: stage_grades(s) for k, s in m.stages.items()})
     return _stage_known(m, "enrolment_by_grade", f) + flag_rows(
         label(m, "enrolment_by_grade"), f, n.notna() & (f["grade"] > n), "grade",
         lambda r: f"grade {int(r['grade'])} is beyond the stage's grades",
@@ -407,12 +421,10 @@ CHECKS: list[Check] = [
     migration_zones, migration_ages,
     housing_zones, housing_years, housing_points,
     unit_zones, unit_weights, unit_coverage, unit_points,
-    school_stages, school_places, school_points, school_inclusive,
+    school_stages, school_places, school_points, school_inclusive, school_max_classes,
     project_stages, project_places, project_years, expansion_school, new_project_site,
     new_project_id, project_points, project_inclusive, enrolment_stages, anchor_intervals,
-    grade_enrolment,
-    grid_cells,
-    plausible_values,
+    grade_enrolment, grid_cells, plausible_values,
 ]
 
 

@@ -11,6 +11,8 @@ Tables (columns in order):
   of the largest district shortfall of that stage in that scenario's mode (the earliest such
   year on ties, so the first year when no year falls short); the zones are shown in that year.
 - ``indicators`` — indicator, year, target, then one column per scenario: the value.
+- ``costs`` — one row per scenario: its key projects' capital and its run's budget total
+  (:mod:`.compare_costs`).
 """
 from __future__ import annotations
 
@@ -25,12 +27,13 @@ from ..result import Result
 from . import labels as L
 from .budget import shortfall_by_zone_view, targets_year
 from .catchment import names_of
+from .compare_costs import costs_table
 from .frames import in_mode, sort_by, with_names
 from .workbook import write_workbook
 
 #: Files written by :func:`write_compare`.
 COMPARE_FILES = ("compare_shortfall.csv", "compare_worst_year_zones.csv",
-                 "compare_indicators.csv", "compare.xlsx")
+                 "compare_indicators.csv", "compare_costs.csv", "compare.xlsx")
 
 _RESERVED = {"stage", "year", "indicator", "target"}
 
@@ -65,7 +68,8 @@ def _stages(results: Sequence[Result], present: pd.Series) -> list[str]:
 
 
 def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
-    """``shortfall``, ``worst_year_zones`` and ``indicators`` side by side (module docstring)."""
+    """``shortfall``, ``worst_year_zones``, ``indicators`` and ``costs`` side by side
+    (module docstring)."""
     names = check_names(results)
     summaries = pd.concat(
         [in_mode(r.summary, r.mode)[["stage", "year", "shortfall"]]
@@ -110,7 +114,8 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
         indicators = sort_by(indicators, ["indicator", "year"], {"indicator": order})
     else:
         indicators = pd.DataFrame(columns=["indicator", "year", "target", *names])
-    return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators}
+    return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators,
+            "costs": costs_table(results)}
 
 
 def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
@@ -119,7 +124,7 @@ def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
     targets = L.targets_phrase("/".join(map(str, years)) if years else None, lang, plan=True)
     rows += [(L.sheet_label(key, lang), L.text("compare_notes", key, lang,
                                                plan_targets=targets))
-             for key in ("shortfall", "worst_year_zones", "indicators")]
+             for key in ("shortfall", "worst_year_zones", "indicators", "costs")]
     return rows
 
 
@@ -128,7 +133,10 @@ def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
     for key, frame in tables.items():
         frame.to_csv(folder / f"compare_{key}.csv", index=False)
     formats = {"shortfall": {n: "count" for n in names},
-               "indicators": {n: "rate" for n in names}}
+               "indicators": {n: "rate" for n in names},
+               "costs": {"key_projects": "count", "key_project_places": "count",
+                         "key_project_capital_cny": "cny", "budget_total_cny": "cny",
+                         "budget_total_yi_cny": "yi"}}
     zones: dict[str, str] = {}
     for r in results:                     # name_zh in Chinese (capacity/names.py)
         zones.update(names_of(r, "zone", lang))
@@ -179,9 +187,9 @@ def _text_table(header: list[str], rows: list[list[str]], align: str | None = No
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def format_compare(tables: dict[str, pd.DataFrame]) -> str:
+def format_compare(tables: dict[str, pd.DataFrame], lang: str = "en") -> str:
     """Plain-text tables for the terminal: shortfall by year per stage, the worst years,
-    and the indicators, one column per scenario."""
+    the indicators, one column per scenario, and the costs per scenario (in ``lang``)."""
     short = tables["shortfall"]
     names = [c for c in short.columns if c not in ("stage", "year")]
     parts = []
@@ -209,4 +217,13 @@ def format_compare(tables: dict[str, pd.DataFrame]) -> str:
                 for i, y, t, vals in zip(ind["indicator"], ind["year"], ind["target"],
                                          ind[names].to_numpy(dtype=float))]
         parts.append("Indicators\n" + _text_table(["indicator", "year", "target", *names], rows))
+    costs = tables.get("costs")
+    if costs is not None and not costs.empty:
+        cols = ["key_projects", "key_project_places", "key_project_capital_cny",
+                "budget_total_cny"]
+        rows = [[str(sc), *(_fmt(v, "count") for v in vals)]
+                for sc, vals in zip(costs["scenario"], costs[cols].to_numpy(dtype=float))]
+        parts.append(L.text("patterns", "compare_costs_title", lang) + "\n" + _text_table(
+            [L.column_label("scenario", lang), *(L.column_label(c, lang) for c in cols)],
+            rows))
     return "\n\n".join(parts) + "\n"

@@ -7,8 +7,11 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from . import labels as L
 from .catchment import names_of, result_lang
+from .headline import headline_summary, rule_label, worst_rows
 
 
 def _width(text: str) -> int:
@@ -70,29 +73,36 @@ def model_summary(model: Any, lang: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def _line(cells: list[Any], widths: list[int]) -> str:
+    """The headline's columns: the stage left-aligned, numbers right-aligned, then the rule
+    (left-aligned, two spaces apart)."""
+    return ("  " + " ".join(_cell(v, w, right=i > 0) for i, (v, w) in
+                            enumerate(zip(cells[:-1], widths)))
+            + "  " + _cell(cells[-1], widths[-1], right=False))
+
+
 def headline(result: Any, folder: Path, lang: str | None = None) -> str:
-    """Per stage: the worst year's shortfall and the zones where it falls."""
+    """Per stage: the worst year's shortfall under the stage's policy rule
+    (:func:`.headline.headline_summary`), the optimal figure beside it, and the zones
+    where it falls."""
     lang = lang or result_lang(result)
-    mode = result.mode
-    short = result.shortfall[result.shortfall["mode"] == mode]
-    summary = result.summary[result.summary["mode"] == mode]
+    short = result.shortfall
     names = names_of(result, "zone", lang)
-    widths = [13, 12, 10, 10, 13]
+    widths = [13, 12, 10, 10, 13, 10, 15]
     head = _c("header", lang).split("|")
     lines = [_c("wrote", lang, scenario=result.name, folder=folder,
                 seconds=f"{result.manifest['timings']['total_s']:.1f}"),
-             "  " + " ".join(_cell(h, w, right=i > 0) for i, (h, w) in
-                            enumerate(zip(head, widths))) + "  " + head[-1]]
-    for stage, g in summary.groupby("stage", sort=False):
-        worst = g.loc[g["shortfall"].idxmax()]
-        z = short[(short["stage"] == stage) & (short["year"] == worst["year"])] \
-            .nlargest(3, "shortfall")
+             _line(head[:-1], widths) + "  " + head[-1]]
+    for worst in worst_rows(headline_summary(result)).itertuples():
+        z = short[(short["stage"] == worst.stage) & (short["year"] == worst.year)
+                  & (short["mode"] == worst.mode)].nlargest(3, "shortfall")
         where = ", ".join(f"{names.get(str(r.zone_id), r.zone_id)} {r.shortfall:,}"
                           for r in z.itertuples() if r.shortfall > 0) or "-"
-        share = worst["shortfall"] / worst["demand"] if worst["demand"] else 0.0
-        row = [_stage(str(stage), lang), int(worst["year"]),
-               f"{int(worst['shortfall']):,}", f"{share:.1%}", f"{int(worst['out_of_reach']):,}"]
-        lines.append("  " + " ".join(_cell(v, w, right=i > 0) for i, (v, w) in
-                                    enumerate(zip(row, widths))) + "  " + where)
+        share = worst.shortfall / worst.demand if worst.demand else 0.0
+        best = "-" if pd.isna(worst.shortfall_optimal) else f"{int(worst.shortfall_optimal):,}"
+        row = [_stage(str(worst.stage), lang), int(worst.year), f"{int(worst.shortfall):,}",
+               f"{share:.1%}", f"{int(worst.out_of_reach):,}", best,
+               rule_label(str(worst.mode), lang)]
+        lines.append(_line(row, widths) + "  " + where)
+    lines.append("  " + L.text("headline", "console_note", lang))
     return "\n".join(lines)
-

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..result import Result
 from ..writejobs import Job, SplitWriter
-from .catchment import map_geometry, pick_mode, result_lang, run_stages
+from .catchment import map_geometry, result_lang, run_stages
 from .flows import result_flows
 from .fonts import font_context
 from .html import map_years, report_html
@@ -40,9 +40,8 @@ class ReportWriter(SplitWriter):
         """(stage, year) of every static map: none when the run has no units."""
         if not len(result.tables.get("units", [])):
             return []
-        mode = pick_mode(result, None)
         return [(stage, y) for stage in run_stages(result)
-                for y, _ in map_years(result, stage, mode)]
+                for y, _ in map_years(result, stage, result.headline_mode(stage))]
 
     def prepare(self, result: Result) -> None:
         """The projected geometry and the coded allocation table every map needs."""
@@ -67,7 +66,7 @@ class ReportWriter(SplitWriter):
         """Draw one map once: its PNG and SVG files; the report embeds that PNG (a data
         URI: the same 200 dpi image, sharp in print, drawn once)."""
         with font_context(result_lang(result)):
-            fig = static_map(result, stage, year, mode=pick_mode(result, None))
+            fig = static_map(result, stage, year)     # the stage's headline rule
             paths = save_static_map(fig, folder, stage, year)
             return paths, "data:image/png;base64," + base64.b64encode(
                 paths[0].read_bytes()).decode("ascii")

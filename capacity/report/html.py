@@ -22,13 +22,17 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..result import Result
+from ..stages import BESIDE_MODE
 from . import labels as L
-from .catchment import (names_of, pick_mode, result_lang, run_modes, run_stages, run_years,
+from .catchment import (names_of, pick_mode, result_lang, run_stages, run_years,
                         stage_label)
-from .charts import births_chart, demand_chart, peak_year, png, scenario_summary, svg
+from .charts import births_chart, demand_chart, peak_year, png, svg
 from .fonts import font_context
 from .modes_section import modes_section
+from .summary_section import summary_section
+from .surplus_section import surplus_section
 from .grades_section import grades_section
+from .headline import beside_label, headline_summary, rule_label, rule_phrase
 from .plausibility_html import calibration_section, plausibility_section
 from .static_maps import static_map
 
@@ -95,8 +99,10 @@ class Page:
 
 
 def _headlines(p: Page) -> str:
-    result, mode, year, lang = p.result, p.mode, p.year, p.lang
-    summary = scenario_summary(result, mode)
+    """A card per stage: the worst year's shortfall under the stage's policy rule, the
+    optimal figure beside it (:mod:`.headline`)."""
+    result, year, lang = p.result, p.year, p.lang
+    summary = headline_summary(result)
     short = result.tables.get("shortfall", pd.DataFrame())
     names = names_of(result, "zone", lang)
     cards = []
@@ -107,6 +113,8 @@ def _headlines(p: Page) -> str:
             cards.append(f'<div class="card"><h3>{_e(label)}</h3><p>{p.t("no_results")}'
                          "</p></div>")
             continue
+        mode = str(sub["mode"].iloc[0])
+        rule = f"<p class='note'>{_e(rule_phrase(mode, lang))}</p>"
         worst = sub.loc[sub["shortfall"].idxmax()]
         wy = int(worst["year"])
         at_year = sub[sub["year"] == year]
@@ -117,7 +125,7 @@ def _headlines(p: Page) -> str:
         if worst["shortfall"] <= 0:
             spare = (sub["places"] - sub["demand"]).min()
             cards.append(f'<div class="card"><h3>{_e(label)}</h3>'
-                         f'<div class="big ok">{p.t("no_shortfall")}</div><p>'
+                         f'<div class="big ok">{p.t("no_shortfall")}</div>{rule}<p>'
                          + p.t("no_shortfall_detail", first=int(sub["year"].min()),
                                last=int(sub["year"].max()), spare=_num(spare)) + "</p></div>")
             continue
@@ -128,12 +136,16 @@ def _headlines(p: Page) -> str:
         items = "".join(
             f"<li>{_e(names.get(str(z), z))} <span class='note'>({_e(z)})</span>: "
             f"{_num(v)}</li>" for z, v in zip(top.get("zone_id", []), top.get("shortfall", [])))
+        beside = "" if mode == BESIDE_MODE or pd.isna(worst["shortfall_optimal"]) else (
+            "<p class='beside'>" + _e(L.text("headline", "card_beside", lang,
+                                              n=_num(worst["shortfall_optimal"]),
+                                              beside=beside_label(lang))) + "</p>")
         cards.append(
             f'<div class="card"><h3>{_e(label)}</h3>'
-            f'<div class="big">{_num(worst["shortfall"])}</div><p>'
+            f'<div class="big">{_num(worst["shortfall"])}</div>{rule}<p>'
             + p.t("worst_detail", year=wy, share=_num(100 * share, 1),
                   demand=_num(worst["demand"]), out_of_reach=_num(worst["out_of_reach"]))
-            + f"</p>{head}"
+            + f"</p>{beside}{head}"
             + (f"<p>{p.t('most_short', year=wy)}</p><ol>{items}</ol>" if items else "")
             + "</div>")
     return '<div class="cards">' + "".join(cards) + "</div>"
@@ -192,7 +204,24 @@ def _indicators(p: Page) -> str:
     full = (f"<details><summary>{p.t('every_year')}</summary><div class='scroll'><table><tr>"
             f"<th>{p.t('th_indicator')}</th>" + "".join(f'<th class="n">{y}</th>' for y in years)
             + "</tr>" + "".join(body) + "</table></div></details>")
-    return table + full
+    return table + full + _definitions(ind, lang)
+
+
+def _definitions(ind: pd.DataFrame, lang: str) -> str:
+    """What each indicator measures (text/<lang>.toml [indicator_definitions]): one line
+    per definition, naming the indicators it defines."""
+    named: dict[str, list[str]] = {}
+    for name in pd.unique(ind["indicator"].astype(str)):
+        found = L.indicator_definition(name, lang)
+        if found:
+            named.setdefault(found, []).append(L.indicator_label(name, lang))
+    if not named:
+        return ""
+    sep = "、" if lang == "zh" else ", "
+    items = "".join(f"<dt>{_e(sep.join(names))}</dt><dd>{_e(d)}</dd>"
+                    for d, names in named.items())
+    return (f"<h3>{_e(L.text('indicator_definitions', 'heading', lang))}</h3>"
+            f"<dl class='definitions'>{items}</dl>")
 
 
 def _births(p: Page) -> str:
@@ -213,12 +242,13 @@ def map_years(result: Result, stage: str, mode: str) -> list[tuple[int, str]]:
 
 
 def _stage_block(p: Page, stage: str) -> str:
-    result, mode = p.result, p.mode
+    """The stage's chart and maps under its headline rule (:meth:`Result.headline_mode`)."""
+    result, mode = p.result, p.result.headline_mode(stage)
     label = stage_label(result, stage, p.lang)
     chart = demand_chart(result, stage, mode, title=False, lang=p.lang)
+    caption = L.text("headline", "chart_caption", p.lang, rule=_e(rule_label(mode, p.lang)))
     block = [f"<h3 id='stage-{_e(stage)}'>{_e(label)}</h3>",
-             f"<figure>{svg(chart)}<figcaption>{p.t('chart_caption', mode=_e(p.mode_label))}"
-             "</figcaption></figure>"]
+             f"<figure>{svg(chart)}<figcaption>{caption}</figcaption></figure>"]
     if len(result.tables.get("units", [])):
         for y, why in map_years(result, stage, mode):
             src = (p.images or {}).get((stage, y)) or png(
@@ -236,37 +266,6 @@ def _stages(p: Page) -> str:
     return (f"<h2 id='stages'>{p.t('h_stages')}</h2><p>{p.t('map_intro')} "
             f'<a href="{_e(p.map_link)}">{_e(p.map_link)}</a> {p.t("map_offline")}</p>'
             + (blocks or f"<p class='note'>{p.t('no_stages')}</p>"))
-
-
-def _summary_table(p: Page) -> str:
-    result, mode, lang = p.result, p.mode, p.lang
-    summary = scenario_summary(result, mode)
-    if summary.empty:
-        return f'<p class="note">{p.t("no_summary")}</p>'
-    other = [m for m in run_modes(result) if m != mode]
-    full = result.tables["summary"]
-    alt = {m: full[full["mode"] == m].set_index(["stage", "year"])["shortfall"] for m in other}
-    cols = ["demand", "places", "served", "shortfall", "out_of_reach"]
-    head = (f"<tr><th>{p.t('th_stage')}</th><th class='n'>{p.t('th_year')}</th>"
-            + "".join(f"<th class='n'>{_e(L.column_label(c, lang))}</th>" for c in cols)
-            + "".join(f"<th class='n'>{_e(p.t('shortfall_of_mode', mode=L.mode_label(m, lang)))}"
-                      "</th>" for m in other) + "</tr>")
-    rows = []
-    order = {s: i for i, s in enumerate(p.stages)}
-    summary = summary.assign(_o=summary["stage"].map(order).fillna(len(order)))
-    summary = summary.sort_values(["_o", "year"])
-    prev = None
-    for rec in summary.to_dict("records"):  # one row per stage and year (a few dozen)
-        cls = " class='stage-start'" if rec["stage"] != prev else ""
-        prev = rec["stage"]
-        tds = "".join(f"<td class='n'>{_num(rec[c])}</td>" for c in cols)
-        tds += "".join(f"<td class='n'>{_num(alt[m].get((rec['stage'], rec['year'])))}</td>"
-                       for m in other)
-        rows.append(f"<tr{cls}><td>{_e(L.stage_label(rec['stage'], lang))}</td>"
-                    f"<td class='n'>{int(rec['year'])}</td>{tds}</tr>")
-    return (f"<h2 id='summary'>{p.t('h_summary')}</h2><div class='scroll'><table>" + head
-            + "".join(rows) + "</table></div>"
-            f"<p class='note'>{p.t('summary_note', mode=_e(p.mode_label))}</p>")
 
 
 def _stage_settings(p: Page) -> str:
@@ -364,8 +363,9 @@ SECTIONS: list[Callable[[Page], str]] = [
     _section("h_indicators", "indicators", _indicators),
     _births,
     _stages,
-    _summary_table,
+    summary_section,
     modes_section,
+    surplus_section,
     lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,
@@ -389,7 +389,7 @@ def report_html(result: Result, *, map_link: str = "maps/catchments.html",
     scenario = man.get("scenario", result.name)
     span = f"{years[0]}–{years[-1]}" if years else p.t("no_years")
     sub = p.t("subtitle", model=_e(man.get("model", "–")), span=span, mode=_e(p.mode_label),
-              year=_e(p.year))
+              year=_e(p.year)) + " · " + _e(L.text("headline", "subtitle", lang))
     nav = ("<nav>" + "".join(f"<a href='#{a}'>{p.t(k)}</a>" for a, k in (
         ("headlines", "nav_headlines"), ("indicators", "nav_indicators"),
         ("stages", "nav_stages"), ("summary", "nav_summary"),

@@ -124,3 +124,15 @@ def column_label(column: str, lang: str = "en") -> str:
         return text("patterns", "indicator_value", lang,
                     indicator=indicator_label(column, lang))
     return column
+
+
+def indicator_definition(name: str, lang: str = "en") -> str | None:
+    """What an indicator of indicators.csv measures (text/<lang>.toml
+    [indicator_definitions]; a ``<stage>_<metric>`` name by its metric), or None."""
+    found = _pick("indicator_definitions", name, lang)
+    if found:
+        return found
+    for stage in STAGES:
+        if name.startswith(stage + "_"):
+            return _pick("indicator_definitions", name[len(stage) + 1:], lang)
+    return None

@@ -97,7 +97,9 @@ def _estimates(plan: "Plan", lang: str) -> str:
                transport=f"{params.stages[s].transport_cost_per_pupil_year:,.0f}")
              for s in stages]
     pen = "; ".join(f"{L.stage_label(s, lang)} "
-                    f"{params.stages[s].unserved_penalty_per_pupil_year:,.0f}" for s in stages)
+                    f"{params.stages[s].max_cost_per_pupil_year:,.0f}"
+                    + (f" ({100 * params.stages[s].service_level:g} %)"
+                       if params.stages[s].service_level is not None else "") for s in stages)
     items.append(t("est_penalty", lang, penalties=pen))
     cands = [c for c in plan.candidates.values() if len(c)]
     if cands:
@@ -105,7 +107,8 @@ def _estimates(plan: "Plan", lang: str) -> str:
         n = int(allc["generated"].astype(bool).sum())
         items.append(t("est_generated", lang, n=n, total=len(allc)) if n
                      else t("est_listed", lang))
-    items.append(t("est_build", lang, years=params.build_years))
+    items.append(t("est_build", lang, start=params.start_year, years="; ".join(
+        f"{L.stage_label(s, lang)} {params.stages[s].lead_years}" for s in stages)))
     return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
 
 
@@ -124,7 +127,7 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
     """The plan's report as one HTML string (no external resources)."""
     state = plan.state
     scenario = state.scenario.name
-    years = [int(y) for y in state.years if y >= plan.params.first_year]
+    years = [int(y) for y in state.years if y >= plan.params.start_year]
     span = f"{years[0]}–{years[-1]}" if years else "–"
     title = _e(t("title", lang, scenario=scenario))
     sub = _e(t("subtitle", lang, model=state.model.name, span=span))

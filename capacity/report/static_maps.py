@@ -30,6 +30,7 @@ from .catchment import (NEW_COLOUR, UTIL_BINS, UTIL_COLOURS, catchments, map_geo
                         names_of, open_projects, pick_mode, result_lang, school_stats,
                         stage_label, to_points, zone_stats)
 from .fonts import font_context
+from .map_labels import LEADER_FROM, PROJECT_LEADER, PROJECT_START, halo, place_labels
 
 #: Colour map of the shortfall per 1,000 children.
 SHORT_CMAP = "YlOrRd"
@@ -93,14 +94,16 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
                labels: bool = True, lang: str | None = None) -> Figure:
     """One stage and year: shortfall per 1,000 children, schools, projects, catchments.
 
-    Zones are shaded by the shortfall (of ``mode``, default the scenario's) per 1,000
+    Zones are shaded by the shortfall (of ``mode``, default the stage's headline rule:
+    :meth:`~capacity.result.Result.headline_mode`) per 1,000
     children of the stage's ages; schools are circles sized by places and coloured by
     utilisation; key projects open by ``year`` are stars (new) and diamonds (expansion);
     catchment boundaries come from the assignment; ``rings`` adds service-radius circles.
-    Zone names label the zones (a base layer). Texts and names are in ``lang`` (default:
+    Zone names label the zones (a base layer); no label overprints another
+    (:mod:`.map_labels`). Texts and names are in ``lang`` (default:
     the run's; draw inside :func:`.fonts.font_context` for Chinese).
     """
-    mode = pick_mode(result, mode)
+    mode = pick_mode(result, mode or result.headline_mode(stage))
     lang = lang or result_lang(result)
     mode_label = L.mode_label(mode, lang)
     geo = map_geometry(result)
@@ -130,8 +133,7 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     if (~has).any():
         zones[~has].plot(ax=ax, facecolor="#eeeeee", edgecolor="none", zorder=1)
     geo.zones.boundary.plot(ax=ax, color="#555555", lw=0.7, linestyle=(0, (3, 2)), zorder=3)
-    if labels:
-        _zone_names(ax, geo.zones, names_of(result, "zone", lang))
+    zone_labels = _zone_names(ax, geo.zones, names_of(result, "zone", lang)) if labels else []
 
     # catchments
     catch = catchments(result, stage, year, mode)
@@ -172,14 +174,13 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
         ax.scatter(ppts.x[new], ppts.y[new], s=230, marker="*", c=NEW_COLOUR,
                    edgecolors="black", linewidths=0.7, zorder=10)
         if labels and len(proj) <= 20:
-            halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
             shown = names_of(result, "project", lang)
             for x, y, pid, name, yr in zip(ppts.x, ppts.y, proj["project_id"], proj["name"],
                                            proj["open_year"]):
                 name = shown.get(str(pid), name)
                 project_labels.append(ax.annotate(
                     f"{name} ({int(yr)})", (x, y), xytext=(6, 6), textcoords="offset points",
-                    fontsize=7, zorder=11, path_effects=halo))
+                    fontsize=7, zorder=11, path_effects=halo(2.5)))
 
     # extent, furniture
     ax.set_xlabel("")
@@ -241,43 +242,37 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     ax.text(0.91, 0.01, _m("footer", lang, crs=geo.crs), transform=ax.transAxes, ha="right",
             va="bottom", fontsize=6, color="#444444", zorder=20,
             path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
-    _declutter(fig, ax, project_labels)
+    _place_labels(fig, ax, project_labels, zone_labels, lang)
     return fig
 
 
-def _zone_names(ax: Any, zones: gpd.GeoDataFrame, names: dict[str, str]) -> None:
-    """Each zone's name at a point inside it, small and grey under everything else."""
-    halo = [patheffects.withStroke(linewidth=2, foreground="white")]
+def _zone_names(ax: Any, zones: gpd.GeoDataFrame, names: dict[str, str]) -> list[Any]:
+    """Each zone's name at a point inside it, small and grey under everything else; larger
+    zones first (the order :func:`.map_labels.place_labels` places them in)."""
+    order = np.argsort(-zones.geometry.area.to_numpy(), kind="stable")
     spots = zones.geometry.representative_point()
-    for zid, pt in zip(zones["zone_id"].astype(str), spots):
-        ax.text(pt.x, pt.y, names.get(zid, zid), ha="center", va="center", fontsize=6.5,
-                color="#3a3a3a", alpha=0.85, zorder=7, path_effects=halo)
+    ids = zones["zone_id"].astype(str).to_numpy()
+    return [ax.annotate(names.get(ids[i], ids[i]), (spots.iloc[i].x, spots.iloc[i].y),
+                        xytext=(0, 0), textcoords="offset points", ha="center", va="center",
+                        fontsize=6.5, color="#3a3a3a", alpha=0.85, zorder=7,
+                        path_effects=halo()) for i in order]
 
 
-def _declutter(fig: Figure, ax: Any, labels: list[Any]) -> None:
-    """Move project labels so that none overlaps another or leaves the map frame.
-
-    Top to bottom, a label that would overlap one already placed steps down 8 points (up
-    to 12 times); one that would cross the frame's right edge goes left of its symbol.
-    """
-    if not labels:
-        return
-    renderer = FigureCanvasAgg(fig).get_renderer()
+def _place_labels(fig: Figure, ax: Any, projects: list[Any], zones: list[Any],
+                  lang: str) -> list[str]:
+    """Lay the figure out, then place the labels so that none overlaps another or leaves
+    the frame (:mod:`.map_labels`); a line under the map names those left out."""
     fix_layout(fig)
-    ax.apply_aspect()                   # as drawing would: the frame of the equal-aspect map
-    frame = ax.get_window_extent(renderer)
-    placed: list[Any] = []
-    for ann in sorted(labels, key=lambda a: -a.xy[1]):
-        for _ in range(12):
-            box = ann.get_window_extent(renderer)
-            if box.x1 > frame.x1:
-                ann.set_horizontalalignment("right")
-                ann.xyann = (-6, ann.xyann[1])
-                box = ann.get_window_extent(renderer)
-            if not any(box.overlaps(other) for other in placed):
-                break
-            ann.xyann = (ann.xyann[0], ann.xyann[1] - 8)
-        placed.append(ann.get_window_extent(renderer))
+    _, left_out = place_labels(fig, ax, [(projects, PROJECT_START, PROJECT_LEADER),
+                                         (zones, 0, LEADER_FROM)])
+    legend = ax.get_legend()
+    if left_out and legend is not None:           # listed under the legend, one a line
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        box = legend.get_window_extent(renderer).transformed(fig.transFigure.inverted())
+        fig.text(box.x0, box.y0 - 0.02, L.text("map_labels", "left_out", lang,
+                                                names="\n" + "\n".join(left_out)),
+                 fontsize=7, color="#444444", ha="left", va="top")
+    return left_out
 
 
 def fix_layout(fig: Figure) -> None:

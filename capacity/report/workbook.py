@@ -3,8 +3,9 @@
 Generic (the budget and the comparison both write with it): headers and values translated
 with :mod:`.labels`, a bold frozen header row with a filter, number formats by column kind
 (万元/亿元 units in Chinese), column widths fitted to the text, optional bold rows and a
-README sheet of notes; every sheet prints landscape on A4, fitted to the page width, with
-the header row repeated on every page.
+README sheet of notes; every sheet prints landscape on A4 with the header row repeated on
+every page, fitted to the page width unless that would print below 8 pt (then in column
+groups: :mod:`.printing`).
 
 Formulas: a view may come with formula templates (``formulas``) for some of its cells, so
 that a planner who changes an assumption in Excel sees the totals follow. Templates name
@@ -26,12 +27,15 @@ import pandas as pd
 
 from . import labels as L
 from .frames import as_bool
+from .printing import print_setup
 
 #: Excel number formats by kind.
 NUMBER_FORMATS = {"count": "#,##0", "year": "0", "rate": "0.0%", "cny": "#,##0",
                   "wan": "#,##0.0", "yi": "#,##0.00", "size": "0"}
 #: Formats that differ in Chinese workbooks (the unit after the number).
 NUMBER_FORMATS_ZH = {"wan": '#,##0.0"万元"', "yi": '#,##0.00"亿元"'}
+#: Widest text column of a sheet (characters); longer texts wrap (keeps sheets printable).
+TEXT_WIDTH = 24
 #: Display width of a README description column and the points per wrapped line.
 README_WIDTH, LINE_POINTS = 110, 15.0
 
@@ -99,20 +103,6 @@ def _text_width(values: pd.Series) -> int:
     return max(map(_str_width, values.dropna().astype(str)), default=0)
 
 
-def _print_setup(ws) -> None:
-    """Landscape A4, fitted to one page wide, header row repeated, narrow margins."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
-    ws.print_options.gridLines = False
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "&P / &N"
-
-
 def _lines(text: str, width: float) -> int:
     """Wrapped lines of ``text`` in a column ``width`` characters wide (CJK count double)."""
     import math
@@ -156,13 +146,17 @@ def _format_sheet(ws, frame: pd.DataFrame, shown: pd.DataFrame,
         if fmt and kind in NUMBER_FORMATS_ZH and lang == "zh":
             width += 2                                      # the unit after the number
         header = _str_width(str(shown.columns[j - 1]))
+        if not numeric and width > TEXT_WIDTH:    # long texts wrap in a narrower column
+            width = TEXT_WIDTH
+            for (cell,) in ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=j, max_col=j):
+                cell.alignment = wrap
         ws.column_dimensions[get_column_letter(j)].width = min(
             max(width, min(header, 24), 6) + 2, 60)
     widths = [ws.column_dimensions[get_column_letter(j)].width
               for j in range(1, len(frame.columns) + 1)]
     ws.row_dimensions[1].height = LINE_POINTS * max(
         [_lines(h, w) for h, w in zip(shown.columns, widths)] + [1])
-    _print_setup(ws)
+    print_setup(ws, list(frame.columns))
     if bold_rows is not None and bold_rows.any():
         bold = Font(bold=True)
         for i in np.flatnonzero(bold_rows.to_numpy(bool)):
@@ -188,7 +182,7 @@ def _write_notes(xw: pd.ExcelWriter, notes: list[tuple[str, str]], lang: str) ->
         # explicit heights: wrapped text is shown whole whatever the program
         ws.row_dimensions[row[0].row].height = LINE_POINTS * max(
             _lines(row[0].value or "", 28), _lines(row[1].value or "", README_WIDTH))
-    _print_setup(ws)
+    print_setup(ws)
 
 
 def write_workbook(path: str | Path, views: Mapping[str, pd.DataFrame], *, lang: str = "en",
