@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from capacity.plan.formulation import StageData
+from capacity.plan.data import StageData
 from capacity.plan.params import PlanParams, StagePlan
 
 TOL = 1e-7

@@ -32,9 +32,9 @@ and in plan_reference.py):
   places in each year, reported temporary places, transport arcs in their eligible years),
   served[w, t] equals the max flow. Tested where transport, if any, costs less than a pupil
   without a place divided by the number of classes (so least cost and max flow agree).
-- plan_stage lives in capacity.plan.solve; StageData in capacity.plan.formulation; StagePlan
-  and PlanParams in capacity.plan.params (plan22.md). These are plain imports: the tests fail
-  with ImportError until that API exists.
+- plan_stage lives in capacity.plan.stage, StageData in capacity.plan.data, StagePlan and
+  PlanParams in capacity.plan.params (where the plan22 branch put them). Plain imports: the
+  tests fail with ImportError without that API.
 """
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ import pytest
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_flow
 
-from capacity.plan.formulation import StageData
+from capacity.plan.data import StageData
 from capacity.plan.params import PlanParams, StagePlan
-from capacity.plan.solve import plan_stage
+from capacity.plan.stage import plan_stage
 from plan_reference import count_choices, reference_plan
 
 START = 2027
