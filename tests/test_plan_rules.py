@@ -291,6 +291,21 @@ def test_rule4_expansion_by_whole_classes_up_to_the_sites_limit(solve):
     assert r.objective_cny == approx(4_530_000.0)
 
 
+def test_rule4_one_expansion_per_site(solve):
+    """Reading: like a candidate's school, an existing site's expansion is ONE decision (z
+    classes from one opening year), not several stages. Site 0: 30 places, up to 2 more
+    classes; 30, 40, 50 pupils in 2027–2029; r = 10 %. One expansion: 2 classes from 2028,
+    CNY 20,000 spent in 2027 → objective 20,000 (1 class leaves 10 pupils short in 2029:
+    10 × 100,000 / 1.21). Two stages (1 class from 2028, 1 from 2029: 10,000 + 10,000/1.1 =
+    19,090.91) are not a plan of rule 4."""
+    data = instance([[30, 40, 50]], [(0, 0, False, 300)], places=[[30] * 3], expand_max=[2])
+    r = solve(data, stage(), params(discount_rate=0.1))
+    built = r.expansions[r.expansions["classes"] > 0]
+    assert len(built) == 1
+    assert expansions_of(r) == {0: (2, 20, 2028)}
+    assert r.objective_cny == approx(20_000.0)
+
+
 # --------------------------------------------------------------- rule 5: grade by grade
 def test_rule5_a_new_school_fills_grade_by_grade(solve):
     """3 grades; one size of 5 classes = 50 places; 50 pupils a year 2027–2031 only by it;
@@ -379,6 +394,25 @@ def test_rule8_minimum_use_is_on_the_mean_over_draws(solve, p0, built):
     else:
         assert new_of(r) == {}
         assert r.objective_cny == approx(9_000_000.0)
+
+
+def test_rule8_minimum_use_holds_in_the_final_plan_even_when_it_costs_transport(solve):
+    """Grade by grade, 2 grades; a 2-class school (20 places: 10 in its first year, then 20);
+    min use 50 %, 2 years: opened 2028 its window is 2028 .. (2029 + 2 − 1) ∧ 2029 = 2028–2029
+    (10 pupils needed in 2028, 10 in 2029). Class 1 (0, 20, 0 pupils in 2027–2029) reaches
+    only the candidate; class 0 (30 a year) walks to site 0 (100 places) and may be
+    transported (CNY 200) to the candidate. Built 2028: class 1 fills its 10 places in 2028
+    (10 unserved); in 2029 class 1 has nobody, so 10 of class 0 are transported there.
+    Objective 10 × 100,000 + 20,000 + 10 × 200 = 1,022,000 (not building: 2,000,000)."""
+    data = instance([[30, 30, 30], [0, 20, 0]],
+                    [(0, 0, False, 100), (0, 1, True, 2000), (1, 1, False, 300)],
+                    places=[[100] * 3], cand_sizes=[(2,)])
+    r = solve(data, stage(opening="grade_by_grade", grades=2),
+              params(min_use=0.5, min_use_years=2))
+    assert new_of(r) == {0: (2, 2028)}
+    assert use_of(r) == approx({(0, 2028): 10, (0, 2029): 10})
+    assert transport_of(r) == approx({(0, 2029): 10})
+    assert r.objective_cny == approx(1_022_000.0)
 
 
 # ------------------------------------------------------------------- rule 9: service
@@ -598,7 +632,7 @@ def random_case(seed: int):
     return data, sp, pp
 
 
-def random_cases(n: int = 20, max_choices: int = 150) -> list[int]:
+def random_cases(n: int = 30, max_choices: int = 150) -> list[int]:
     """The first n seeds whose brute force has at most max_choices first-stage choices."""
     seeds, seed = [], 0
     while len(seeds) < n:
