@@ -21,7 +21,8 @@ as tests/test_plan_rules.py's header):
 - residual value applies to new schools and expansions (both are buildings with capital);
   running cost applies to new schools only (rule 3 says "of a new school");
 - ``expand_max`` is the expansion limit as given (the data builder applies
-  ``expansion_max_share``); expanded places take no temporary places (the share is of
+  ``expansion_max_share``); one expansion per site (z classes from one opening year);
+  expanded places take no temporary places (the share is of
   ``places[s, t]``); the capital budget covers new schools and expansions;
 - temporary places: the set of years a site may use them is first-stage (at most
   ``temporary_max_years`` years), the places per year are per draw and continuous;

@@ -22,7 +22,10 @@ and in plan_reference.py):
 - Residual value applies to new schools and expansions; running cost to new schools only
   (asserted only on instances without expansions).
 - ``expand_max`` is the limit as given (the data builder applies expansion_max_share; the
-  tests use expansion_max_share = 1.0 so either reading agrees).
+  tests use expansion_max_share = 1.0 so either reading agrees). An expansion is one
+  decision per site (z classes from one opening year), as a candidate holds one school.
+- Rule 8 binds the plan as reported: ``use`` in the window is ≥ min_use × places even
+  when that costs transport (the final allocation keeps the rule).
 - ``capital_by_year`` is asserted only on instances without expansions (whether it holds
   expansions too is left open); the capital budget (rule 11) is tested with new schools only.
 - Temporary places: which years a site may use them is first-stage (≤ temporary_max_years);
