@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..distances import stage_radius
+from ..stages import site_classes
 from .params import PlanParams
 
 if TYPE_CHECKING:
@@ -54,14 +55,15 @@ def expansion_limit(sites: pd.DataFrame, places: np.ndarray, class_size: int,
                     share: float) -> np.ndarray:
     """(S,) classes each existing site may add: up to the site's ``max_classes`` (schools.csv)
     when given, else ``share`` × its current classes; none for sites without places (key
-    projects not yet open, repurposed sites) and never for repurposed (temporary) sites."""
-    classes = np.ceil(places.max(axis=1, initial=0) / max(class_size, 1) - 1e-9)
+    projects not yet open) and only for schools of schools.csv (not key projects or
+    repurposed sites: a scenario's expansion names a school of schools.csv)."""
+    classes = site_classes(places.max(axis=1, initial=0), max(class_size, 1))
     limit = np.floor(share * classes + 1e-9)
     if "max_classes" in sites:
         given = pd.to_numeric(sites["max_classes"], errors="coerce").to_numpy(float)
         limit = np.where(np.isfinite(given), np.maximum(given - classes, 0), limit)
-    if "kind" in sites:
-        limit = np.where(sites["kind"].astype(str).to_numpy() == "repurposed", 0, limit)
+    if "kind" in sites:          # schools of schools.csv only (a scenario expands those)
+        limit = np.where(sites["kind"].astype(str).to_numpy() == "existing", limit, 0)
     return np.where(classes > 0, limit, 0).astype(np.int64)
 
 

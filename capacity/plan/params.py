@@ -165,10 +165,6 @@ def read_params(model_path: Path | None, stage_info: dict[str, tuple], base: int
     for key in schema.children("model", "plan"):
         if key.name in plan and key.name != "stages":
             _check(f"plan.{key.name}", plan[key.name], key, origin, problems)
-    for old, new in (("first_year", "start_year"), ("build_years", "stages.<stage>.lead_years")):
-        if old in plan:
-            origin[f"plan.{old}"].add(problems, f"plan.{old} is no longer a key",
-                                      f"plan.{old}", f"plan.{new} (docs/plan.md)")
     observed = max(base, last_observed or base)
     start = plan.get("start_year", observed + 1)
     if _is_int(start) and not observed < start <= (horizon or start):
@@ -187,12 +183,6 @@ def read_params(model_path: Path | None, stage_info: dict[str, tuple], base: int
         for k, value in _table(raw).items():
             if k in spec and name in stage_info:
                 _check(f"plan.stages.{name}.{k}", value, spec[k], origin, problems)
-            elif k == "unserved_penalty_per_pupil_year" or k == "temporary_years":
-                origin[f"plan.stages.{name}.{k}"].add(
-                    problems, f"plan.stages.{name}.{k} is no longer a key",
-                    f"plan.stages.{name}.{k}",
-                    "max_cost_per_pupil_year or service_level" if k.startswith("unserved")
-                    else "temporary_max_years (docs/plan.md)")
     problems.raise_if_any()
     stages = {name: _stage(name, info, {**STAGE_DEFAULTS, **_table(stages_conf.get(name))},
                            origin, problems) for name, info in stage_info.items()}

@@ -1,8 +1,9 @@
 """Solve a stage's plan with HiGHS (``scipy.optimize.milp``), in named steps:
 
-1. ``cost``: the least discounted cost (the full MILP; when it stops at the time limit, the
-   linear relaxation bounds it and the MILP is searched again over the candidates the
-   relaxation opens — the cheaper plan is kept, its gap against the better bound);
+1. ``cost``: the least discounted cost (the linear relaxation bounds it; the MILP over the
+   candidates the relaxation opens gives a plan, usually within the gap at once; else the
+   full MILP searches on while time is left — the cheaper plan is kept, its gap against
+   the better bound);
 2. ``nearest``: among plans of that cost, the least pupil-distance (a second MILP with the
    cost as a row: distance enters lexicographically, so it never changes the cost optimum);
    a different plan of the same cost found here, or by a search that excludes the chosen
@@ -47,30 +48,41 @@ def _milp(c, cons, f: Formulation, lo, hi, limit: float, gap: float, integer=Tru
 
 
 def least_cost(f: Formulation, cons, mip_gap: float, limit: float):
-    """Step 1: (result, bound, basis, finished)."""
-    res = _milp(f.c, cons, f, f.lo, f.hi, limit, mip_gap)
-    finished = res.status == 0
-    bound, basis = -np.inf, "milp"
-    if finished:
-        db = getattr(res, "mip_dual_bound", None)
-        bound = float(db) if db is not None and np.isfinite(db) else float(res.fun)
-        return res, bound, basis, True
-    stopped = getattr(res, "mip_dual_bound", None)
-    stopped = float(stopped) if stopped is not None and np.isfinite(stopped) else -np.inf
-    if res.x is not None and np.isfinite(stopped):     # an incumbent and the search's bound
-        return res, stopped, "milp_stopped", False
+    """Step 1: (result, bound, basis, finished). The linear relaxation first (its bound is
+    valid for every plan); then the MILP over the candidates the relaxation opens (it stays
+    feasible without the others), usually near-optimal in seconds; then, while time is
+    left and the gap is above ``mip_gap``, the full MILP, whose dual bound may be better."""
+    t0 = time.perf_counter()
+    left = lambda: limit - (time.perf_counter() - t0)   # noqa: E731
     relax = _milp(f.c, cons, f, f.lo, f.hi, limit, mip_gap, integer=False)
-    bound_lp = float(relax.fun) if relax.x is not None else -np.inf
+    bound, basis = (float(relax.fun), "lp") if relax.x is not None else (-np.inf, "none")
+    ints = f.integer.astype(bool)
+    if relax.x is not None and np.all(f.lo[ints] == f.hi[ints]):   # nothing left to choose
+        return relax, bound, "milp", True
+    best = None
     if relax.x is not None and len(f.y):
         yv = f.y["var"].to_numpy()
         used = set(f.y["cand"].to_numpy()[relax.x[yv] > 1e-6])
         hi = f.hi.copy()
         hi[yv[~f.y["cand"].isin(used).to_numpy()]] = 0.0
-        small = _milp(f.c, cons, f, f.lo, hi, limit, mip_gap)
-        if small.x is not None and (res.x is None or small.fun < res.fun):
-            res = small
-    bound, basis = (stopped, "milp_stopped") if stopped > bound_lp else (bound_lp, "lp")
-    return res, bound, (basis if np.isfinite(bound) else "none"), False
+        best = _milp(f.c, cons, f, f.lo, hi, max(left(), 1.0), mip_gap)
+        best = best if best.x is not None else None
+    gap = lambda r: (r.fun - bound) / max(abs(r.fun), 1e-9)   # noqa: E731
+    if best is not None and gap(best) <= mip_gap:
+        return best, bound, basis, True
+    if left() > 1.0 or best is None:
+        full = _milp(f.c, cons, f, f.lo, f.hi, max(left(), 1.0), mip_gap)
+        db = getattr(full, "mip_dual_bound", None)
+        if full.status == 0:
+            fb = float(db) if db is not None and np.isfinite(db) else float(full.fun)
+            return full, max(fb, bound), "milp", True
+        if db is not None and np.isfinite(db) and db > bound:
+            bound, basis = float(db), "milp_stopped"
+        if full.x is not None and (best is None or full.fun < best.fun):
+            best = full
+    if best is None:
+        return relax, bound, basis, False
+    return best, bound, basis, gap(best) <= mip_gap
 
 
 def _fixed(f: Formulation, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -151,6 +151,7 @@ def read_result(f: Formulation, sol: Solution) -> StageResult:
     use = pd.DataFrame(use_rows, columns=["cand", "year", "pupils", "places"])
     served = np.zeros((W, T))
     np.add.at(served, (f.x["w"].to_numpy(), f.x["t"].to_numpy()), xv)
+    served = np.where(np.abs(served - np.round(served)) < 1e-3, np.round(served), served)
     total = data.demand.sum(axis=1)
     unserved = total - served
     running = sp.running_cost_per_place_year * sum(
