@@ -21,7 +21,7 @@ as tests/test_plan_rules.py's header):
 - residual value applies to new schools and expansions (both are buildings with capital);
   running cost applies to new schools only (rule 3 says "of a new school");
 - ``expand_max`` is the expansion limit as given (the data builder applies
-  ``expansion_max_share``); one expansion per site (z classes from one opening year);
+  ``expansion_max_share``); an expansion may come in steps (classes from several opening years, expand_max in all);
   expanded places take no temporary places (the share is of
   ``places[s, t]``); the capital budget covers new schools and expansions;
 - temporary places: the set of years a site may use them is first-stage (at most
@@ -56,7 +56,7 @@ class Choice:
     """One first-stage decision."""
 
     new: tuple          # per candidate j: None or (classes, open_year)
-    expand: tuple       # per existing site s: None or (classes, open_year)
+    expand: tuple       # per existing site s: None or ((classes, open_year), ...)
     temp_years: tuple   # per existing site s: frozenset of years temporary places may be used
 
 
@@ -128,10 +128,15 @@ def new_options(data: StageData, sp: StagePlan, params: PlanParams, j: int) -> l
 
 
 def expansion_options(data: StageData, sp: StagePlan, params: PlanParams, s: int) -> list:
-    """Rules 1, 4: none, or 1..expand_max classes from a year ≥ start + expansion lead."""
+    """Rules 1, 4: none, or whole classes added in one or more steps (years ≥ start +
+    expansion lead), at most expand_max in all: each option a tuple of (classes, year)."""
     first = params.start_year + sp.expansion_lead_years
-    return [None] + [(z, o) for z in range(1, int(data.expand_max[s]) + 1)
-                     for o in range(first, int(data.years[-1]) + 1)]
+    years = list(range(first, int(data.years[-1]) + 1))
+    out = [None]
+    for z in itertools.product(range(int(data.expand_max[s]) + 1), repeat=len(years)):
+        if 0 < sum(z) <= int(data.expand_max[s]):
+            out.append(tuple((k, o) for k, o in zip(z, years) if k))
+    return out
 
 
 def temporary_options(data: StageData, sp: StagePlan, s: int) -> list:
@@ -172,8 +177,7 @@ def buildings(choice: Choice, sp: StagePlan) -> list[tuple[str, int, int, int, f
     exp_cost = sp.cost_per_place if sp.expansion_cost_per_place is None \
         else sp.expansion_cost_per_place
     for s, pick in enumerate(choice.expand):
-        if pick is not None:
-            z, o = pick
+        for z, o in pick or ():
             out.append(("expansion", s, z, o, z * sp.class_size * exp_cost))
     return out
 
@@ -218,8 +222,7 @@ class Allocation:
         cap = np.zeros((S + J, T))
         cap[:S] = data.places
         for s, pick in enumerate(choice.expand):
-            if pick is not None:
-                z, o = pick
+            for z, o in pick or ():
                 cap[s] += np.where(years >= o, z * sp.class_size, 0)
         for j, pick in enumerate(choice.new):
             if pick is not None:
@@ -418,8 +421,8 @@ def describe(choice: Choice, alloc: Allocation, data: StageData, sp: StagePlan,
                         for m, o in [pick]],
                        columns=["cand", "classes", "places", "open_year", "capital_cny"])
     exp = pd.DataFrame([(s, z, z * sp.class_size, o, z * sp.class_size * exp_cost)
-                        for s, pick in enumerate(choice.expand) if pick is not None
-                        for z, o in [pick]],
+                        for s, pick in enumerate(choice.expand)
+                        for z, o in pick or ()],
                        columns=["site", "classes", "places", "open_year", "capital_cny"])
     cost = {"capital": float(new["capital_cny"].sum()),
             "expansion": float(exp["capital_cny"].sum()),

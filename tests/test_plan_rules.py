@@ -294,19 +294,18 @@ def test_rule4_expansion_by_whole_classes_up_to_the_sites_limit(solve):
     assert r.objective_cny == approx(4_530_000.0)
 
 
-def test_rule4_one_expansion_per_site(solve):
-    """Reading: like a candidate's school, an existing site's expansion is ONE decision (z
-    classes from one opening year), not several stages. Site 0: 30 places, up to 2 more
-    classes; 30, 40, 50 pupils in 2027–2029; r = 10 %. One expansion: 2 classes from 2028,
-    CNY 20,000 spent in 2027 → objective 20,000 (1 class leaves 10 pupils short in 2029:
-    10 × 100,000 / 1.21). Two stages (1 class from 2028, 1 from 2029: 10,000 + 10,000/1.1 =
-    19,090.91) are not a plan of rule 4."""
+def test_rule4_an_expansion_may_come_in_steps(solve):
+    """An existing site's classes may be added in steps (each a project, from its own year),
+    at most expand_max in all. Site 0: 30 places, up to 2 more classes; 30, 40, 50 pupils in
+    2027–2029; r = 10 %. One class from 2028 (10,000 spent in 2027) and one from 2029
+    (10,000 spent in 2028, weighed 1/1.1): 10,000 + 9,090.91 = 19,090.91, cheaper than both
+    classes from 2028 (20,000); one class only leaves 10 pupils short in 2029 (10 × 100,000 /
+    1.21 = 826,446 more)."""
     data = instance([[30, 40, 50]], [(0, 0, False, 300)], places=[[30] * 3], expand_max=[2])
     r = solve(data, stage(), params(discount_rate=0.1))
     built = r.expansions[r.expansions["classes"] > 0]
-    assert len(built) == 1
-    assert expansions_of(r) == {0: (2, 20, 2028)}
-    assert r.objective_cny == approx(20_000.0)
+    assert sorted(zip(built["classes"], built["open_year"])) == [(1, 2028), (1, 2029)]
+    assert r.objective_cny == approx(10_000.0 + 10_000.0 / 1.1)
 
 
 # --------------------------------------------------------------- rule 5: grade by grade
