@@ -9,8 +9,10 @@ candidate sites, the 4 nearest candidates per reach class) it times
   family of formulation.py written as linopy expressions (groupby sums and gathers), not the
   finished matrix; then linopy's hand-over to HiGHS (``to_highspy``, what
   ``solve(io_api="direct")`` does before solving);
-* the LP relaxation of both on HiGHS, whose objectives must agree to 1e-6 relative (the check
-  that the second formulation is the same model: the benchmark fails otherwise);
+* that the second formulation is the same model — the benchmark fails loudly otherwise: the
+  model HiGHS receives from linopy has the hand-built columns (costs, bounds, integrality)
+  and the same non-empty rows, and both LP relaxations, solved by HiGHS, agree to 1e-6
+  relative (also with a binding yearly capital budget, which the baseline lacks);
 * the plan's full solve of the hand-built model (capacity.plan.solve.solve, 60 s limit), the
   reference for the 20 % rule: keep the hand-built layer if linopy's build + hand-over costs
   more than 20 % of the solve time.
@@ -28,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp_sparse
 
 from capacity.chain import Chain
 from capacity.plan.candidates import read_sites, stage_candidates
@@ -332,6 +335,47 @@ def same_lp(label: str, f: Formulation, h) -> tuple[float, float, float, float, 
     return obj_hand, s_hand, obj_lin, s_lin, rel
 
 
+def row_keys(A, lo, hi) -> list[bytes]:
+    """Sorted canonical rows (columns, coefficients, bounds) of ``lo ≤ A v ≤ hi``, empty
+    rows left out (they bind nothing: the hand-built model keeps some, linopy none)."""
+    A = sp_sparse.csr_matrix(A)
+    A.sum_duplicates()
+    A.eliminate_zeros()
+    A.sort_indices()
+    keys = []
+    for r in np.flatnonzero(np.diff(A.indptr)):
+        s = slice(A.indptr[r], A.indptr[r + 1])
+        keys.append(A.indices[s].astype(np.int64).tobytes()
+                    + (np.round(np.r_[A.data[s], lo[r], hi[r]], 8) + 0.0).tobytes())
+    return sorted(keys)
+
+
+def same_model(label: str, f: Formulation, h) -> int:
+    """Fail loudly unless HiGHS got from linopy exactly the hand-built model: the same
+    columns (costs, bounds, integrality, in the frames' order) and the same non-empty rows
+    up to their order. Returns the number of rows compared."""
+    lp = h.getLp()
+    a = lp.a_matrix_
+    n, m = lp.num_col_, lp.num_row_
+    rowwise = "row" in str(a.format_).lower()
+    A = (sp_sparse.csr_matrix if rowwise else sp_sparse.csc_matrix)(
+        (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)), shape=(m, n))
+    ints = np.asarray(lp.integrality_, int) if len(lp.integrality_) else np.zeros(n, int)
+    same = [("columns", n == len(f.c)),
+            ("costs", n == len(f.c) and np.allclose(lp.col_cost_, f.c, rtol=1e-12, atol=0)),
+            ("bounds", n == len(f.c) and np.array_equal(lp.col_lower_, f.lo)
+             and np.array_equal(np.minimum(lp.col_upper_, 1e30), np.minimum(f.hi, 1e30))),
+            ("integrality", n == len(f.c) and np.array_equal(ints > 0, f.integer > 0))]
+    mine = row_keys(A, np.asarray(lp.row_lower_), np.asarray(lp.row_upper_))
+    hand = row_keys(f.A, f.row_lo, f.row_hi)
+    same.append(("rows", mine == hand))
+    bad = [what for what, ok in same if not ok]
+    if bad:
+        sys.exit(f"FAIL {label}: the linopy model differs from the hand-built one in its "
+                 f"{', '.join(bad)} ({len(mine)} against {len(hand)} non-empty rows)")
+    return len(hand)
+
+
 def timed(make) -> tuple[tuple[float, float], object]:
     """((first, again) seconds, result) of ``make()`` called twice: the first call pays
     one-off costs (lazy imports, caches), the second is the steady state."""
@@ -348,14 +392,16 @@ def bench_stage(stage: str, inputs, linopy, xr, time_limit: float) -> dict:
     t_asm, f = timed(lambda: assemble(data, sp, params))
     t_build, m = timed(lambda: build_linopy(f, linopy, xr))
     t_hand, h = timed(m.to_highspy)
+    compared = same_model(stage, f, h)
     obj_hand, s_hand, obj_lin, s_lin, rel = same_lp(stage, f, h)
     # the baseline sets no yearly capital budget: check that row family on a tight one too
     fb = assemble(data, sp, replace(params, capital_budget_per_year_cny=BUDGET))
-    same_lp(f"{stage} (budget ¥{BUDGET / 1e6:.0f} M a year)", fb,
-            build_linopy(fb, linopy, xr).to_highspy())
+    hb = build_linopy(fb, linopy, xr).to_highspy()
+    same_model(f"{stage} (budget ¥{BUDGET / 1e6:.0f} M a year)", fb, hb)
+    same_lp(f"{stage} (budget ¥{BUDGET / 1e6:.0f} M a year)", fb, hb)
     sol = solve(f, params.mip_gap, time_limit)
     return {"stage": stage, "vars": f.A.shape[1], "rows": f.A.shape[0], "nnz": f.A.nnz,
-            "families": ", ".join(m.constraints), "lin_rows": h.getNumRow(),
+            "families": ", ".join(m.constraints), "compared": compared, "lin_rows": h.getNumRow(),
             "lin_nnz": h.getNumNz(), "assemble_s": t_asm,
             "linopy_build_s": t_build, "linopy_to_highs_s": t_hand, "solve_s": sol.seconds,
             "lp_hand_s": s_hand, "lp_linopy_s": s_lin, "lp_obj": obj_hand, "lp_rel_diff": rel,
@@ -368,7 +414,8 @@ def report(r: dict) -> None:
     s = lambda k: f"{r[k][1]:.2f} s (first {r[k][0]:.2f})"   # noqa: E731
     print(f"{r['stage']}: {r['vars']:,} variables, {r['rows']:,} rows, {r['nnz']:,} nonzeros "
           f"(linopy: {r['lin_rows']:,} rows, {r['lin_nnz']:,} nonzeros)")
-    print(f"  linopy row families: {r['families']}")
+    print(f"  linopy row families: {r['families']}; the same columns and "
+          f"{r['compared']:,} non-empty rows as the hand-built model")
     print(f"  LP relaxation {r['lp_obj']:.6f} 万元 both (relative difference "
           f"{r['lp_rel_diff']:.1e}); LP solve hand {r['lp_hand_s']:.2f} s, "
           f"linopy {r['lp_linopy_s']:.2f} s")
