@@ -2,7 +2,7 @@
 capacity/plan/formulation.py) against the same model in linopy, on HiGHS.
 
 For each stage of the Tongzhou baseline (the data `capacity plan` builds: the run, its
-candidate sites, the 4 nearest candidates per reach class) it times
+candidate sites, the 4 nearest candidates per reach class) it measures and checks
 
 * ``assemble``: the hand-built formulation (index frames + sparse matrix);
 * the same model in linopy: labelled variables over the formulation's index frames, every row
@@ -12,7 +12,8 @@ candidate sites, the 4 nearest candidates per reach class) it times
 * that the second formulation is the same model — the benchmark fails loudly otherwise: the
   model HiGHS receives from linopy has the hand-built columns (costs, bounds, integrality)
   and the same non-empty rows, and both LP relaxations, solved by HiGHS, agree to 1e-6
-  relative (also with a binding yearly capital budget, which the baseline lacks);
+  relative (also with a tight yearly capital budget — binding for junior — which the
+  baseline lacks);
 * the plan's full solve of the hand-built model (capacity.plan.solve.solve, 60 s limit), the
   reference for the 20 % rule: keep the hand-built layer if linopy's build + hand-over costs
   more than 20 % of the solve time.
