@@ -219,6 +219,7 @@ def assemble(data: StageData, sp: StagePlan, params: PlanParams, strong: bool = 
     _first_stage_rows(rows, y, z, wv, h, data, sp, cap_h, J)
     _use_rows(rows, x, y, years, sp, params, p, S)
     _service_rows(rows, u, g, demand, unreachable, sp, W, T)
+    _budget_rows(rows, y, z, years, sp, params)
     A, row_lo, row_hi = rows.matrix(n)
     dist = np.zeros(n)
     dist[x["var"]] = p[x["w"]] * x["distance_m"].to_numpy() / 1000
@@ -353,3 +354,21 @@ def _service_rows(rows: Rows, u, g, demand, unreachable, sp, W, T) -> None:
              np.concatenate([u["var"], g["var"]]),
              np.concatenate([np.ones(len(u)), -np.ones(len(g))]),
              np.full(W * T, -np.inf), allowed.ravel())
+
+
+def _budget_rows(rows: Rows, y, z, years, sp, params) -> None:
+    """Yearly capital budget: capital spent in each year (spread over the construction
+    years before opening) ≤ ``capital_budget_per_year_cny`` (this stage's share of it)."""
+    budget = params.capital_budget_per_year_cny
+    if budget is None or not (len(y) or len(z)):
+        return
+    spend = [(r.var, o, r.capital / sp.construction_years) for r in y.itertuples()
+             for o in range(r.open_year - sp.construction_years, r.open_year)]
+    per_class = sp.class_size * sp.expansion_cost / sp.expansion_construction_years
+    spend += [(r.var, o, per_class) for r in z.itertuples()
+              for o in range(r.open_year - sp.expansion_construction_years, r.open_year)]
+    spend_years = sorted({o for _, o, _ in spend})
+    index = {o: i for i, o in enumerate(spend_years)}
+    rows.add([index[o] for _, o, _ in spend], [v for v, _, _ in spend],
+             [c / MONEY for _, _, c in spend], np.full(len(spend_years), -np.inf),
+             np.full(len(spend_years), budget / MONEY))

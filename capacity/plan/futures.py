@@ -41,16 +41,51 @@ def future_demand(state: "RunState", draws: int, seed: int = 0
     return np.stack(out).astype(float), np.asarray(weights, float)
 
 
-def shortfall_risk(r: StageResult, threshold: float = 0.5) -> pd.DataFrame:
-    """year, p_shortfall, unserved_mean, unserved_p80: after the plan, the weighted share of
-    futures with pupils without a place (more than ``threshold``), their mean and 80th
-    percentile."""
-    w = r.formulation.data.weights
+def shortfall_risk(r: StageResult) -> pd.DataFrame:
+    """year, p_shortfall, unserved_mean, unserved_p80 over the plan's futures: the weighted
+    share of futures in which the plan leaves more pupils it could reach without a place
+    than the stage's service level allows (none without one), and the mean and 80th
+    percentile of all pupils without a place (unreachable ones included)."""
+    f = r.formulation
+    w, sp = f.data.weights, f.sp
     un = r.unserved                                     # (W, T)
+    reachable = un - f.unreachable
+    allowed = (1 - sp.service_level) * f.data.demand.sum(axis=1) \
+        if sp.service_level is not None else np.zeros_like(un)
     rows = []
     for t, year in enumerate(r.years):
         order = np.argsort(un[:, t])
         cum = np.cumsum(w[order])
         p80 = float(un[order[np.searchsorted(cum, 0.8 - 1e-12)], t])
-        rows.append((int(year), float(w @ (un[:, t] > threshold)), float(w @ un[:, t]), p80))
+        short = reachable[:, t] > allowed[:, t] + 0.5
+        rows.append((int(year), float(w @ short), float(w @ un[:, t]), p80))
     return pd.DataFrame(rows, columns=["year", "p_shortfall", "unserved_mean", "unserved_p80"])
+
+
+#: Draws are reduced to at most this many representative futures per stage for the MILP
+#: (each a copy of the stage's allocation: 20 full copies would not fit in the time).
+FUTURES = 5
+
+
+def representative(demand: np.ndarray, weights: np.ndarray, n: int = FUTURES
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """(R, Y, U) demand and (R,) weights of at most ``n`` representative futures: the draws
+    sorted by their total pupils are cut into ``n`` slices of equal probability; each slice
+    is represented by its draw nearest the slice's weighted mean total, with the slice's
+    probability (a standard scenario reduction; the extremes keep their weight)."""
+    w = np.asarray(weights, float) / np.sum(weights)
+    if len(w) <= n:
+        return demand, w
+    total = demand.reshape(len(w), -1).sum(axis=1)
+    order = np.argsort(total, kind="stable")
+    cum = np.cumsum(w[order])
+    bucket = np.minimum((cum - 1e-12) * n, n - 1).astype(int)
+    keep, mass = [], []
+    for b in range(n):
+        members = order[bucket == b]
+        if not len(members):
+            continue
+        mean = np.average(total[members], weights=w[members] + 1e-15)
+        keep.append(members[np.argmin(np.abs(total[members] - mean))])
+        mass.append(w[members].sum())
+    return demand[keep], np.asarray(mass) / np.sum(mass)

@@ -1,7 +1,7 @@
 """``capacity plan``: the scenario's run, then one facility-location MILP per stage."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +15,7 @@ from ..state import Progress, RunState
 from .candidates import read_sites, stage_candidates
 from .data import stage_data
 from .decode import by_year, decode, transport_units, unique_ids
-from .futures import future_demand
+from .futures import future_demand, representative
 from .params import PlanParams, plan_options, plan_params
 from .stage import StageResult, plan_stage
 
@@ -77,7 +77,8 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
         cand = stage_candidates(state, params, stage, sites)
         cands[stage] = cand
         k = state.stage_names.index(stage)
-        demand, weights = (futures[0][:, :, k, :], futures[1]) if futures else (None, None)
+        demand, weights = representative(futures[0][:, :, k, :], futures[1]) if futures \
+            else (None, None)
         # with draws, the files show the central future's pupils for the buildings chosen
         jobs[stage] = (stage_data(state, params, stage, cand, demand, weights),
                        params.stages[stage], params, time_limit_s,
@@ -87,6 +88,18 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
     solved = pmap(_solve, jobs, order, workers=min(default_workers(), len(order)),
                   chunksize=1)
     results = dict(zip(order, solved))
+    budget = params.capital_budget_per_year_cny
+    if budget is not None and _over_budget(results, budget):
+        # the stages share the yearly budget in proportion to their capital unconstrained
+        capital = {s: float(r.capital_by_year.sum()) for s, r in results.items()}
+        total = sum(capital.values()) or 1.0
+        for s in order:
+            share = replace(params, capital_budget_per_year_cny=budget * capital[s] / total)
+            jobs[s] = (jobs[s][0], jobs[s][1], share, *jobs[s][3:])
+        state.say("plan: over the yearly capital budget — solving again with each stage's share")
+        results = dict(zip(order, pmap(_solve, jobs, order,
+                                       workers=min(default_workers(), len(order)),
+                                       chunksize=1)))
     for stage in todo:
         r, cand, sp = results[stage], cands[stage], params.stages[stage]
         sel = state.site_mask(stage)
@@ -120,6 +133,12 @@ def _solve(jobs: dict, stage: str) -> StageResult:
     """One stage's plan (a task of the process pool: stages are solved side by side)."""
     data, sp, params, limit, central = jobs[stage]
     return plan_stage(data, sp, params, limit, central=central)
+
+
+def _over_budget(results: dict[str, StageResult], budget: float) -> bool:
+    """Whether the stages' capital together exceeds the yearly budget in some year."""
+    frames = [r.capital_by_year for r in results.values() if len(r.capital_by_year)]
+    return bool(frames) and float(pd.concat(frames).groupby(level=0).sum().max()) > budget * (1 + 1e-9)
 
 
 def unserved_before(state: RunState, params: PlanParams, stage: str) -> np.ndarray:

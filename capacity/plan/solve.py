@@ -173,7 +173,7 @@ def solve(f: Formulation, mip_gap: float = 1e-3, time_limit_s: float = 60.0,
     v = np.clip(np.where(f.integer.astype(bool), np.round(v), v), lo, hi)
     unique = None
     left = time_limit_s - (time.perf_counter() - t0)
-    if tie_break and finished and f.integer.any() and left > 0:
+    if tie_break and finished and f.integer.any() and left > 0 and f.data.demand.shape[0] == 1:
         v2, unique = nearest(f, cons, v, float(f.c @ v), left, mip_gap)
         v = np.where(f.integer.astype(bool), np.round(v2), v2)
     v = serve(f, cons, v, time_limit_s)
