@@ -155,7 +155,10 @@ def serve(f: Formulation, cons, v: np.ndarray, limit: float) -> np.ndarray:
         if res.x is None:
             break
         out = res.x
-        tol = 1e-7 * max(abs(res.fun), 1.0) + (1e-6 if k == 0 else 0.0)
+        # pupils: absolute (a whole max flow stays whole); money: relative to the cost, but
+        # tight enough that the distance step cannot buy distance with real money when the
+        # objective is inflated by the service target's penalty
+        tol = 1e-6 if k == 0 else 1e-9 * max(abs(res.fun), 1.0) + 1e-6
         rows = rows + [LinearConstraint(obj[None, :], -np.inf, float(res.fun) + tol)]
     return out
 
