@@ -50,8 +50,7 @@ def test_report_in_english(planned, tmp_path):
         assert row, f"no row for {year}"
         assert re.findall(r"<td class='n'>([^<]*)</td>", row.group(1))[-1] == f"{cost / 1e4:,.1f}"
     assert html.escape(L.text("plan_report", f"gap_{summary.loc[0, 'gap_basis']}", "en",
-                              stage="Primary",
-                                   gap=f"{100 * summary.loc[0, 'gap']:.1f} %"),
+                              stage="Primary", gap=f"{100 * summary.loc[0, 'gap']:.1f} %"),
                        quote=True) in page
     assert "planning estimates" in page                           # temporary/transport costs
     wb = openpyxl.load_workbook(folder / "plan.xlsx")
