@@ -1,5 +1,5 @@
 """Command line (docs/cli.md): validate, project, run, compare, map, migration-residual,
-calibrate-migration, backtest, ensemble, plan, catchments.
+calibrate-migration, backtest, ensemble, plan, catchments, report.
 
 Exit codes: 0 success, 2 bad input (every problem printed as file:row:column: message),
 1 internal error.
@@ -129,10 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--rings", action="store_true",
                    help="draw each school's service radius on the static map")
     m.set_defaults(func=cmd_map)
-    from .commands import backtest, migration
+    from .commands import backtest, migration, report
 
     migration.add_parsers(sub)
     backtest.add_parser(sub)
+    report.add_parser(sub)
     from .ensemble.cli import add_parser as add_ensemble
 
     add_ensemble(sub)

@@ -11,7 +11,7 @@ import pandas as pd
 from tiny_model import write_tiny_model
 
 from capacity.cli import main
-from capacity.report.budget import standard_schools
+from capacity.report.sizes import standard_schools
 from capacity.report.workbook import write_workbook
 
 

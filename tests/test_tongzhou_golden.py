@@ -140,7 +140,7 @@ def test_chinese_workbook_prints_on_a_few_pages_per_sheet(baseline, tmp_path):
     # groups, so more pages than the former fit-to-width at ~5 pt (32): 48 measured
     # (summary 6, recommendation 6, intake 7, shrinking schools 7)
     assert all(1 <= n <= 8 for n in pages.values()), pages
-    assert sum(pages.values()) <= 52, pages
+    assert sum(pages.values()) <= 56, pages   # + the one costing's cost sheets
 
 
 @pytest.mark.parametrize("name", list(SNAPSHOTS))

@@ -22,40 +22,27 @@ from test_budget import _result
 from test_compare import _alt
 
 
-def cost_rows(book, lang: str) -> dict[tuple[str, str], int]:
-    """Sheet row of each (zone_id, stage label) of the cost sheet."""
-    ws = book.wb[L.sheet_label("cost", lang)]
-    return {(ws.cell(r, 1).value, ws.cell(r, 3).value): r for r in range(2, ws.max_row + 1)}
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_budget_cost_totals_are_the_sums_of_their_zone_rows(tmp_path, lang):
+def test_budget_cost_totals_are_the_sums_of_their_action_rows(tmp_path, lang):
     result = _result()
     book = check_workbook(write_budget(result, tmp_path, lang=lang))
-    assert len(book.formulas()) >= 20
+    assert len(book.formulas()) >= 10
     cost = budget_tables(result)["cost"]
-    zones = cost[cost["zone_id"] != TOTAL_ID]
+    lines = cost[cost["id"] != TOTAL_ID]
     sheet = L.sheet_label("cost", lang)
-    rows = cost_rows(book, lang)
-    grand_places = grand_cost = 0.0
-    for stage, g in zones.groupby("stage"):
-        places = float(g["places_to_add"].sum())
-        money = float((g["places_to_add"] * g["cost_per_place_cny"]).sum())
+    ws = book.wb[sheet]
+    col = {c.value: i + 1 for i, c in enumerate(ws[1])}
+    money = col[L.column_label("cost_cny", lang)]
+    rows = {(ws.cell(r, 1).value, ws.cell(r, 2).value): r for r in range(2, ws.max_row + 1)
+            if ws.cell(r, 1).value == TOTAL_ID}
+    for stage, g in lines.groupby("stage"):
         r = rows[(TOTAL_ID, L.stage_label(stage, lang))]
-        assert book.value(sheet, r, 4) == pytest.approx(places)        # D: places to add
-        assert book.value(sheet, r, 6) == pytest.approx(money)         # F: cost, CNY
-        assert book.value(sheet, r, 7) == pytest.approx(money / 1e4)   # G: 万元
-        assert book.value(sheet, r, 8) == pytest.approx(money / 1e8)   # H: 亿元
-        for z in g.itertuples():
-            zr = rows[(z.zone_id, L.stage_label(stage, lang))]
-            assert book.value(sheet, zr, 6) == pytest.approx(z.places_to_add
-                                                             * z.cost_per_place_cny)
-        grand_places, grand_cost = grand_places + places, grand_cost + money
-    everything = [r for (z, s), r in rows.items() if z == TOTAL_ID
-                  and s not in {L.stage_label(st, lang) for st in zones["stage"]}]
-    assert len(everything) == 1
-    assert book.value(sheet, everything[0], 4) == pytest.approx(grand_places)
-    assert book.value(sheet, everything[0], 6) == pytest.approx(grand_cost)
+        want = float(g["cost_cny"].sum())
+        assert book.value(sheet, r, money) == pytest.approx(want)
+        assert book.value(sheet, r, money + 1) == pytest.approx(want / 1e4)   # 万元
+        assert book.value(sheet, r, money + 2) == pytest.approx(want / 1e8)   # 亿元
+    r = rows[(TOTAL_ID, L.stage_label("all", lang))]
+    assert book.value(sheet, r, money) == pytest.approx(float(lines["cost_cny"].sum()))
 
 
 def test_budget_of_a_run_through_the_cli(tiny_scenario, tmp_path, capsys):
@@ -106,10 +93,10 @@ def plant(path: Path, out: Path, pattern: str, repl) -> int:
     ("a range one row short", r"\$(\d+):\$([A-Z]+)\$(\d+)",
      lambda m: f"${m.group(1)}:${m.group(2)}${int(m.group(3)) - 1}"),
     ("a range starting a row late", r"\$2:", "$3:"),
-    ("a SUMIFS adding the wrong column", r"SUMIFS\(\$F\$", "SUMIFS($E$"),
-    ("a criterion from the next row", r",C(\d+),", lambda m: f",C{int(m.group(1)) + 1},"),
-    ("a product with the row below", r"^D(\d+)\*E(\d+)$",
-     lambda m: f"D{m.group(1)}*E{int(m.group(2)) + 1}"),
+    ("a SUMIFS adding the wrong column", r"SUMIFS\(\$M\$", "SUMIFS($L$"),
+    ("a criterion from the next row", r",B(\d+),", lambda m: f",B{int(m.group(1)) + 1},"),
+    ("a conversion from the row below", r"^M(\d+)/100000000$",
+     lambda m: f"M{int(m.group(1)) + 1}/100000000"),
     ("a unit conversion off by 10", r"/10000$", "/1000"),
 ])
 def test_the_checker_catches_a_wrong_reference(tmp_path, what, pattern, repl):
@@ -124,7 +111,7 @@ def test_the_checker_catches_a_wrong_reference(tmp_path, what, pattern, repl):
 def test_the_checker_refuses_a_function_it_cannot_evaluate(tmp_path):
     good = write_budget(_result(), tmp_path, lang="en")
     bad = tmp_path / "bad.xlsx"
-    assert plant(good, bad, r"^D(\d+)\*E(\d+)$", r"PRODUCT(D\1,E\2)") > 0
+    assert plant(good, bad, r"^M(\d+)/10000$", r"PRODUCT(M\1,0.0001)") > 0
     with pytest.raises(FormulaError, match="cannot evaluate PRODUCT"):
         check_workbook(bad)
 

@@ -93,8 +93,9 @@ print(format_compare(tables))"""),
         ("code", """baseline = results[0]
 views = budget_tables(baseline, baseline.criticality)
 views["places_to_add"].query("stage == 'primary'").nlargest(5, "places_to_add")"""),
+        ("md", "What to do and what it costs: the one list of actions (rule of thumb), with totals per stage."),
         ("code", """cost = views["cost"]
-cost[cost["zone_id"] == "TOTAL"]"""),
+cost[cost["id"] == "TOTAL"]"""),
         ("code", """views["criticality"].head(8)"""),
         ("md", "The formatted workbook, here with Chinese labels."),
         ("code", """folder = Path(tempfile.mkdtemp())

@@ -12,13 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..chain import Chain
 from ..ensemble.api import checked_uncertainty
 from ..ensemble.conditioning import condition
 from ..ensemble.draws import draw_scenario, make_draw
-from .stage import StageResult
 
 if TYPE_CHECKING:
     from ..state import RunState
@@ -39,27 +37,6 @@ def future_demand(state: "RunState", draws: int, seed: int = 0
         st = chain.run_steps(chain.start(), ("projection", "demand"))
         out.append(st.unit_pupils)
     return np.stack(out).astype(float), np.asarray(weights, float)
-
-
-def shortfall_risk(r: StageResult) -> pd.DataFrame:
-    """year, p_shortfall, unserved_mean, unserved_p80 over the plan's futures: the weighted
-    share of futures in which the plan leaves more pupils it could reach without a place
-    than the stage's service level allows (none without one), and the mean and 80th
-    percentile of all pupils without a place (unreachable ones included)."""
-    f = r.formulation
-    w, sp = f.data.weights, f.sp
-    un = r.unserved                                     # (W, T)
-    reachable = un - f.unreachable
-    allowed = (1 - sp.service_level) * f.data.demand.sum(axis=1) \
-        if sp.service_level is not None else np.zeros_like(un)
-    rows = []
-    for t, year in enumerate(r.years):
-        order = np.argsort(un[:, t])
-        cum = np.cumsum(w[order])
-        p80 = float(un[order[np.searchsorted(cum, 0.8 - 1e-12)], t])
-        short = reachable[:, t] > allowed[:, t] + 0.5
-        rows.append((int(year), float(w @ short), float(w @ un[:, t]), p80))
-    return pd.DataFrame(rows, columns=["year", "p_shortfall", "unserved_mean", "unserved_p80"])
 
 
 #: Draws are reduced to at most this many representative futures per stage for the MILP

@@ -17,6 +17,7 @@ from ..errors import InputError, Problem, Problems
 from ..model.load import Origin
 from ..schema import describe
 from ..tomlspec import read_toml
+from ..years import first_plan_year
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -110,12 +111,11 @@ class PlanParams:
 
 def last_observed_year(model: "Model") -> int:
     """The last year the model observes: its base year, or the last year of
-    reported_enrolment.csv when later (a plan starts the year after)."""
+    reported_enrolment.csv when later (a plan starts the year after:
+    :func:`capacity.years.first_plan_year`, the rule of budgets and dossiers too)."""
     rep = getattr(model, "reported_enrolment", None)
-    years = [int(model.base_year)]
-    if rep is not None and len(rep) and "year" in rep:
-        years.append(int(rep["year"].max()))
-    return max(years)
+    years = rep["year"] if rep is not None and len(rep) and "year" in rep else []
+    return first_plan_year(model.base_year, years) - 1
 
 
 def plan_params(state: "RunState") -> PlanParams:

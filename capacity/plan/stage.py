@@ -53,9 +53,10 @@ def plan_stage(data: StageData, sp: StagePlan, params: PlanParams,
     f = assemble(nearest_candidates(data, k), sp, params)
     sol = solve(f, params.mip_gap, time_limit_s or params.time_limit_s, tie_break)
     r = read_result(f, sol)
-    out = refit(r, central if central is not None else data, sp, params, time_limit_s)
+    # the central future of several: minimum use held on their mean, not asked again here
+    out = refit(r, data if central is None else central, sp,
+                params if central is None else replace(params, min_use=0.0), time_limit_s)
     if data.demand.shape[0] > 1:
-        from .futures import shortfall_risk
         out.draws = shortfall_risk(r)
     return out
 
@@ -67,7 +68,7 @@ def refit(r: StageResult, data: StageData, sp: StagePlan, params: PlanParams,
     over every arc (minimum use was met when the
     buildings were chosen, so it is not asked again). Keeps r's bound, gap, status and
     uniqueness; the objective is the final plan's."""
-    f = assemble(data, sp, replace(params, min_use=0.0))
+    f = assemble(data, sp, params)
     chosen = {(int(n.cand), int(n.classes), int(n.open_year)) for n in r.new.itertuples()}
     yv = f.y["var"].to_numpy()
     on = np.array([(int(c), int(m), int(o)) in chosen for c, m, o in
@@ -177,3 +178,24 @@ def discounted(values_by_year: dict[int, float], params: PlanParams) -> float:
     ys = np.array(list(values_by_year))
     return float(np.dot(list(values_by_year.values()),
                         discount(ys, params.start_year, params.discount_rate)))
+
+
+def shortfall_risk(r: StageResult) -> pd.DataFrame:
+    """year, p_shortfall, unserved_mean, unserved_p80 over the plan's futures: the weighted
+    share of futures in which the plan leaves more pupils it could reach without a place
+    than the stage's service level allows (none without one), and the mean and 80th
+    percentile of all pupils without a place (unreachable ones included)."""
+    f = r.formulation
+    w, sp = f.data.weights, f.sp
+    un = r.unserved                                     # (W, T)
+    reachable = un - f.unreachable
+    allowed = (1 - sp.service_level) * f.data.demand.sum(axis=1) \
+        if sp.service_level is not None else np.zeros_like(un)
+    rows = []
+    for t, year in enumerate(r.years):
+        order = np.argsort(un[:, t])
+        cum = np.cumsum(w[order])
+        p80 = float(un[order[np.searchsorted(cum, 0.8 - 1e-12)], t])
+        short = reachable[:, t] > allowed[:, t] + 0.5
+        rows.append((int(year), float(w @ short), float(w @ un[:, t]), p80))
+    return pd.DataFrame(rows, columns=["year", "p_shortfall", "unserved_mean", "unserved_p80"])

@@ -7,7 +7,7 @@ scenario's allocation mode (``result.mode``) and written both as machine-readabl
 
 Views (columns in order):
 
-- ``summary`` — stage × year: stage, year, demand, places, served, shortfall, out_of_reach,
+- ``summary`` — stage × year: stage, year, year_status, demand, places, served, shortfall, out_of_reach,
   in_reach_unserved (= shortfall − out_of_reach: schools in reach are full), shortfall_rate
   (shortfall ÷ demand), then for each indicator of the stage ``<metric>``,
   ``<metric>_target``, ``<metric>_met`` (see :func:`indicators_by_stage`).
@@ -17,11 +17,12 @@ Views (columns in order):
 - ``shortfall_by_zone`` — zone × stage × year: zone_id, zone_name, stage, year, demand,
   served, shortfall, out_of_reach, in_reach_unserved.
 - ``places_to_add`` — zone × stage: zone_id, zone_name, stage, peak_shortfall, peak_year,
-  out_of_reach_in_peak_year, class_size, classes_to_add, places_to_add, schools_to_build,
-  school_mix, standard_classes.
-- ``cost`` — zone × stage, then a district total per stage (zone_id ``TOTAL``) and for all
-  stages (stage ``all``): zone_id, zone_name, stage, places_to_add, cost_per_place_cny,
-  cost_cny, cost_wan_cny (万元), cost_yi_cny (亿元), basis.
+  out_of_reach_in_peak_year, class_size, classes_to_add, places_to_add (the need, not what
+  to build).
+- ``cost``, ``recommendation``, ``cost_by_year`` — the one costing (:mod:`.recommend`): the
+  action list with its totals (:mod:`.money_views`), the decision units' diagnosis, and the
+  money by year, each year marked observed / estimated / projected.
+- ``data_basis``, ``modes`` — inputs marked as estimates; the shortfall under each mode.
 - ``criticality`` (only when the pipeline passes it): project_id, name, stage, open_year,
   extra_shortfall_if_dropped (pupil-years over the horizon), extra_shortfall_if_dropped_peak
   (pupils, in the peak year), latest_open_year_without_extra_shortfall.
@@ -32,25 +33,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from . import labels as L
 from .catchment import names_of
 from .frames import as_bool, in_mode, mode_shortfalls, sort_by, with_names
 from .grades_section import grade_views
-from .recommend import data_basis_view, recommendation_view
-from .sizes import standard_schools
+from .money_views import (TOTAL_ID, TOTAL_NAME, by_year_formulas, cost_formulas,  # noqa: F401
+                          cost_view, money_sheets, with_total, year_words)
+from .recommend import costing, data_basis_view, read_rules, result_years
 from .workbook import write_workbook
 from ..plan.params import STANDARD_SCHOOL_CLASSES  # noqa: F401  (re-exported)
 from ..staffing import shortfall_classes
+from ..years import year_status
 
 if TYPE_CHECKING:
     from ..result import Result
-
-
-TOTAL_ID = "TOTAL"
-TOTAL_NAME = "District total"   # zone_name of the total rows in the CSV (labelled in sheets)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -172,14 +170,31 @@ def summary_view(result: "Result") -> pd.DataFrame:
             wide[f"{m}_met"] = wide[f"{m}_met"].astype("boolean")
         wide["stage"] = wide["stage"].astype("string")
         s = s.merge(wide.astype({"year": s["year"].dtype}), on=["stage", "year"], how="left")
-    return sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    s = sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    return with_year_status(s, result)
 
 
 def modes_view(result: "Result") -> pd.DataFrame:
     """Stage × year: the shortfall under nearest, designed (when the run has a map) and
     optimal side by side (:func:`.frames.mode_shortfalls`)."""
     s = mode_shortfalls(result.summary)
-    return sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    s = sort_by(s, ["stage", "year"], {"stage": stage_order(result, s["stage"])})
+    return with_year_status(s, result)
+
+
+def with_year_status(frame: pd.DataFrame, result: "Result") -> pd.DataFrame:
+    """``frame`` (columns stage, year) with ``year_status`` after ``year``: observed,
+    estimated or projected for the row's stage (:func:`capacity.years.year_status`)."""
+    if frame.empty or "year" not in frame.columns:
+        return frame.assign(year_status=pd.Series(dtype="string"))
+    base, model, _ = result_years(result)
+    status = pd.Series(pd.NA, index=frame.index, dtype="string")
+    for stage, rows in frame.groupby("stage", sort=False).groups.items():
+        marks = year_status(frame.loc[rows, "year"], model, base, stage=str(stage))
+        status[rows] = frame.loc[rows, "year"].map(marks)
+    out = frame.copy()
+    out.insert(list(out.columns).index("year") + 1, "year_status", status)
+    return out
 
 
 def shortfall_by_zone_view(result: "Result") -> pd.DataFrame:
@@ -196,8 +211,8 @@ def shortfall_by_zone_view(result: "Result") -> pd.DataFrame:
 
 
 def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Zone × stage: peak shortfall and its year, whole classes and places to add, and
-    standard-size schools to build (:data:`STANDARD_SCHOOL_CLASSES`).
+    """Zone × stage: peak shortfall and its year, and the whole classes and places it
+    needs (the need, not what to build: that is the action list, :func:`.recommend.costing`).
 
     The peak year is the first year with the peak; it is empty when the zone never falls
     short. Classes to add are formed per grade (the zone's grade mix in the peak year,
@@ -221,57 +236,9 @@ def places_to_add_view(result: "Result", by_zone: pd.DataFrame | None = None) ->
     out["class_size"] = size.astype("Int64")
     out["classes_to_add"] = classes.astype("Int64")
     out["places_to_add"] = (classes * size).astype("Int64")
-    out["schools_to_build"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    out["school_mix"] = pd.Series("", index=out.index, dtype="string")
-    out["standard_classes"] = pd.Series(pd.NA, index=out.index, dtype="Int64")
-    for stage, sizes in STANDARD_SCHOOL_CLASSES.items():   # over stages, not rows
-        rows = (out["stage"] == stage) & out["classes_to_add"].notna()
-        if rows.any():
-            n, b, mix = standard_schools(out.loc[rows, "classes_to_add"].to_numpy(int), sizes)
-            out.loc[rows, "schools_to_build"] = n
-            out.loc[rows, "standard_classes"] = b
-            out.loc[rows, "school_mix"] = mix
     return sort_by(out, ["zone_id", "stage"],
                  {"zone_id": _zone_order(result, out["zone_id"]),
                   "stage": stage_order(result, out["stage"])})
-
-
-def cost_view(result: "Result", places: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Places to add × cost per place, per zone × stage, with district totals."""
-    p = places_to_add_view(result) if places is None else places
-    c = p[["zone_id", "zone_name", "stage", "places_to_add"]].copy()
-    c["cost_per_place_cny"] = _stage_setting(result, c["stage"], "cost_per_place")
-    c["cost_cny"] = c["places_to_add"].astype("float") * c["cost_per_place_cny"]
-    per_stage = c.groupby("stage", sort=False, as_index=False).agg(
-        places_to_add=("places_to_add", lambda x: x.sum(min_count=1)),
-        cost_per_place_cny=("cost_per_place_cny", "first"),
-        cost_cny=("cost_cny", lambda x: x.sum(min_count=1)))
-    per_stage = sort_by(per_stage, ["stage"], {"stage": stage_order(result, per_stage["stage"])})
-    grand = pd.DataFrame({"stage": ["all"],
-                          "places_to_add": [per_stage["places_to_add"].sum(min_count=1)],
-                          "cost_per_place_cny": [np.nan],
-                          "cost_cny": [per_stage["cost_cny"].sum(min_count=1)]})
-    totals = pd.concat([per_stage, grand], ignore_index=True).assign(
-        zone_id=TOTAL_ID, zone_name=TOTAL_NAME)
-    c = pd.concat([c, totals[c.columns]], ignore_index=True)
-    c["places_to_add"] = c["places_to_add"].astype("Int64")
-    c["cost_cny"] = c["cost_cny"].astype("float")
-    c["cost_wan_cny"] = c["cost_cny"] / 1e4
-    c["cost_yi_cny"] = c["cost_cny"] / 1e8
-    c["basis"] = cost_basis(c, "en")
-    return c.astype({"zone_id": "string", "zone_name": "string", "stage": "string",
-                     "basis": "string"})
-
-
-def cost_basis(cost: pd.DataFrame, lang: str = "en") -> pd.Series:
-    """The 'basis' text of each cost row: which setting the cost per place comes from."""
-    cpp = cost["cost_per_place_cny"]
-    basis = pd.Series([L.text("cost_basis", "setting", lang, stage=stage, value=f"{v:,.0f}")
-                       if pd.notna(v) else None for stage, v in zip(cost["stage"], cpp)],
-                      index=cost.index, dtype="string")
-    basis = basis.mask(cpp.isna(), L.text("cost_basis", "missing", lang))
-    return basis.mask(cost["stage"] == "all", L.text("cost_basis", "sum", lang)
-                      ).astype("string")
 
 
 CRITICALITY_COLUMNS = ["project_id", "name", "stage", "open_year", "extra_shortfall_if_dropped",
@@ -298,11 +265,12 @@ def budget_tables(result: "Result", criticality: pd.DataFrame | None = None
                   ) -> dict[str, pd.DataFrame]:
     """All budget views for the scenario's allocation mode (see the module docstring)."""
     by_zone = shortfall_by_zone_view(result)
-    places = places_to_add_view(result, by_zone)
+    rec, actions, by_year = costing(result, by_zone)       # the one list of actions
     views = {"summary": summary_view(result), "indicators": indicators_by_stage(result)
              .drop(columns="metric"), "shortfall_by_zone": by_zone,
-             "places_to_add": places, "cost": cost_view(result, places)}
-    views["recommendation"], views["cost_by_year"] = recommendation_view(result, by_zone)
+             "places_to_add": places_to_add_view(result, by_zone),
+             "cost": cost_view(actions, stage_order(result, actions["stage"])),
+             "recommendation": rec, "cost_by_year": by_year}
     views["data_basis"] = data_basis_view(result)
     views["modes"] = modes_view(result)
     if criticality is not None:
@@ -345,6 +313,12 @@ def budget_notes(result: "Result", views: Mapping[str, pd.DataFrame], lang: str 
             cost=f"{cost:,.0f}" if cost is not None else "—", radius_m=cfg.get("radius_m"),
             enrolment=cfg.get("enrolment"))))
     rows.append((readme("school_sizes"), readme("school_sizes_source")))
+    base, model, start = result_years(result)
+    rules = read_rules(model)
+    rows.append((readme("start_year"), readme("start_year_note").format(start=start)))
+    rows.append((readme("rule_of_thumb"), readme("rule_of_thumb_note").format(
+        district=", ".join(L.stage_label(s, lang) for s in rules.district_stages) or "—",
+        share=f"{rules.new_school_min_share:g}", lead=rules.expansion_build_years)))
     if "modes" in views and "shortfall_designed" not in views["modes"].columns:
         rows.append((L.sheet_label("modes", lang), readme("modes_hint")))
     return rows
@@ -366,18 +340,20 @@ def write_budget(result: "Result", folder: str | Path, *, lang: str = "en",
                      encoding="utf-8-sig" if bom else "utf-8")
     # zone and project names in the language: name_zh in Chinese (capacity/names.py)
     zones, projects = names_of(result, "zone", lang), names_of(result, "project", lang)
-    shown = {view: with_names(frame, zones, projects) for view, frame in views.items()}
+    shown = {view: year_words(with_names(frame, zones, projects), lang)
+             for view, frame in views.items()}
     shown["shortfall_by_zone"] = shortfall_by_zone_sheet(shown["shortfall_by_zone"])
     grades = grade_views(result, lang)                   # intake, staffing, shrinking
     shown.update(grades)
-    cost = shown["cost"]
-    total = cost["zone_id"] == TOTAL_ID
-    shown["cost"] = cost.assign(basis=cost_basis(cost, lang), zone_name=cost["zone_name"].mask(
-        total, L.word("district_total", lang)))
+    shown["cost"], shown["cost_by_year"], shown["recommendation"] = money_sheets(
+        shown["cost"], with_total(shown["cost_by_year"]), shown["recommendation"], lang)
+    cost, by_year = shown["cost"], shown["cost_by_year"]
     return write_workbook(folder / "budget.xlsx", shown, lang=lang,
                           notes=budget_notes(result, {**views, **grades}, lang),
-                          bold_rows={"cost": total},
-                          formulas={"cost": cost_formulas(cost)})
+                          bold_rows={"cost": cost["id"] == TOTAL_ID,
+                                     "cost_by_year": by_year["stage"] == "all"},
+                          formulas={"cost": cost_formulas(cost),
+                                    "cost_by_year": by_year_formulas(by_year)})
 
 
 def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
@@ -392,31 +368,3 @@ def shortfall_by_zone_sheet(by_zone: pd.DataFrame) -> pd.DataFrame:
                                       "stage": "string"})
 
 
-def cost_formulas(cost: pd.DataFrame) -> pd.DataFrame:
-    """Excel formula templates of the cost sheet (:mod:`.workbook`): each stage's cost per
-    place is a value in its district-total row (the one cell to change), zone rows take it
-    from there; cost = places × cost per place; totals are SUMIFS over the zone rows (per
-    stage) and over the stage totals (all stages); 万元 and 亿元 follow the CNY cost. A stage
-    without a cost per place keeps its values."""
-    out = pd.DataFrame(None, index=cost.index, columns=["places_to_add", "cost_per_place_cny",
-                                                        "cost_cny", "cost_wan_cny",
-                                                        "cost_yi_cny"], dtype=object)
-    pos = pd.Series(range(len(cost)), index=cost.index)
-    total = cost["zone_id"] == TOTAL_ID
-    stage_total = pos[total & (cost["stage"] != "all")]
-    total_row = dict(zip(cost.loc[stage_total.index, "stage"], stage_total))
-    priced = cost["cost_per_place_cny"].notna() | (cost["stage"] == "all")
-    zone = ~total & priced & cost["stage"].isin(total_row.keys())
-    out.loc[zone, "cost_per_place_cny"] = [f"={{cost_per_place_cny@{total_row[s]}}}"
-                                           for s in cost.loc[zone, "stage"]]
-    out.loc[zone, "cost_cny"] = "={places_to_add}*{cost_per_place_cny}"
-    per_stage = total & (cost["stage"] != "all") & priced
-    for col in ("places_to_add", "cost_cny"):
-        out.loc[per_stage, col] = (f"=SUMIFS({{{col}:all}},{{stage:all}},{{stage}},"
-                                   f'{{zone_id:all}},"<>"&{{zone_id}})')
-        out.loc[total & (cost["stage"] == "all"), col] = (
-            f'=SUMIFS({{{col}:all}},{{zone_id:all}},{{zone_id}},{{stage:all}},"<>"&{{stage}})')
-    sums = (zone | per_stage | (total & (cost["stage"] == "all"))) & cost["cost_cny"].notna()
-    out.loc[sums, "cost_wan_cny"] = "={cost_cny}/10000"
-    out.loc[sums, "cost_yi_cny"] = "={cost_cny}/100000000"
-    return out

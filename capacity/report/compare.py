@@ -13,6 +13,10 @@ Tables (columns in order):
 - ``indicators`` — indicator, year, target, then one column per scenario: the value.
 - ``costs`` — one row per scenario: its key projects' capital and its run's budget total
   (:mod:`.compare_costs`).
+- ``cost`` — stage, kind, then one column per scenario: the run's one costing (CNY,
+  :func:`.recommend.costing`, the same rule and total as each run's budget.xlsx), one row
+  per stage × kind of action, a total per stage (kind ``all``) and for all stages
+  (stage ``all``).
 """
 from __future__ import annotations
 
@@ -29,11 +33,13 @@ from .budget import shortfall_by_zone_view, targets_year
 from .catchment import names_of
 from .compare_costs import costs_table
 from .frames import in_mode, sort_by, with_names
+from .recommend import KINDS, costing
 from .workbook import write_workbook
 
 #: Files written by :func:`write_compare`.
 COMPARE_FILES = ("compare_shortfall.csv", "compare_worst_year_zones.csv",
-                 "compare_indicators.csv", "compare_costs.csv", "compare.xlsx")
+                 "compare_indicators.csv", "compare_costs.csv", "compare_cost.csv",
+                 "compare.xlsx")
 
 _RESERVED = {"stage", "year", "indicator", "target"}
 
@@ -115,7 +121,25 @@ def compare(results: Sequence[Result]) -> dict[str, pd.DataFrame]:
     else:
         indicators = pd.DataFrame(columns=["indicator", "year", "target", *names])
     return {"shortfall": shortfall, "worst_year_zones": wz, "indicators": indicators,
-            "costs": costs_table(results)}
+            "costs": costs_table(results), "cost": compare_cost(results, names, stages)}
+
+
+def compare_cost(results: Sequence[Result], names: list[str], stages: list[str]
+                 ) -> pd.DataFrame:
+    """Stage × kind of action, one column of cost (CNY) per scenario, with totals."""
+    frames = [costing(r, shortfall_by_zone_view(r))[1].assign(scenario=r.name)
+              for r in results]
+    acts = pd.concat(frames, ignore_index=True)
+    long = acts.groupby(["stage", "kind", "scenario"], as_index=False)["cost_cny"].sum()
+    per_stage = long.groupby(["stage", "scenario"], as_index=False)["cost_cny"].sum()
+    grand = long.groupby("scenario", as_index=False)["cost_cny"].sum().assign(stage="all")
+    long = pd.concat([long, per_stage.assign(kind="all"), grand.assign(kind="all")],
+                     ignore_index=True)
+    wide = long.pivot(index=["stage", "kind"], columns="scenario", values="cost_cny") \
+        .reindex(columns=names).fillna(0.0).reset_index()
+    wide.columns.name = None
+    return sort_by(wide.astype({"stage": "string", "kind": "string"}), ["stage", "kind"],
+                   {"stage": [*stages, "all"], "kind": [*KINDS, "all"]})
 
 
 def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
@@ -124,7 +148,7 @@ def _notes(results: Sequence[Result], lang: str) -> list[tuple[str, str]]:
     targets = L.targets_phrase("/".join(map(str, years)) if years else None, lang, plan=True)
     rows += [(L.sheet_label(key, lang), L.text("compare_notes", key, lang,
                                                plan_targets=targets))
-             for key in ("shortfall", "worst_year_zones", "indicators", "costs")]
+             for key in ("shortfall", "worst_year_zones", "indicators", "costs", "cost")]
     return rows
 
 
@@ -136,7 +160,8 @@ def _write_into(tables: dict[str, pd.DataFrame], names: list[str], folder: Path,
                "indicators": {n: "rate" for n in names},
                "costs": {"key_projects": "count", "key_project_places": "count",
                          "key_project_capital_cny": "cny", "budget_total_cny": "cny",
-                         "budget_total_yi_cny": "yi"}}
+                         "budget_total_yi_cny": "yi"},
+               "cost": {n: "cny" for n in names}}
     zones: dict[str, str] = {}
     for r in results:                     # name_zh in Chinese (capacity/names.py)
         zones.update(names_of(r, "zone", lang))
@@ -226,4 +251,11 @@ def format_compare(tables: dict[str, pd.DataFrame], lang: str = "en") -> str:
         parts.append(L.text("patterns", "compare_costs_title", lang) + "\n" + _text_table(
             [L.column_label("scenario", lang), *(L.column_label(c, lang) for c in cols)],
             rows))
+    cost = tables.get("cost")
+    if cost is not None and not cost.empty:
+        rows = [[L.stage_label(str(st)), L.word(str(k)) if k != "all" else "total",
+                 *(f"{v / 1e8:,.2f}" for v in vals)]
+                for st, k, vals in zip(cost["stage"], cost["kind"], cost[names].to_numpy(float))]
+        parts.append("Cost (100 million CNY, 亿元), rule of thumb\n"
+                     + _text_table(["stage", "kind", *names], rows, align="llr" + "r" * len(names)))
     return "\n\n".join(parts) + "\n"

@@ -1,39 +1,30 @@
 """Costs per scenario for ``capacity compare`` (docs/cli.md#compare): what each scenario's key
-projects cost (projects.csv ``cost``) and the total of the run's own budget, read from its
-folder's budget table (``budget_cost.csv``, the district total row: zone_id ``TOTAL``, stage
-``all``), never recomputed here.
+projects cost (projects.csv ``cost``) and the total of the run's own budget: its one costing
+(:func:`.recommend.costing`, the total of budget.xlsx and of compare_cost.csv).
 
 Columns: scenario, key_projects, key_project_places, key_project_capital_cny (empty when no
-project gives a cost), budget_total_cny, budget_total_yi_cny (empty when the folder has no
-budget table: a run written with ``--no-workbook`` or by the Python API).
+project gives a cost), budget_total_cny, budget_total_yi_cny.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..result import Result
-from .budget import TOTAL_ID
+from .budget import shortfall_by_zone_view
+from .recommend import costing
 
 #: Columns of :func:`costs_table`.
 COLUMNS = ["scenario", "key_projects", "key_project_places", "key_project_capital_cny",
            "budget_total_cny", "budget_total_yi_cny"]
-#: The budget table of a run folder that holds the run's total, and its total row's stage.
-BUDGET_TABLE, TOTAL_STAGE = "budget_cost.csv", "all"
 
 
-def budget_total(folder: Path | None) -> float:
-    """The run's budget total (CNY) from its folder's budget table; NaN when absent."""
-    file = None if folder is None else Path(folder) / BUDGET_TABLE
-    if file is None or not file.is_file():
-        return np.nan
-    cost = pd.read_csv(file, dtype={"zone_id": "string", "stage": "string"},
-                       encoding="utf-8-sig")
-    row = cost[(cost["zone_id"] == TOTAL_ID) & (cost["stage"] == TOTAL_STAGE)]
-    return float(row["cost_cny"].iloc[0]) if len(row) else np.nan
+def budget_total(result: Result) -> float:
+    """The run's budget total (CNY): its one costing (:func:`.recommend.costing`, the total
+    every sheet of its budget.xlsx shows)."""
+    return float(costing(result, shortfall_by_zone_view(result))[1]["cost_cny"].sum())
 
 
 def key_project_capital(result: Result) -> tuple[int, float, float]:
@@ -52,6 +43,6 @@ def costs_table(results: Sequence[Result]) -> pd.DataFrame:
     rows = []
     for r in results:
         n, places, capital = key_project_capital(r)
-        total = budget_total(r.path)
+        total = budget_total(r)
         rows.append([r.name, n, places, capital, total, total / 1e8])
     return pd.DataFrame(rows, columns=COLUMNS).astype({"scenario": "string"})

@@ -27,6 +27,7 @@ from . import labels as L
 from .catchment import (names_of, pick_mode, result_lang, run_stages, run_years,
                         stage_label)
 from .charts import births_chart, demand_chart, peak_year, png, svg
+from .costing_section import costing_section
 from .fonts import font_context
 from .modes_section import modes_section
 from .summary_section import summary_section
@@ -366,6 +367,7 @@ SECTIONS: list[Callable[[Page], str]] = [
     summary_section,
     modes_section,
     surplus_section,
+    costing_section,                      # the run's one costing (money)
     lambda p: grades_section(p, frame_table),
     _stage_settings,
     _plausibility,
