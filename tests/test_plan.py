@@ -131,7 +131,9 @@ def test_plan_equals_brute_force(formulation):
     best = brute_force(f)
     sol = solve(f, mip_gap=0.0, time_limit_s=60, tie_break=False)
     assert sol.status == "optimal"
-    assert (sol.cost_cny - f.constant_cny) / 1e4 == pytest.approx(best, rel=1e-7)
+    # to CNY 100 (the objective is ~10¹² CNY: the service target's penalty dominates it,
+    # and no slack relative to it may reach the plan's cost)
+    assert (sol.cost_cny - f.constant_cny) / 1e4 == pytest.approx(best, abs=0.01)
     # the bound is a bound: bound ≤ optimum ≤ cost, the gap between them
     assert (sol.bound_cny - f.constant_cny) / 1e4 <= best * (1 + 1e-9) + 1e-6
     assert sol.gap == pytest.approx(max(sol.cost_cny - sol.bound_cny, 0) / sol.cost_cny,
