@@ -47,11 +47,22 @@ CANDIDATE_ARCS = 4
 def plan_stage(data: StageData, sp: StagePlan, params: PlanParams,
                time_limit_s: float | None = None, tie_break: bool = True,
                central: StageData | None = None, k: int = CANDIDATE_ARCS) -> StageResult:
-    """Formulate and solve one stage (over the draws of ``data``), then place the pupils of
-    ``central`` (default: ``data``) with the buildings chosen; read what the plan builds,
-    when, and what it costs."""
+    """Formulate and solve one stage (over the futures of ``data``), then place the pupils
+    of ``central`` (default: ``data``) with the buildings chosen; read what the plan builds,
+    when, and what it costs. With several futures, the central future's own plan is a
+    candidate too: the futures' MILP keeps it unless it finds a cheaper expected cost."""
+    limit = time_limit_s or params.time_limit_s
     f = assemble(nearest_candidates(data, k), sp, params)
-    sol = solve(f, params.mip_gap, time_limit_s or params.time_limit_s, tie_break)
+    sol = solve(f, params.mip_gap, limit, tie_break)
+    if central is not None and data.demand.shape[0] > 1:
+        own = plan_stage(central, sp, params, limit, tie_break, None, k)
+        kept = solve(hold(f, own), params.mip_gap, limit, tie_break=False)
+        if kept.cost_cny < sol.cost_cny - 1e-6 * abs(sol.cost_cny):
+            bound, basis = sol.bound_cny, sol.gap_basis
+            sol = kept
+            sol.bound_cny, sol.gap_basis, sol.status = bound, basis, "time limit"
+            sol.gap = max(sol.cost_cny - bound, 0.0) / max(abs(sol.cost_cny), 1e-9) \
+                if np.isfinite(bound) else np.nan
     r = read_result(f, sol)
     # the central future of several: minimum use held on their mean, not asked again here
     out = refit(r, data if central is None else central, sp,
@@ -61,33 +72,37 @@ def plan_stage(data: StageData, sp: StagePlan, params: PlanParams,
     return out
 
 
-def refit(r: StageResult, data: StageData, sp: StagePlan, params: PlanParams,
-          time_limit_s: float | None = None) -> StageResult:
-    """The buildings of ``r`` (schools and expansions, their years) and the years allowed
-    for temporary places held fixed, the pupils, temporary places and transport of ``data``
-    over every arc (minimum use was met when the
-    buildings were chosen, so it is not asked again). Keeps r's bound, gap, status and
-    uniqueness; the objective is the final plan's."""
-    f = assemble(data, sp, params)
+def hold(f: Formulation, r: StageResult) -> Formulation:
+    """``f`` with the first stage of ``r`` held: its schools, expansions (sites, sizes and
+    years) and the years it allows temporary places (matched by meaning, so ``r`` may come
+    from another formulation of the stage)."""
+    lo, hi = f.lo.copy(), f.hi.copy()
     chosen = {(int(n.cand), int(n.classes), int(n.open_year)) for n in r.new.itertuples()}
     yv = f.y["var"].to_numpy()
     on = np.array([(int(c), int(m), int(o)) in chosen for c, m, o in
                    zip(f.y["cand"], f.y["classes"], f.y["open_year"])], bool)
-    f.lo[yv] = on
-    f.hi[yv] = on
+    lo[yv] = hi[yv] = on
     grow = {(int(e.site), int(e.open_year)): int(e.classes) for e in r.expansions.itertuples()}
     zv = f.z["var"].to_numpy()
-    fixed = np.array([grow.get((int(s), int(o)), 0) for s, o in
-                      zip(f.z["site"], f.z["open_year"])], float)
-    f.lo[zv] = fixed
-    f.hi[zv] = fixed
+    lo[zv] = hi[zv] = [grow.get((int(s), int(o)), 0) for s, o in zip(f.z["site"],
+                                                                     f.z["open_year"])]
     if len(f.wv) and r.formulation is not None and len(r.formulation.wv):
         rw = r.formulation.wv
         allowed = dict(zip(zip(rw["site"], rw["t"]),
                            np.round(r.solution.values[rw["var"].to_numpy()])))
         wvv = f.wv["var"].to_numpy()
-        f.lo[wvv] = f.hi[wvv] = [allowed.get((s, t), 0.0) for s, t in zip(f.wv["site"],
-                                                                           f.wv["t"])]
+        lo[wvv] = hi[wvv] = [allowed.get((s, t), 0.0) for s, t in zip(f.wv["site"],
+                                                                       f.wv["t"])]
+    return replace(f, lo=lo, hi=hi)
+
+
+def refit(r: StageResult, data: StageData, sp: StagePlan, params: PlanParams,
+          time_limit_s: float | None = None) -> StageResult:
+    """The buildings of ``r`` (schools and expansions, their years) and the years allowed
+    for temporary places held fixed (:func:`hold`), the pupils, temporary places and
+    transport of ``data`` over every arc. Keeps r's bound, gap, status and uniqueness; the
+    objective is the final plan's."""
+    f = hold(assemble(data, sp, params), r)
     sol = solve(f, params.mip_gap, time_limit_s or params.time_limit_s, tie_break=False)
     out = read_result(f, sol)
     out.bound_cny, out.gap_basis, out.status, out.unique = \

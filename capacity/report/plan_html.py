@@ -132,7 +132,7 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
     title = _e(t("title", lang, scenario=scenario))
     sub = _e(t("subtitle", lang, model=state.model.name, span=span))
     summ = summary_view(plan.summary, lang)
-    money = {t(f"col_{c}", lang): 2 for c in ("capital", "total")} \
+    money = {t(f"col_{c}", lang): 2 for c in ("capital", "expansion_capital", "total")} \
         | {t(f"col_{c}", lang): 1 for c in ("temporary", "transport")}
     summ[t("col_gap", lang)] = [("–" if pd.isna(g) else f"{100 * g:.1f} %")
                                 for g in plan.summary["gap"]]

@@ -48,6 +48,8 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = pd.DataFrame({
         "stage": _stage(s["stage"], lang), "new_schools": s["new_schools"],
         "new_places": s["new_places"], "capital": s["capital_cny"] / YI,
+        "expansions": s["expansions"], "expansion_places": s["expansion_places"],
+        "expansion_capital": s["expansion_cny"] / YI,
         "temporary_place_years": s["temporary_place_years"],
         "temporary": s["temporary_cny"] / 1e4,
         "transport_pupil_years": s["transport_pupil_years"],
@@ -55,7 +57,9 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         "unserved_before": s["unserved_before"], "unserved_after": s["unserved_after"],
         "unreachable": s["unreachable"], "gap": s["gap"],
         "gap_basis": s["gap_basis"].map(lambda b: t(f"basis_{b}", lang)),
-        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang))})
+        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang)),
+        "unique": s["unique"].map(lambda u: t(f"unique_{str(u).lower()}", lang)
+                                  if str(u).lower() in ("true", "false") else "–")})
     return _label(out, lang)
 
 
