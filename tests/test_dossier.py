@@ -34,7 +34,7 @@ spread = 1
 def folders(tmp_path_factory) -> dict[str, Path]:
     """A tiny run, its plan (primary) and a 4-draw ensemble, made through the CLI."""
     require_chromium()
-    root = write_plan_case(tmp_path_factory.mktemp("dossier"), plan=1e12)
+    root = write_plan_case(tmp_path_factory.mktemp("dossier"), plan=1e9)
     (root / "ens.toml").write_text(ENSEMBLE)
     out = root / "out"
     assert main(["run", str(root / "plan.toml"), "-o", str(out), "--no-criticality"]) == 0

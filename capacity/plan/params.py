@@ -185,7 +185,8 @@ def read_params(model_path: Path | None, stage_info: dict[str, tuple], base: int
                 _check(f"plan.stages.{name}.{k}", value, spec[k], origin, problems)
     problems.raise_if_any()
     stages = {name: _stage(name, info, {**STAGE_DEFAULTS, **_table(stages_conf.get(name))},
-                           origin, problems) for name, info in stage_info.items()}
+                           origin, problems, set(_table(stages_conf.get(name))))
+              for name, info in stage_info.items()}
     problems.raise_if_any()
     top = {**DEFAULTS, **plan}
     budget = top.get("capital_budget_per_year_cny")
@@ -200,9 +201,10 @@ def read_params(model_path: Path | None, stage_info: dict[str, tuple], base: int
 
 
 def _stage(name: str, info: tuple, raw: dict[str, Any], origin: dict[str, Origin],
-           problems: Problems) -> StagePlan:
+           problems: Problems, given: set[str] = frozenset()) -> StagePlan:
     """One stage's options from its merged keys (defaults by stage where the schema has
-    none); lead years shorter than construction years are a problem."""
+    none); lead years shorter than construction years are a problem, reported at the lead
+    key unless only the construction key is ``given`` (written in a file)."""
     class_size, cost, compulsory = info[:3]
     grades = int(info[3]) if len(info) > 3 else 1
     sizes = tuple(int(c) for c in raw.get("standard_classes",
@@ -214,8 +216,9 @@ def _stage(name: str, info: tuple, raw: dict[str, Any], origin: dict[str, Origin
                           int(raw["expansion_construction_years"]),
                           "expansion_lead_years", "expansion_construction_years")):
         if a < b:
-            path = f"plan.stages.{name}.{la}"
-            origin[path].add(problems, f"{path} = {a} is shorter than {lb} = {b}", path,
+            path = f"plan.stages.{name}.{la if la in given or lb not in given else lb}"
+            origin[path].add(problems, f"plan.stages.{name}.{la} = {a} is shorter than "
+                             f"{lb} = {b}", path,
                              f"at least {lb} (capital is spent in the years before opening, "
                              "never before the start year)")
     level = raw.get("service_level", COMPULSORY_SERVICE_LEVEL if compulsory else None)

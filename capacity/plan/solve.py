@@ -168,7 +168,10 @@ def serve(f: Formulation, cons, v: np.ndarray, limit: float) -> np.ndarray:
         if res.x is None:
             break
         out = res.x
-        tol = 1e-7 * max(abs(res.fun), 1.0) + (1e-6 if k == 0 else 0.0)
+        # absolute (pupils; 万元): a relative slack scales with objectives inflated by the
+        # service target's penalty, and then lets a step leave a fraction of a pupil
+        # unserved, or buy distance with real money
+        tol = 1e-6 if k == 0 else 1e-12 * max(abs(res.fun), 1.0) + 1e-6
         rows = rows + [LinearConstraint(obj[None, :], -np.inf, float(res.fun) + tol)]
     return out
 
