@@ -25,7 +25,7 @@ SUMMARY_COLUMNS = ["stage", "start_year", "demand_pupil_years", "unserved_before
                    "new_places", "capital_cny", "expansions", "expansion_places",
                    "expansion_cny", "temporary_place_years", "temporary_cny",
                    "transport_pupil_years", "transport_cny", "running_cny", "total_cny",
-                   "discounted_cny", "bound_cny", "gap", "gap_basis", "status", "unique",
+                   "discounted_cny", "penalty_cny", "bound_cny", "gap", "gap_basis", "status", "unique",
                    "draws", "candidates", "classes", "variables", "binaries"]
 
 #: Columns of plan_unserved.csv: the plan's pupils per stage and year (the central future).
@@ -169,7 +169,8 @@ def summary_row(stage: str, params: PlanParams, r: StageResult, p: pd.DataFrame,
             "transport_pupil_years": float(kind["transport"]["pupil_years"].sum()),
             "transport_cny": money[3], "running_cny": r.cost["running"],
             "total_cny": sum(money) + r.cost["running"],
-            "discounted_cny": round(r.objective_cny, 2), "bound_cny": round(r.bound_cny, 2),
+            "discounted_cny": round(r.objective_cny - r.penalty_cny, 2),
+            "penalty_cny": round(r.penalty_cny, 2), "bound_cny": round(r.bound_cny, 2),
             "gap": round(r.gap, 6), "gap_basis": r.gap_basis, "status": r.status,
             "unique": r.unique, "draws": draws or 1, "candidates": len(cand),
             "classes": len(f.data.arcs["cls"].unique()), "variables": f.A.shape[1],

@@ -122,7 +122,7 @@ def nearest(f: Formulation, cons, v: np.ndarray, cost: float, limit: float, mip_
             ) -> tuple[np.ndarray, bool | None]:
     """Step 2: the least pupil-distance plan of cost ≤ ``cost`` (its first stage may differ),
     and whether the least-cost first stage is unique (None: not proved either way)."""
-    tol = 1e-7 * max(abs(cost), 1.0)
+    tol = 1e-12 * max(abs(cost), 1.0) + 1e-6     # 万元: never trade money for distance
     budget = LinearConstraint(f.c[None, :], -np.inf, cost + tol)
     res = _milp(f.distance_km, [*cons, budget], f, f.lo, f.hi, limit, mip_gap)
     if res.x is not None and float(f.distance_km @ res.x) < float(f.distance_km @ v) - 1e-6:

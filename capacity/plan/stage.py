@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from .data import StageData, nearest_candidates
-from .formulation import Formulation, assemble, discount, school_places
+from .formulation import MONEY, Formulation, assemble, discount, school_places
 from .params import PlanParams, StagePlan
 from .solve import Solution, solve
 
@@ -27,6 +27,7 @@ class StageResult:
     capital_by_year: pd.Series  # year → CNY, undiscounted, phased over construction years
     cost: dict                  # undiscounted CNY by kind (weighted mean over draws)
     objective_cny: float        # discounted objective (penalties in, residual value out)
+    penalty_cny: float          # its part for pupils without a place (and the service target)
     bound_cny: float
     gap: float
     gap_basis: str
@@ -180,9 +181,11 @@ def read_result(f: Formulation, sol: Solution) -> StageResult:
                                * sp.temporary_cost_per_place_year) if len(f.h) else 0.0,
             "transport": float(transport["pupils"].sum() * sp.transport_cost_per_pupil_year),
             "running": float(running)}
+    pen = np.concatenate([f.u["var"].to_numpy(int), f.g["var"].to_numpy(int)])
+    penalty = float(f.c[pen] @ v[pen]) * MONEY + f.constant_cny if len(v) else f.constant_cny
     return StageResult(new, expansions, temporary, transport, use, served, unserved,
                        f.unreachable, pd.Series(capital, dtype=float).sort_index(), cost,
-                       sol.cost_cny, sol.bound_cny, sol.gap, sol.gap_basis, sol.status,
+                       sol.cost_cny, penalty, sol.bound_cny, sol.gap, sol.gap_basis, sol.status,
                        sol.unique, sol.seconds, years, f, sol)
 
 
