@@ -48,6 +48,8 @@ def random_instance(seed: int, strong: bool):
 
 
 def optimum(f, relax: bool) -> float:
+    if not len(f.c):                   # nothing reachable and nothing to build: cost 0
+        return 0.0
     res = milp(f.c, constraints=LinearConstraint(f.A, f.row_lo, f.row_hi),
                integrality=None if relax else f.integer, bounds=Bounds(f.lo, f.hi),
                options={"mip_rel_gap": 0.0, "disp": False})

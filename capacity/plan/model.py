@@ -42,7 +42,10 @@ class Builder:
     def grouped(self, v, coef, key, row: str):
         """Σ coef · v grouped into rows ``key`` (same shape as coef; −1: no term); a 2-D
         coef spreads each variable over several rows (axis "k", e.g. years)."""
-        coef, key = np.asarray(coef, float), np.asarray(key, np.int64)
+        coef, key = np.asarray(coef, float), np.asarray(np.broadcast_to(key, np.shape(coef)),
+                                                           np.int64)
+        if v is None or not (key >= 0).any():
+            return None                                  # no term: the part is absent
         d = v.dims[0]
         if coef.ndim == 1:
             on = np.flatnonzero(key >= 0)
