@@ -69,6 +69,9 @@ def test_dossier_of_run_plan_and_ensemble(folders, tmp_path, capsys, lang, title
     # one total: the plan's spending by year, summed here
     by_year = pd.read_csv(folders["plan"] / "plan_by_year.csv")
     assert request_total(page) == pytest.approx(by_year["cost_cny"].sum() / 1e8, abs=0.006)
+    # ... and no second total: the run's rule-of-thumb costing is left out of its section
+    run_report = (folders["run"] / "report.html").read_text(encoding="utf-8")
+    assert "id='costing'" in run_report and "id='costing'" not in page
     # the ensemble's P80 (budget.csv, district rows) is on the first page
     b = pd.read_csv(folders["ensemble"] / "budget.csv")
     p80 = int(b.loc[(b["zone_id"] == "ALL") & (b["stage"] == "primary"), "places_p80"].iloc[0])
