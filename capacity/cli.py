@@ -151,6 +151,10 @@ def _parser() -> argparse.ArgumentParser:
                     "(repeatable; default: every stage)")
     pl.add_argument("--time-limit", type=float, default=None, metavar="S",
                     help="solver seconds per stage (default: model.toml plan.time_limit_s)")
+    pl.add_argument("--draws", type=int, default=0, metavar="N",
+                    help="one plan for every future: schools chosen once for N draws of the "
+                         "scenario's ensemble (default 0: the deterministic plan)")
+    pl.add_argument("--seed", type=int, default=0, help="seed of the draws (as ensemble)")
     pl.add_argument("--lang", choices=("en", "zh"), default=None,
                     help="language of report.html, plan.xlsx and plan_map.png (default: the "
                          "scenario's [report] lang, else the model's, else en)")
@@ -164,11 +168,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from .runfolder import check_out_dir
     from .scenario import load_scenario
 
+    from .options import check as check_options
+
+    check_options("plan", {"--draws": args.draws, "--seed": args.seed})
     check_out_dir(args.out, names=[plan_name(load_scenario(args.scenario).name)])
     progress = Progress()
     with warnings.catch_warnings(record=True):
         plan = make_plan(args.scenario, stages=args.stage, progress=progress,
-                         time_limit_s=args.time_limit)
+                         time_limit_s=args.time_limit, draws=args.draws, seed=args.seed)
     progress.done()
     folder = write_plan(plan, args.out, lang=args.lang)
     from .plan.write import plan_lang

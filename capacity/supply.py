@@ -178,3 +178,4 @@ def build_supply(model: Model, scenario: Scenario, years: np.ndarray) -> Supply:
 def supply(state: "RunState") -> None:
     """Fill ``state.supply`` for the scenario's years."""
     state.supply = build_supply(state.model, state.scenario, state.years)
+

@@ -58,7 +58,13 @@ def start_year(model_path: str | Path | None, base_year: int) -> int:
     key = (conf.get("plan") or {}).get("start_year")
     if isinstance(key, int) and not isinstance(key, bool):
         return key
-    return max([int(base_year), *reported_years(model_path)]) + 1
+    return first_plan_year(base_year, reported_years(model_path))
+
+
+def first_plan_year(base_year: int, reported: Iterable[int]) -> int:
+    """The year after the last observed one: the later of the base year and the last year
+    with reported enrolment (the default ``[plan] start_year``; the plan's own check)."""
+    return max([int(base_year), *map(int, reported)]) + 1
 
 
 def year_status(years: Iterable[int], model_path: str | Path | None, base_year: int,

@@ -34,7 +34,7 @@ spread = 1
 def folders(tmp_path_factory) -> dict[str, Path]:
     """A tiny run, its plan (primary) and a 4-draw ensemble, made through the CLI."""
     require_chromium()
-    root = write_plan_case(tmp_path_factory.mktemp("dossier"), plan=1e12)
+    root = write_plan_case(tmp_path_factory.mktemp("dossier"), plan=1e9)
     (root / "ens.toml").write_text(ENSEMBLE)
     out = root / "out"
     assert main(["run", str(root / "plan.toml"), "-o", str(out), "--no-criticality"]) == 0
@@ -69,6 +69,9 @@ def test_dossier_of_run_plan_and_ensemble(folders, tmp_path, capsys, lang, title
     # one total: the plan's spending by year, summed here
     by_year = pd.read_csv(folders["plan"] / "plan_by_year.csv")
     assert request_total(page) == pytest.approx(by_year["cost_cny"].sum() / 1e8, abs=0.006)
+    # ... and no second total: the run's rule-of-thumb costing is left out of its section
+    run_report = (folders["run"] / "report.html").read_text(encoding="utf-8")
+    assert "id='costing'" in run_report and "id='costing'" not in page
     # the ensemble's P80 (budget.csv, district rows) is on the first page
     b = pd.read_csv(folders["ensemble"] / "budget.csv")
     p80 = int(b.loc[(b["zone_id"] == "ALL") & (b["stage"] == "primary"), "places_p80"].iloc[0])

@@ -21,7 +21,7 @@ from test_plan import write_plan_case
 
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory) -> Path:
-    return write_plan_case(tmp_path_factory.mktemp("plan-report"), plan=1e12)
+    return write_plan_case(tmp_path_factory.mktemp("plan-report"), plan=1e9)
 
 
 def run_plan(root: Path, out: Path, *extra: str) -> Path:
@@ -40,15 +40,17 @@ def test_report_in_english(planned, tmp_path):
     by_year = pd.read_csv(folder / "plan_by_year.csv")
     summary = pd.read_csv(folder / "plan_summary.csv")
     assert summary["gap_basis"].isin(["milp", "lp", "milp_stopped"]).all()
-    assert summary.loc[0, "status"] == "optimal" and summary.loc[0, "gap_basis"] == "milp"
+    # optimal: within mip_gap (0.1 %) of a bound — the relaxation's, when the MILP over the
+    # sites it opens reaches it, else the full MILP's own
+    assert summary.loc[0, "status"] == "optimal" and summary.loc[0, "gap"] <= 1e-3
     # the capital table: every year's total spending, in 万元 to 1 decimal
     capital = page[page.index("id='capital'"):page.index("id='options'")]
     for year, cost in by_year.groupby("year")["cost_cny"].sum().items():
         row = re.search(rf"<tr><td>{year}</td>(.*?)</tr>", capital)
         assert row, f"no row for {year}"
         assert re.findall(r"<td class='n'>([^<]*)</td>", row.group(1))[-1] == f"{cost / 1e4:,.1f}"
-    assert html.escape(L.text("plan_report", "gap_milp", "en", stage="Primary",
-                                   gap=f"{100 * summary.loc[0, 'gap']:.1f} %"),
+    assert html.escape(L.text("plan_report", f"gap_{summary.loc[0, 'gap_basis']}", "en",
+                              stage="Primary", gap=f"{100 * summary.loc[0, 'gap']:.1f} %"),
                        quote=True) in page
     assert "planning estimates" in page                           # temporary/transport costs
     wb = openpyxl.load_workbook(folder / "plan.xlsx")

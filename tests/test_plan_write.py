@@ -24,7 +24,7 @@ from capacity.cli import main
 from capacity.plan.decode import unique_ids
 from capacity.plan.run import make_plan
 from capacity.plan.write import plan_name, plan_toml, toml_key, toml_str, write_plan
-from test_plan import SCENARIO, site, write_plan_case, write_sites
+from test_plan import scenario_text, site, write_plan_case, write_sites
 from tiny_model import to_lonlat, write_tiny_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,9 +96,11 @@ def test_plan_toml_of_odd_names_parses_and_validates(plan, case, tmp_path_factor
     p.state.scenario = copy.copy(plan.state.scenario)
     p.state.scenario.name = scenario
     rows = plan.plan.copy()
-    sites = rows["kind"].isin(["new", "temporary"]).to_numpy()
-    assert sites.sum() >= 2
-    k = np.flatnonzero(sites)[:4]
+    sites = rows["kind"].isin(["new", "expansion", "temporary"]).to_numpy()
+    assert set(rows.loc[sites, "kind"]) == {"new", "expansion", "temporary"}
+    first = [int(np.flatnonzero(rows["kind"].to_numpy() == kind)[0])
+             for kind in ("new", "expansion", "temporary")]      # odd text in every kind
+    k = np.array(first + [i for i in np.flatnonzero(sites) if i not in first][:1])
     rows.loc[k, "name"] = names[:len(k)]
     rows.loc[k, "id"] = ids[:len(k)]
     p.plan = unique_ids(rows, set(plan.state.supply.sites["school_id"]))
@@ -110,6 +112,13 @@ def test_plan_toml_of_odd_names_parses_and_validates(plan, case, tmp_path_factor
     got = [r["name"] for r in doc.get("projects", {}).get("add", [])] + \
         [r["name"] for r in doc.get("repurposed", [])]
     assert sorted(got) == sorted(p.plan.loc[sites, "name"])
+    ids_back = [r["project_id"] for r in doc.get("projects", {}).get("add", [])] + \
+        [r["site_id"] for r in doc.get("repurposed", [])]
+    assert sorted(ids_back) == sorted(p.plan.loc[sites, "id"])
+    transport = [(r["stage"], r["unit_id"], r["from_year"], r["to_year"])
+                 for r in doc.get("transport", [])]
+    assert transport == [tuple(r) for r in plan.transport_units[
+        ["stage", "unit_id", "from_year", "to_year"]].itertuples(index=False)]
     capsys.readouterr()
     assert main(["validate", str(folder / "plan.toml")]) == 0, capsys.readouterr().err
 
@@ -125,7 +134,7 @@ def test_site_in_metres_lands_where_it_is(tmp_path, datum, capsys):
         toml = (model / "model.toml").read_text()
         (model / "model.toml").write_text(toml.replace('crs = "EPSG:32650"\n',
                                                        f'crs = "EPSG:32650"\ndatum = "{datum}"\n'))
-    (tmp_path / "plan.toml").write_text(SCENARIO.format(penalty=1e12))
+    (tmp_path / "plan.toml").write_text(scenario_text(1e9))
     out = tmp_path / "plans"
     assert main(["plan", str(tmp_path / "plan.toml"), "-o", str(out), "--stage", "primary"]) == 0
     toml = tomllib.loads((out / "tiny-plan-plan" / "plan.toml").read_text())
@@ -155,7 +164,7 @@ def test_repeated_stage_is_planned_once(case, tmp_path):
     assert not plan["id"].duplicated().any()
     doc = tomllib.loads((folder / "plan.toml").read_text())
     ids = [r["project_id"] for r in doc["projects"]["add"]]
-    assert len(ids) == len(set(ids)) == (plan["kind"] == "new").sum()
+    assert len(ids) == len(set(ids)) == plan["kind"].isin(["new", "expansion"]).sum()
 
 
 def test_reruns_are_byte_identical_but_the_manifest(case, tmp_path):
@@ -165,8 +174,10 @@ def test_reruns_are_byte_identical_but_the_manifest(case, tmp_path):
                      "--stage", "primary"]) == 0
         outs.append(files(tmp_path / f"p{i}" / "tiny-plan-plan"))
     a, b = outs
-    assert {"plan.csv", "plan_summary.csv", "plan.xlsx", "plan_map.png", "report.html",
-            "plan.toml", "manifest.json"} <= a.keys() == b.keys()
+    assert {"plan.csv", "plan_summary.csv", "plan_by_year.csv", "plan_unserved.csv",
+            "plan_use.csv", "plan.xlsx", "plan_map.png", "report.html", "plan.toml",
+            "manifest.json"} <= a.keys() == b.keys()
+    assert "plan_risk.csv" not in a                  # only with --draws
     assert [k for k in a if a[k] != b[k]] in ([], ["manifest.json"])
     assert "seconds" not in pd.read_csv(tmp_path / "p0" / "tiny-plan-plan" /
                                         "plan_summary.csv").columns
@@ -223,7 +234,7 @@ def pause(real):
     return wrapped
 
 if moment == "solving":
-    run.solve = pause(run.solve)
+    run.plan_stage = pause(run.plan_stage)
 if moment == "writing":
     html.write_plan_report = pause(html.write_plan_report)
 from capacity.cli import main

@@ -28,7 +28,7 @@ def edited():
         s.loc[row, "served"] = s.loc[row, "demand"] - shortfall
 
     put("z1", "primary", 2021, 10)        # one class, still short at the horizon: expansion
-    put("z2", "junior", 2021, 600)        # 12 classes = half a 24-class school: a new school
+    put("z2", "junior", 2021, 600)        # 12 classes: the smallest standard junior school
     put("z2", "junior", 2020, 20)         # the base year is past: nothing is funded for it
     return r
 
@@ -63,12 +63,15 @@ def test_a_few_classes_short_are_an_expansion_not_a_school(views):
 
 def test_half_a_school_short_is_a_new_school_phased_over_its_lead_time(views):
     a = action(lines(views), "new", "junior", "z2")
-    assert (a["classes"], a["places"], a["school_mix"]) == (24, 24 * 50, "1×24")
-    assert a["cost_cny"] == 1200 * JUNIOR
-    assert (a["first_year"], a["open_year"]) == (2021, 2024)      # build_years = 3
+    # standard junior sizes 12 / 18 / 24 / 30 classes (建标102-2002): 12 classes of 50
+    assert (a["classes"], a["places"], a["school_mix"]) == (12, 12 * 50, "1×12")
+    assert a["cost_cny"] == 600 * JUNIOR
+    # lead_years 3 from the start year 2021: opens 2024; construction_years 2: 2022, 2023
+    assert (a["first_year"], a["open_year"]) == (2022, 2024)
     c = views["cost_by_year"].set_index(["year", "stage", "kind"])["cost_cny"]
-    for y in (2021, 2022, 2023):
-        assert c[(y, "junior", "new")] == pytest.approx(1200 * JUNIOR / 3)
+    for y in (2022, 2023):
+        assert c[(y, "junior", "new")] == pytest.approx(600 * JUNIOR / 2)
+    assert (2021, "junior", "new") not in c.index
     # 2021 is short before it opens: 600 temporary places (the 2020 shortfall is past)
     bridge = action(lines(views), "temporary", "junior", "z2")
     assert bridge["pupil_years"] == 600 and bridge["cost_cny"] == 600 * TEMP
@@ -87,7 +90,7 @@ def test_nothing_is_funded_before_the_start_year(views):
 
 
 def test_every_money_view_has_the_one_total(views):
-    total = 45 * PRIMARY + 10 * TEMP + 1200 * JUNIOR + 600 * TEMP + 30 * BUS + 15 * BUS
+    total = 45 * PRIMARY + 10 * TEMP + 600 * JUNIOR + 600 * TEMP + 30 * BUS + 15 * BUS
     cost = views["cost"]
     assert cost.loc[(cost["id"] == TOTAL_ID) & (cost["stage"] == "all"),
                     "cost_cny"].item() == pytest.approx(total)
@@ -101,9 +104,10 @@ def test_district_stages_pool_the_shortfall():
     rec, acts, by_year = costing(r, by_zone, rules=BudgetRules(district_stages=("junior",)))
     junior = acts[acts["stage"] == "junior"]
     assert set(junior["zone_id"]) == {"ALL"}                  # never a school per zone
-    # 2021: z2 600 + z3 15 = 615 pupils → 13 classes → one 24-class school; no bus
+    # 2021: z2 600 + z3 15 = 615 pupils → 13 classes → one 18-class school (the smallest
+    # standard junior size of 12 / 18 / 24 / 30 that holds 13 classes); no bus
     new = action(acts, "new", "junior", "ALL")
-    assert new["places"] == 1200
+    assert new["places"] == 18 * 50
     assert action(acts, "temporary", "junior", "ALL")["pupil_years"] == 615
     assert "transport" not in set(junior["kind"])
     assert rec.loc[rec["stage"] == "junior", "zone_id"].tolist() == ["ALL"]
@@ -111,7 +115,7 @@ def test_district_stages_pool_the_shortfall():
 
 def test_new_school_threshold_is_a_parameter():
     r = edited()
-    rules = BudgetRules(new_school_min_share=0.6)            # 12 classes < 0.6 × 24
+    rules = BudgetRules(new_school_min_share=1.1)    # 12 classes < 1.1 × the smallest (12)
     _, acts, _ = costing(r, shortfall_by_zone_view(r), rules=rules)
     a = action(acts, "expansion", "junior", "z2")
     assert (a["classes"], a["places"], a["open_year"]) == (12, 600, 2022)

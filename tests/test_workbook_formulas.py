@@ -61,7 +61,8 @@ def test_compare_workbook(tmp_path):
 
 def test_plan_workbook(tmp_path, capsys):
     write_hand_model(tmp_path / "model", {"A": (0, 0)}, {"A": {a: 5 for a in range(12)}},
-                     extra_toml="[plan]\nfirst_year = 2021\nbuild_years = 1\n")
+                     extra_toml="[plan]\nstart_year = 2021\n\n[plan.stages.primary]\n"
+                     "lead_years = 1\nconstruction_years = 1\n")
     scen = write_scenario(tmp_path / "p.toml", "model", 2023)
     assert main(["plan", str(scen), "-o", str(tmp_path / "plans")]) == 0
     capsys.readouterr()

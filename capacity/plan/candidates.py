@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from ..scenario import Scenario
     from ..state import RunState
 
-#: Side of the square cells that group unserved units, in walking radii.
-CELL_RADII = 2.0
+#: Side of the square cells that group unserved units, in walking radii (issue: candidate
+#: sites at walking-radius resolution near the unserved demand).
+CELL_RADII = 1.0
 
 #: Columns of a stage's candidate frame.
 COLUMNS = ["site_id", "name", "zone_id", "stage", "x", "y", "lon", "lat", "sizes",
@@ -137,7 +138,7 @@ def check_sites(frame: pd.DataFrame, model: "Model", params: PlanParams, taken: 
 def stage_candidates(state: "RunState", params: PlanParams, stage: str,
                      sites: pd.DataFrame | None) -> pd.DataFrame:
     """Candidates for one stage: the sites.csv rows allowing it, else generated ones."""
-    earliest = params.first_year + params.build_years
+    earliest = params.start_year + params.stages[stage].lead_years
     if sites is None:
         return generate(state, params, stage, earliest)
     rows = sites[[stage in str(s).split() for s in sites["stages"]]]
@@ -151,7 +152,7 @@ def stage_candidates(state: "RunState", params: PlanParams, stage: str,
         "lat": rows["lat"],
         "sizes": [allowed_sizes(r, stage, params) for _, r in rows.iterrows()],
         "earliest_open_year": rows["earliest_open_year"].fillna(earliest).astype(int)
-        .clip(lower=params.first_year) if "earliest_open_year" in rows else earliest,
+        .clip(lower=earliest) if "earliest_open_year" in rows else earliest,
         "basis": rows["basis"].fillna("sites.csv").replace("", "sites.csv")
         if "basis" in rows else "sites.csv",
         "generated": rows["generated"].fillna(False).astype(bool)

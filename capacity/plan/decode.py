@@ -1,4 +1,5 @@
-"""Turn a stage's solution into plan rows: new schools, temporary places, transport."""
+"""Turn a stage's result into plan rows: new schools, expansions, temporary places,
+transport (and the units plan.toml transports)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,9 +7,8 @@ import pandas as pd
 
 from ..geo import model_lonlat
 
-from .formulation import Formulation
 from .params import StagePlan
-from .solve import Solution
+from .stage import StageResult
 
 #: Columns of plan.csv.
 PLAN_COLUMNS = ["stage", "kind", "id", "name", "zone_id", "school_id", "classes", "places",
@@ -31,56 +31,76 @@ def runs(values: np.ndarray) -> list[tuple[int, int, int]]:
     return out
 
 
-def decode(f: Formulation, sol: Solution, sp: StagePlan, stage: str, sites: pd.DataFrame,
-           candidates: pd.DataFrame, zone_ids: list[str], horizon: int, crs: str
-           ) -> pd.DataFrame:
+def decode(r: StageResult, sp: StagePlan, stage: str, sites: pd.DataFrame,
+           candidates: pd.DataFrame, zone_ids: list[str], horizon: int, crs: str,
+           names_zh: dict | None = None) -> pd.DataFrame:
     """plan.csv rows of one stage (``sites``: the stage's existing supply sites in order;
-    ``crs``: the model's)."""
-    v, rows, T = sol.values, [], len(f.years)
-    xv = v[f.x["var"].to_numpy()]
-    for r in f.y[v[f.y["var"].to_numpy()] > 0.5].itertuples():
-        c = candidates.iloc[r.cand]
-        used = f.x["t"].to_numpy()[(f.x["site"].to_numpy() == f.n_sites + r.cand) & (xv > 1e-6)]
-        opens = int(f.years[used.min()]) if len(used) else int(r.open_year)
+    ``crs``: the model's): new schools, expansions, temporary places, transport by zone."""
+    rows = []
+    use = r.use.groupby("cand")["pupils"].sum() if len(r.use) else pd.Series(dtype=float)
+    for n in r.new.itertuples():
+        c = candidates.iloc[n.cand]
         rows.append({"stage": stage, "kind": "new", "id": c["site_id"], "name": c["name"],
-                     "zone_id": c["zone_id"], "classes": int(r.classes), "places": int(r.places),
-                     "open_year": opens, "first_year": opens,
-                     "last_year": horizon, "cost_cny": r.places * sp.cost_per_place,
-                     "x": c["x"], "y": c["y"], "basis": c["basis"],
+                     "zone_id": c["zone_id"], "classes": n.classes, "places": n.places,
+                     "open_year": n.open_year, "first_year": n.open_year,
+                     "last_year": horizon, "pupil_years": round(float(use.get(n.cand, 0.0)), 3),
+                     "cost_cny": n.capital_cny, "x": c["x"], "y": c["y"], "basis": c["basis"],
                      "generated": bool(c["generated"])})
-    temp = np.zeros((f.n_sites, T))
-    temp[f.h["site"], f.h["t"]] = v[f.h["var"].to_numpy()]
-    temp = np.ceil(temp - 1e-3)
+    for e in r.expansions.itertuples():
+        site = sites.iloc[e.site]
+        rows.append({"stage": stage, "kind": "expansion", "id": f"exp-{site['school_id']}",
+                     "name": f"Expansion of {site['name']}", "school_id": site["school_id"],
+                     "classes": e.classes, "places": e.places, "open_year": e.open_year,
+                     "first_year": e.open_year, "last_year": horizon,
+                     "cost_cny": e.capital_cny, "x": site["x"], "y": site["y"],
+                     "basis": "plan"})
+    years = r.years
+    temp = np.zeros((len(sites), len(years)))
+    if len(r.temporary):
+        temp[r.temporary["site"], np.searchsorted(years, r.temporary["year"])] = \
+            r.temporary["places"]
     for s in np.flatnonzero(temp.sum(axis=1) > 0):
         site = sites.iloc[s]
         for a, b, n in runs(temp[s]):
             rows.append({"stage": stage, "kind": "temporary",
-                         "id": f"temp-{site['school_id']}-{f.years[a]}",
+                         "id": f"temp-{site['school_id']}-{years[a]}",
                          "name": f"Temporary places at {site['name']}",
                          "school_id": site["school_id"], "places": n,
-                         "first_year": f.years[a], "last_year": f.years[b],
+                         "first_year": years[a], "last_year": years[b],
                          "pupil_years": n * (b - a + 1),
                          "cost_cny": n * (b - a + 1) * sp.temporary_cost_per_place_year,
                          "x": site["x"], "y": site["y"], "basis": "plan"})
-    xt = f.x[f.x["transport"]]
-    flow = v[xt["var"].to_numpy()]
-    if len(xt) and flow.sum() > 1e-6:
-        zone = f.classes["zone"].to_numpy()[xt["cls"].to_numpy()]
-        per = pd.DataFrame({"zone": zone, "t": xt["t"], "p": flow}).groupby(["zone", "t"])["p"] \
-            .sum().unstack(fill_value=0.0)
-        for z, g in per.iterrows():
-            years = f.years[g.index[g > 1e-6]]
-            if not len(years):
-                continue
-            pupil_years = float(g.sum())
+    if len(r.transport):
+        zone = r.formulation.data.class_zone[r.transport["cls"].to_numpy()]
+        per = r.transport.assign(zone=zone).groupby("zone")
+        for z, g in per:
+            pupil_years = float(g["pupils"].sum())
             rows.append({"stage": stage, "kind": "transport", "id": f"transport-{zone_ids[z]}",
                          "name": f"Transport beyond the walking radius, {zone_ids[z]}",
-                         "zone_id": zone_ids[z], "places": int(np.ceil(g.max() - 1e-6)),
-                         "first_year": int(years.min()), "last_year": int(years.max()),
+                         "zone_id": zone_ids[z],
+                         "places": int(np.ceil(g.groupby("year")["pupils"].sum().max() - 1e-6)),
+                         "first_year": int(g["year"].min()), "last_year": int(g["year"].max()),
                          "pupil_years": round(pupil_years, 3),
                          "cost_cny": pupil_years * sp.transport_cost_per_pupil_year,
                          "radius_scale": sp.transport_radius_scale, "basis": "plan"})
     return with_lonlat(pd.DataFrame(rows, columns=PLAN_COLUMNS + ["x", "y"]), crs)
+
+
+def transport_units(r: StageResult, stage: str, unit_ids: np.ndarray) -> pd.DataFrame:
+    """stage, unit_id, from_year, to_year: the units whose reach class the plan transports,
+    one row per run of consecutive years (plan.toml's ``[[transport]]``)."""
+    cols = ["stage", "unit_id", "from_year", "to_year"]
+    if not len(r.transport):
+        return pd.DataFrame(columns=cols)
+    uc = r.formulation.data.unit_class
+    out = []
+    years = r.years
+    for cls, g in r.transport[r.transport["pupils"] > 1e-6].groupby("cls"):
+        on = np.isin(years, g["year"]).astype(float)
+        spans = [(int(years[a]), int(years[b])) for a, b, _ in runs(on)]
+        for u in np.flatnonzero(uc == cls):
+            out += [(stage, unit_ids[u], a, b) for a, b in spans]
+    return pd.DataFrame(out, columns=cols)
 
 
 def with_lonlat(rows: pd.DataFrame, crs: str) -> pd.DataFrame:
@@ -93,13 +113,18 @@ def with_lonlat(rows: pd.DataFrame, crs: str) -> pd.DataFrame:
     return rows.assign(lon=lon, lat=lat)[PLAN_COLUMNS]
 
 
-def by_year(plan: pd.DataFrame) -> pd.DataFrame:
-    """Spending per year, stage and kind: capital in the opening year, temporary places and
-    transport in the years they run (transport spread evenly over its years)."""
+def by_year(plan: pd.DataFrame, build: dict[str, tuple[int, int]]) -> pd.DataFrame:
+    """Spending per year, stage and kind (undiscounted CNY): capital of new schools and
+    expansions spread over their construction years before opening (``build``: stage →
+    (school years, expansion years)), temporary places and transport in the years they
+    run (transport spread evenly over its years)."""
     out = []
     for r in plan.itertuples():
-        years = [int(r.open_year)] if r.kind == "new" else \
-            list(range(int(r.first_year), int(r.last_year) + 1))
+        if r.kind in ("new", "expansion"):
+            n = build[r.stage][0 if r.kind == "new" else 1]
+            years = list(range(int(r.open_year) - n, int(r.open_year)))
+        else:
+            years = list(range(int(r.first_year), int(r.last_year) + 1))
         for y in years:
             out.append({"year": y, "stage": r.stage, "kind": r.kind,
                         "cost_cny": r.cost_cny / len(years)})

@@ -1,39 +1,37 @@
-"""The multi-period capacitated facility-location MILP of one stage (docs/plan.md).
+"""The plan of one stage as a two-stage mixed-integer program (docs/plan.md, "Formulation").
 
-Units with the same zone and the same arcs (walking and transport, to the same sites) are
-merged into one *reach class*: the flow problem over classes is the unit problem with the
-classes' demands added, so cost and pupils served are exact; only the pupil-distance of the
-tie-break uses the classes' pupil-weighted mean arc lengths.
+First stage (one decision for every future): ``y[j, m, o]`` ∈ {0, 1} a school of m classes
+at candidate j opening in year o; ``z[s, o]`` whole classes added to existing site s from
+year o; ``w[s, t]`` ∈ {0, 1} site s may carry temporary places in year t (only when the
+duration limit binds). Second stage, per draw ω of W (W = 1: the deterministic plan):
+``x[a, t, ω]`` pupils over arc a; ``u[c, t, ω]`` pupils of class c without a place;
+``h[s, t, ω]`` temporary places; ``g[t, ω]`` pupils short of the service target. Costs are
+discounted to the start year; money is in 10,000 CNY (万元) inside the solver.
 
-Variables (all ≥ 0; money in 10,000 CNY, 万元, to keep the coefficients in range):
-
-- ``x[a, t]``  pupils of class ``c(a)`` placed over arc ``a`` (walking or transport) in year t;
-- ``u[c, t]``  pupils of class c without a place in year t;
-- ``h[s, t]``  temporary places at existing site s in year t, ≤ share × places[s, t];
-- ``y[j, m]`` ∈ {0, 1}: a school of m classes at candidate j, available from the site's
-  earliest opening year o_j (capital is undiscounted, so earlier never costs more).
+This module builds the variables (frames), costs, bounds and integrality; the rows are
+written in the labelled modelling layer (linopy, :mod:`.model`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..distances import stage_radius
-from .params import PlanParams
+from .data import StageData
+from .model import constraint_rows
+from .params import PlanParams, StagePlan
+from .terms import MONEY, capital_cost, discount, school_places, use_window
 
-if TYPE_CHECKING:
-    from ..state import RunState
-
-MONEY = 1e4   # CNY per unit of the objective (万元)
+__all__ = ["Formulation", "assemble", "options", "MONEY", "capital_cost", "discount",
+           "school_places", "use_window"]
 
 
 @dataclass
 class Formulation:
-    """``min c·v`` s.t. ``row_lo ≤ A v ≤ row_hi``, ``lo ≤ v ≤ hi``, ``v[integer]`` whole."""
+    """``min c·v`` s.t. ``row_lo ≤ A v ≤ row_hi``, ``lo ≤ v ≤ hi``, ``v[integer]`` whole;
+    the frames map variables (``var``) back to what they mean."""
 
     c: np.ndarray
     A: sp.csr_matrix
@@ -42,190 +40,133 @@ class Formulation:
     lo: np.ndarray
     hi: np.ndarray
     integer: np.ndarray
-    distance_km: np.ndarray     # pupil-km per unit of each variable (x only; the tie-break)
-    x: pd.DataFrame             # per x variable: var, cls, site, transport, t, distance_m
-    u: pd.DataFrame             # var, cls, t
-    h: pd.DataFrame             # var, site, t
-    y: pd.DataFrame             # var, cand, classes, open_year, places
-    classes: pd.DataFrame       # cls, zone (index), units
-    demand: np.ndarray          # (C, T) pupils per class and year
-    years: np.ndarray           # (T,) the planned years
-    n_sites: int                # existing sites of the stage (candidates follow)
-    unreachable: np.ndarray     # (T,) pupils with no option at all in each year
-    strict: bool                # the penalty exceeds the capital of the largest school
+    distance_km: np.ndarray     # pupil-km per unit of each variable, weighted by draw (x only)
+    served: np.ndarray          # 1 on every u variable (pupils without a place)
+    x: pd.DataFrame             # var, cls, site, transport, t, w, distance_m
+    u: pd.DataFrame             # var, cls, t, w
+    h: pd.DataFrame             # var, site, t, w
+    g: pd.DataFrame             # var, t, w
+    y: pd.DataFrame             # var, cand, classes, open_year, capital
+    z: pd.DataFrame             # var, site, open_year
+    wv: pd.DataFrame            # var, site, t  (temporary places allowed)
+    op: pd.DataFrame            # var, cand, t  (candidate open by year t: the linking rows)
+    data: StageData
+    sp: StagePlan
+    params: PlanParams
+    unreachable: np.ndarray     # (W, T) pupils no option reaches
+    constant_cny: float         # their penalty (discounted): in every plan's cost alike
+
+    @property
+    def first_stage(self) -> np.ndarray:
+        """Indices of the first-stage (integer) variables."""
+        return np.flatnonzero(self.integer)
 
 
-def reach_classes(unit_zone: np.ndarray, start: np.ndarray, site: np.ndarray,
-                  transport: np.ndarray) -> tuple[np.ndarray, int]:
-    """(U,) class of each unit: units sharing zone and arc set (site, transport) together."""
-    keys: dict[tuple, int] = {}
-    out = np.empty(len(unit_zone), np.int64)
-    for u in range(len(unit_zone)):
-        a, b = start[u], start[u + 1]
-        key = (int(unit_zone[u]), site[a:b].tobytes(), transport[a:b].tobytes())
-        out[u] = keys.setdefault(key, len(keys))
-    return out, len(keys)
+def options(data: StageData, sp: StagePlan, params: PlanParams) -> pd.DataFrame:
+    """Every (candidate, size, opening year) a school may be built as, with its places per
+    year and discounted cost; sizes and years whose minimum use no future could meet (too
+    few pupils within reach) are left out — they can never be chosen."""
+    years, S = data.years, data.n_sites
+    H = int(years[-1])
+    reach = np.zeros((len(data.cand_earliest), len(years)))
+    a = data.arcs[data.arcs["site"] >= S]
+    for cls, site, tr in zip(a["cls"], a["site"], a["transport"]):
+        ok = data.eligible[cls] if tr else np.ones(len(years), bool)
+        reach[site - S] += data.demand[:, cls, :].max(axis=0) * ok
+    first = params.start_year + sp.lead_years
+    delta = discount(years, params.start_year, params.discount_rate)
+    rows = []
+    for j, sizes in enumerate(data.cand_sizes):
+        for o in years[years >= max(first, data.cand_earliest[j])]:
+            win = use_window(int(o), years, sp, params)
+            for m in sizes:
+                cap = school_places(m, int(o), years, sp)
+                if (reach[j][win] < params.min_use * cap[win] - 1e-9).any():
+                    continue
+                capital = m * sp.class_size * sp.cost_per_place
+                cost = capital_cost(capital, int(o), sp.construction_years, params, H) \
+                    + sp.running_cost_per_place_year * float(cap @ delta)
+                rows.append((j, m, int(o), capital, cost, cap))
+    return pd.DataFrame(rows, columns=["cand", "classes", "open_year", "capital", "cost",
+                                       "cap"])
 
 
-def formulate(state: "RunState", params: PlanParams, stage: str,
-              candidates: pd.DataFrame) -> Formulation:
-    """Build the stage's MILP over the planned years (``plan.first_year`` … horizon)."""
-    sp_ = params.stages[stage]
-    k = state.stage_names.index(stage)
-    ty = np.flatnonzero(state.years >= params.first_year)
-    years, T = state.years[ty], len(ty)
-    sel = state.site_mask(stage)
-    P = state.supply.places[sel][:, ty].astype(float)            # (S, T)
-    S, J = P.shape[0], len(candidates)
-    sites_xy = np.vstack([state.supply.sites.loc[sel, ["x", "y"]].to_numpy(float),
-                          candidates[["x", "y"]].to_numpy(float).reshape(-1, 2)])
-    radius = stage_radius(state, stage)
-    arcs = state.distance(state.units[["x", "y"]].to_numpy(), sites_xy,
-                          radius * sp_.transport_radius_scale)
-    far = arcs.distance > radius[arcs.unit]
-    # transport only where no site at all is within walking distance (docs/plan.md)
-    walk_any = np.bincount(arcs.unit[~far], minlength=arcs.n_units) > 0
-    keep = ~far | ~walk_any[arcs.unit]
-    arcs = type(arcs).from_pairs(arcs.unit[keep], arcs.school[keep], arcs.distance[keep],
-                                 arcs.unit_xy, arcs.school_xy, arcs.radius) \
-        if not keep.all() else arcs
-    far = arcs.distance > radius[arcs.unit]
-    D = state.unit_pupils[ty, k, :].astype(float)                 # (T, U)
-    zone = state.units["zone"].to_numpy()
-    cls_of, C = reach_classes(zone, arcs.start, arcs.school, far)
-    demand = np.zeros((C, T))
-    np.add.at(demand, cls_of, D.T)
-    # class arcs: the arcs of each class's first unit; distances pupil-weighted over units
-    w = D.sum(axis=0) + 1e-9
-    first = np.full(C, -1)
-    first[cls_of[::-1]] = np.arange(len(cls_of))[::-1]
-    n_arcs = np.diff(arcs.start)
-    a_unit = arcs.unit
-    same = cls_of[a_unit]
-    rank = np.arange(len(a_unit)) - arcs.start[a_unit]
-    wd = np.zeros((C, max(int(n_arcs.max(initial=0)), 1)))
-    np.add.at(wd, (same, rank), arcs.distance * w[a_unit])
-    wsum = np.bincount(cls_of, weights=w, minlength=C)
-    lead = np.concatenate([np.arange(arcs.start[u], arcs.start[u + 1]) for u in first]) \
-        if C else np.zeros(0, int)
-    ca_cls = cls_of[a_unit[lead]]
-    ca_site, ca_far = arcs.school[lead], far[lead]
-    ca_dist = wd[ca_cls, rank[lead]] / wsum[ca_cls]
-
-    classes = pd.DataFrame({"cls": np.arange(C), "zone": zone[first] if C else []})
-    arcs_c = pd.DataFrame({"cls": ca_cls, "site": ca_site, "transport": ca_far,
-                           "distance_m": ca_dist})
-    return assemble(demand, arcs_c, P, candidates["earliest_open_year"].to_numpy(int),
-                    list(candidates["sizes"]), years, sp_, classes)
-
-
-def assemble(demand: np.ndarray, arcs: pd.DataFrame, P: np.ndarray, earliest: np.ndarray,
-             sizes: list, years: np.ndarray, sp_: StagePlan, classes: pd.DataFrame,
-             strong: bool = True) -> Formulation:
-    """The MILP from its data: demand (C, T) per reach class, class arcs (cls, site — existing
-    sites 0…S−1, then candidates —, transport, distance_m), places P (S, T), the candidates'
-    earliest opening years and sizes (classes). ``strong``: add the disaggregated linking rows
-    x[a, t] ≤ min(d[c, t], K_m) · y[j, m] summed over m, which tighten the LP bound."""
-    C, T = demand.shape
-    S, J = P.shape[0], len(earliest)
-    ca_cls, ca_site = arcs["cls"].to_numpy(int), arcs["site"].to_numpy(int)
-    # which (site, year) can take pupils: existing sites with places (or temporary places),
-    # candidates from their earliest opening year
+def assemble(data: StageData, sp: StagePlan, params: PlanParams, strong: bool = True
+             ) -> Formulation:
+    """The stage's MILP (``strong``: the disaggregated linking rows of capacitated facility
+    location, x[a, t] ≤ Σ min(d, K) y, which tighten the relaxation's bound)."""
+    years, T = data.years, len(data.years)
+    W, C, _ = data.demand.shape
+    S, J = data.n_sites, len(data.cand_earliest)
+    P, demand, p = data.places, data.demand, data.weights
+    delta = discount(years, params.start_year, params.discount_rate)
+    H = int(years[-1])
+    y = options(data, sp, params)
+    # which (site, year) may take pupils: existing sites with places, candidates from
+    # their earliest option's opening year
     open_site = np.zeros((S + J, T), bool)
     open_site[:S] = P > 0
-    if J:
-        open_site[S:] = years[None, :] >= np.asarray(earliest)[:, None]
-    ai, ti = np.nonzero(open_site[ca_site] & (demand[ca_cls] > 0))
-    x = pd.DataFrame({"cls": ca_cls[ai], "site": ca_site[ai],
-                      "transport": arcs["transport"].to_numpy(bool)[ai],
-                      "t": ti, "distance_m": arcs["distance_m"].to_numpy(float)[ai]})
-    reach = np.zeros((C, T), bool)
-    reach[x["cls"], x["t"]] = True
-    unreachable = (demand * ~reach).sum(axis=0)
-    uc, ut = np.nonzero(reach & (demand > 0))
-    u = pd.DataFrame({"cls": uc, "t": ut})
-    cap_h = sp_.temporary_share * P
-    hs, ht = np.nonzero(cap_h >= 1)
-    h = pd.DataFrame({"site": hs, "t": ht})
-    # capital is not discounted, so opening a chosen school at its site's earliest year
-    # costs the same and never serves fewer: one binary per site and size; the plan opens
-    # the school in the first year it places pupils there (decode.py)
-    yrows = [(j, m, int(max(earliest[j], years[0])))
-             for j in range(J) for m in sizes[j] if earliest[j] <= years[-1]]
-    y = pd.DataFrame(yrows, columns=["cand", "classes", "open_year"])
-    y["places"] = y["classes"] * sp_.class_size
+    for j, o in y.groupby("cand")["open_year"].min().items():
+        open_site[S + j] = years >= o
+    ca = data.arcs
+    cls_a, site_a = ca["cls"].to_numpy(int), ca["site"].to_numpy(int)
+    tr_a = ca["transport"].to_numpy(bool)
+    ok = open_site[site_a] & np.where(tr_a[:, None], data.eligible[cls_a], True)
+    ai, ti = np.nonzero(ok)
+    base = pd.DataFrame({"cls": cls_a[ai], "site": site_a[ai], "transport": tr_a[ai], "t": ti,
+                         "distance_m": ca["distance_m"].to_numpy(float)[ai]})
+    xs = [base.assign(w=k)[demand[k, base["cls"], base["t"]] > 0] for k in range(W)]
+    x = pd.concat(xs, ignore_index=True) if xs else base.assign(w=0)
+    reach = np.zeros((W, C, T), bool)
+    reach[x["w"], x["cls"], x["t"]] = True
+    unreachable = (demand * ~reach).sum(axis=1)
+    uw, uc, ut = np.nonzero(reach & (demand > 0))
+    u = pd.DataFrame({"w": uw, "cls": uc, "t": ut})
+    cap_h = sp.temporary_share * P
+    hs, ht = np.nonzero(np.floor(cap_h) >= 1)
+    h = pd.concat([pd.DataFrame({"site": hs, "t": ht, "w": k}) for k in range(W)],
+                  ignore_index=True)
+    limit = sp.temporary_max_years < len(np.unique(ht)) if len(ht) else False
+    wv = pd.DataFrame({"site": hs, "t": ht}) if limit else pd.DataFrame(columns=["site", "t"])
+    g = pd.DataFrame({"w": np.repeat(np.arange(W), T), "t": np.tile(np.arange(T), W)}) \
+        if sp.service_level is not None else pd.DataFrame(columns=["w", "t"])
+    exp_first = params.start_year + sp.expansion_lead_years
+    zs = np.flatnonzero(data.expand_max > 0)
+    z = pd.DataFrame([(s, int(o)) for s in zs for o in years[years >= exp_first]
+                      if P[s, years >= o].min() > 0], columns=["site", "open_year"])
 
-    nx, nu, nh, ny = len(x), len(u), len(h), len(y)
-    x["var"] = np.arange(nx)
-    u["var"] = nx + np.arange(nu)
-    h["var"] = nx + nu + np.arange(nh)
-    y["var"] = nx + nu + nh + np.arange(ny)
-    n = nx + nu + nh + ny
-    c = np.concatenate([np.where(x["transport"], sp_.transport_cost_per_pupil_year, 0.0),
-                        np.full(nu, sp_.unserved_penalty_per_pupil_year),
-                        np.full(nh, sp_.temporary_cost_per_place_year),
-                        y["places"].to_numpy(float) * sp_.cost_per_place]) / MONEY
+    jo, to = np.nonzero(open_site[S:]) if J else (np.zeros(0, int), np.zeros(0, int))
+    op = pd.DataFrame({"cand": jo, "t": to}) if strong else pd.DataFrame(columns=["cand", "t"])
+    sizes = [len(x), len(u), len(h), len(g), len(y), len(z), len(wv), len(op)]
+    offs = np.concatenate([[0], np.cumsum(sizes)])
+    for frame, o in zip((x, u, h, g, y, z, wv, op), offs):
+        frame["var"] = o + np.arange(len(frame))
+    n = int(offs[-1])
+    exp_place = sp.class_size * sp.expansion_cost
+    z_cost = np.array([capital_cost(exp_place, o, sp.expansion_construction_years, params, H)
+                       + sp.running_cost_per_place_year * sp.class_size
+                       * delta[years >= o].sum() for o in z["open_year"]])
+    target_penalty = 2.0 * max(sp.standard_classes) * sp.class_size * max(sp.cost_per_place, 1)
+    pw = lambda f: p[f["w"].to_numpy(int)] * delta[f["t"].to_numpy(int)]   # noqa: E731
+    c = np.concatenate([
+        pw(x) * np.where(x["transport"], sp.transport_cost_per_pupil_year, 0.0),
+        pw(u) * sp.max_cost_per_pupil_year, pw(h) * sp.temporary_cost_per_place_year,
+        pw(g) * target_penalty, y["cost"].to_numpy(float), z_cost, np.zeros(len(wv)),
+        np.zeros(len(op))]) / MONEY
     lo = np.zeros(n)
-    hi = np.concatenate([demand[x["cls"], x["t"]], demand[u["cls"], u["t"]],
-                         cap_h[h["site"], h["t"]], np.ones(ny)])
-    integer = np.concatenate([np.zeros(nx + nu + nh), np.ones(ny)]).astype(np.uint8)
-
-    rows, cols, vals, row_lo, row_hi = [], [], [], [], []
-
-    def block(r, cc, v, lo_, hi_):
-        rows.append(np.asarray(r) + sum(len(b) for b in row_lo))
-        cols.append(np.asarray(cc))
-        vals.append(np.asarray(v, float))
-        row_lo.append(np.asarray(lo_, float))
-        row_hi.append(np.asarray(hi_, float))
-
-    # (1) every pupil placed or unserved: Σ_a x[a,t] + u[c,t] = d[c,t]   (reachable (c, t))
-    key = pd.Series(np.arange(nu), index=pd.MultiIndex.from_arrays([u["cls"], u["t"]]))
-    rx = key.loc[list(zip(x["cls"], x["t"]))].to_numpy() if nx else np.zeros(0, int)
-    d = demand[u["cls"], u["t"]]
-    block(np.concatenate([rx, np.arange(nu)]), np.concatenate([x["var"], u["var"]]),
-          np.ones(nx + nu), d, d)
-    # (2) existing sites: Σ x[a→s, t] − h[s, t] ≤ places[s, t]
-    ex = (x["site"] < S).to_numpy()
-    block(np.concatenate([x["site"][ex] * T + x["t"][ex], h["site"] * T + h["t"]]),
-          np.concatenate([x["var"][ex], h["var"]]),
-          np.concatenate([np.ones(ex.sum()), -np.ones(nh)]), np.full(S * T, -np.inf),
-          P.ravel())
-    # (3) candidates: Σ x[a→j, t] − Σ_{m, o ≤ t} places_m y[j, m, o] ≤ 0
-    if J:
-        xj = ~ex
-        yr, yc, yv = [], [], []
-        for t in range(T):
-            open_by = y["open_year"].to_numpy() <= years[t]
-            yr.append(y["cand"][open_by] * T + t)
-            yc.append(y["var"][open_by])
-            yv.append(-y["places"][open_by].to_numpy(float))
-        block(np.concatenate([(x["site"][xj] - S) * T + x["t"][xj], *yr]),
-              np.concatenate([x["var"][xj], *yc]),
-              np.concatenate([np.ones(xj.sum()), *yv]), np.full(J * T, -np.inf),
-              np.zeros(J * T))
-        # (4) at most one size and opening year per site
-        block(y["cand"], y["var"], np.ones(ny), np.full(J, -np.inf), np.ones(J))
-        # (3') disaggregated linking: x[a→j, t] − Σ_m min(d[c, t], K_m) y[j, m] ≤ 0 (every
-        # year of an arc to a candidate is one it may be open in, so every size counts)
-        if strong and xj.any():
-            xa = x[xj].reset_index(drop=True)
-            link = pd.DataFrame({"cand_row": np.arange(len(xa)), "cand": xa["site"] - S}) \
-                .merge(y[["cand", "var", "places"]], on="cand")
-            dem = demand[xa["cls"].to_numpy(), xa["t"].to_numpy()]
-            k = np.minimum(dem[link["cand_row"]], link["places"].to_numpy(float))
-            block(np.concatenate([np.arange(len(xa)), link["cand_row"]]),
-                  np.concatenate([xa["var"], link["var"]]),
-                  np.concatenate([np.ones(len(xa)), -k]),
-                  np.full(len(xa), -np.inf), np.zeros(len(xa)))
-    # (5) temporary place-years per school ≤ temporary_years × share × its largest places
-    if nh:
-        budget = sp_.temporary_years * sp_.temporary_share * P.max(axis=1, initial=0)
-        block(h["site"], h["var"], np.ones(nh), np.full(S, -np.inf), budget)
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(sum(len(b) for b in row_lo), n))
-    dist = np.concatenate([x["distance_m"].to_numpy() / 1000, np.zeros(nu + nh + ny)])
-    return Formulation(c, A, np.concatenate(row_lo), np.concatenate(row_hi), lo, hi, integer,
-                       dist, x, u, h, y, classes, demand, years, S, unreachable,
-                       strict=sp_.unserved_penalty_per_pupil_year
-                       >= max(sp_.standard_classes) * sp_.class_size * sp_.cost_per_place)
+    hi = np.concatenate([demand[x["w"], x["cls"], x["t"]], demand[u["w"], u["cls"], u["t"]],
+                         np.floor(cap_h[h["site"], h["t"]]), np.full(len(g), np.inf),
+                         np.ones(len(y)), data.expand_max[z["site"].to_numpy(int)],
+                         np.ones(len(wv)), np.ones(len(op))])
+    integer = np.concatenate([np.zeros(sum(sizes[:4])), np.ones(sum(sizes[4:7])),
+                              np.zeros(len(op))]).astype(np.uint8)
+    A, row_lo, row_hi = constraint_rows(
+        {"x": x, "u": u, "h": h, "g": g, "y": y, "z": z, "wv": wv, "op": op}, data, sp,
+        params, cap_h, unreachable)
+    dist = np.zeros(n)
+    dist[x["var"]] = p[x["w"]] * x["distance_m"].to_numpy() / 1000
+    served = np.zeros(n)
+    served[u["var"]] = 1.0
+    constant = float(p @ unreachable @ delta) * sp.max_cost_per_pupil_year
+    return Formulation(c, A, row_lo, row_hi, lo, hi, integer, dist, served, x, u, h, g, y, z,
+                       wv, op, data, sp, params, unreachable, constant)

@@ -1,7 +1,7 @@
 """``capacity plan``: the scenario's run, then one facility-location MILP per stage."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -9,39 +9,55 @@ import pandas as pd
 
 from ..chain import Chain
 from ..errors import InputError
+from ..parallel import default_workers, pmap
 from ..scenario import Scenario
 from ..state import Progress, RunState
 from .candidates import read_sites, stage_candidates
-from .decode import by_year, decode, unique_ids
-from .formulation import formulate
+from .data import stage_data
+from .decode import by_year, decode, transport_units, unique_ids
+from .futures import future_demand, representative
 from .params import PlanParams, plan_options, plan_params
-from .solve import solve
+from .stage import StageResult, plan_stage
 
 #: Columns of plan_summary.csv.
-SUMMARY_COLUMNS = ["stage", "demand_pupil_years", "unserved_before", "unserved_after",
-                   "unreachable", "new_schools", "new_places", "capital_cny",
-                   "temporary_place_years", "temporary_cny", "transport_pupil_years",
-                   "transport_cny", "total_cny", "bound_cny", "gap", "gap_basis", "status",
-                   "candidates", "classes", "variables", "binaries"]
+SUMMARY_COLUMNS = ["stage", "start_year", "demand_pupil_years", "unserved_before",
+                   "unserved_after", "unreachable", "service_level", "new_schools",
+                   "new_places", "capital_cny", "expansions", "expansion_places",
+                   "expansion_cny", "temporary_place_years", "temporary_cny",
+                   "transport_pupil_years", "transport_cny", "running_cny", "total_cny",
+                   "discounted_cny", "penalty_cny", "bound_cny", "gap", "gap_basis", "status", "unique",
+                   "draws", "candidates", "classes", "variables", "binaries"]
+
+#: Columns of plan_unserved.csv: the plan's pupils per stage and year (the central future).
+UNSERVED_COLUMNS = ["stage", "year", "demand", "served", "unserved", "unreachable",
+                    "unserved_before"]
 
 
 @dataclass
 class Plan:
-    """A scenario's plan: rows of plan.csv, spending by year, a summary per stage; the
-    solver's seconds per stage go to manifest.json only (``timings``)."""
+    """A scenario's plan: rows of plan.csv, spending by year, a summary per stage, pupils
+    per year, new schools' use and the units transported; the solver's seconds per stage
+    go to manifest.json only (``timings``)."""
 
     state: RunState
     params: PlanParams
     plan: pd.DataFrame
     by_year: pd.DataFrame
     summary: pd.DataFrame
+    unserved: pd.DataFrame
+    use: pd.DataFrame
+    transport_units: pd.DataFrame
     candidates: dict[str, pd.DataFrame] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    results: dict[str, StageResult] = field(default_factory=dict, repr=False)
 
 
 def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
-              progress: Progress | None = None, time_limit_s: float | None = None) -> Plan:
-    """Plan every stage (or ``stages``, each once) of a scenario; InputError for bad input."""
+              progress: Progress | None = None, time_limit_s: float | None = None,
+              draws: int = 0, seed: int = 0) -> Plan:
+    """Plan every stage (or ``stages``, each once) of a scenario; InputError for bad input.
+    ``draws`` > 0: one plan for every future — the schools and expansions chosen once for
+    that many draws of the scenario's ensemble (weighted as the ensemble weighs them)."""
     chain = Chain(scenario, post=(), progress=progress, workers=1)
     state = chain.start()
     stages, time_limit_s = plan_options(stages, time_limit_s, list(state.model.stages))
@@ -50,47 +66,115 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
     state.allocators = {mode: state.allocators[mode]}     # the scenario's mode only
     state = chain.run_steps(state)
     sites = read_sites(state, params)
-    rows, summaries, cands, seconds = [], [], {}, {}
+    futures = future_demand(state, draws, seed) if draws else None
+    parts: dict[str, list] = {"rows": [], "summary": [], "unserved": [], "use": [], "tr": []}
+    cands, seconds = {}, {}
     zone_ids = list(state.model.zones["zone_id"])
-    for stage in stages or state.stage_names:
-        state.say(f"plan: {stage}")
-        sp = params.stages[stage]
+    unit_ids = state.units["unit_id"].to_numpy()
+    todo = stages or state.stage_names
+    jobs = {}
+    for stage in todo:
         cand = stage_candidates(state, params, stage, sites)
         cands[stage] = cand
-        f = formulate(state, params, stage, cand)
-        sol = solve(f, params.mip_gap, time_limit_s or params.time_limit_s)
+        k = state.stage_names.index(stage)
+        demand, weights = representative(futures[0][:, :, k, :], futures[1]) if futures \
+            else (None, None)
+        # with draws, the files show the central future's pupils for the buildings chosen
+        jobs[stage] = (stage_data(state, params, stage, cand, demand, weights),
+                       params.stages[stage], params, time_limit_s,
+                       stage_data(state, params, stage, cand) if futures else None)
+    order = sorted(todo, key=lambda s: -len(jobs[s][0].arcs))     # largest first
+    state.say(f"plan: solving {', '.join(order)}")
+    solved = pmap(_solve, jobs, order, workers=min(default_workers(), len(order)),
+                  chunksize=1)
+    results = dict(zip(order, solved))
+    budget = params.capital_budget_per_year_cny
+    if budget is not None and _over_budget(results, budget):
+        # the stages share the yearly budget in proportion to their capital unconstrained
+        capital = {s: float(r.capital_by_year.sum()) for s, r in results.items()}
+        total = sum(capital.values()) or 1.0
+        for s in order:
+            share = replace(params, capital_budget_per_year_cny=budget * capital[s] / total)
+            jobs[s] = (jobs[s][0], jobs[s][1], share, *jobs[s][3:])
+        state.say("plan: over the yearly capital budget — solving again with each stage's share")
+        results = dict(zip(order, pmap(_solve, jobs, order,
+                                       workers=min(default_workers(), len(order)),
+                                       chunksize=1)))
+    for stage in todo:
+        r, cand, sp = results[stage], cands[stage], params.stages[stage]
         sel = state.site_mask(stage)
-        p = decode(f, sol, sp, stage, state.supply.sites[sel].reset_index(drop=True), cand,
-                   zone_ids, int(state.years[-1]), state.model.crs)
-        rows.append(p)
-        seconds[stage] = round(sol.seconds, 2)
-        summaries.append(_summary(state, params, stage, f, sol, p, cand))
-    plan = unique_ids(pd.concat(rows, ignore_index=True), set(state.supply.sites["school_id"]))
-    return Plan(state, params, plan, by_year(plan), pd.DataFrame(summaries,
-                columns=SUMMARY_COLUMNS), cands, seconds)
+        site_frame = state.supply.sites[sel].reset_index(drop=True)
+        p = decode(r, sp, stage, site_frame, cand, zone_ids, int(state.years[-1]),
+                   state.model.crs)
+        parts["rows"].append(p)
+        parts["tr"].append(transport_units(r, stage, unit_ids))
+        seconds[stage] = round(r.seconds, 2)
+        before = unserved_before(state, params, stage)
+        parts["summary"].append(summary_row(stage, params, r, p, cand, before, draws))
+        parts["unserved"].append(pd.DataFrame({
+            "stage": stage, "year": r.years, "demand": r.served[0] + r.unserved[0],
+            "served": r.served[0], "unserved": r.unserved[0],
+            "unreachable": r.unreachable[0], "unserved_before": before}))
+        parts["use"].append(r.use.assign(stage=stage, id=cand["site_id"].to_numpy()[
+            r.use["cand"].to_numpy(int)] if len(r.use) else []))
+    plan = unique_ids(pd.concat(parts["rows"], ignore_index=True),
+                      set(state.supply.sites["school_id"]))
+    build = {s: (sp.construction_years, sp.expansion_construction_years)
+             for s, sp in params.stages.items()}
+    use = pd.concat(parts["use"], ignore_index=True)
+    use = use.reindex(columns=["stage", "id", "year", "pupils", "places"])
+    return Plan(state, params, plan, by_year(plan, build),
+                pd.DataFrame(parts["summary"], columns=SUMMARY_COLUMNS),
+                pd.concat(parts["unserved"], ignore_index=True)[UNSERVED_COLUMNS], use,
+                pd.concat(parts["tr"], ignore_index=True), cands, seconds, results)
 
 
-def _summary(state, params, stage, f, sol, p, cand) -> dict:
-    ty = np.flatnonzero(state.years >= params.first_year)
+def _solve(jobs: dict, stage: str) -> StageResult:
+    """One stage's plan (a task of the process pool: stages are solved side by side)."""
+    data, sp, params, limit, central = jobs[stage]
+    return plan_stage(data, sp, params, limit, central=central)
+
+
+def _over_budget(results: dict[str, StageResult], budget: float) -> bool:
+    """Whether the stages' capital together exceeds the yearly budget in some year."""
+    frames = [r.capital_by_year for r in results.values() if len(r.capital_by_year)]
+    return bool(frames) and float(pd.concat(frames).groupby(level=0).sum().max()) > budget * (1 + 1e-9)
+
+
+def unserved_before(state: RunState, params: PlanParams, stage: str) -> np.ndarray:
+    """(T,) pupils without a place in each planned year under the scenario's allocation."""
     allocs = state.allocations[(stage, state.scenario.mode)]
-    before = int(sum(allocs[y].unserved.sum() for y in ty))
-    after = float(sol.values[f.u["var"].to_numpy()].sum()) + float(f.unreachable.sum())
-    kind = {k: p[p["kind"] == k] for k in ("new", "temporary", "transport")}
-    return {"stage": stage, "demand_pupil_years": int(f.demand.sum() + 0),
-            "unserved_before": before, "unserved_after": round(after, 3),
-            "unreachable": float(f.unreachable.sum()), "new_schools": len(kind["new"]),
-            "new_places": int(kind["new"]["places"].sum()),
-            "capital_cny": float(kind["new"]["cost_cny"].sum()),
-            "temporary_place_years": float(kind["temporary"]["pupil_years"].sum()),
-            "temporary_cny": float(kind["temporary"]["cost_cny"].sum()),
-            "transport_pupil_years": float(kind["transport"]["pupil_years"].sum()),
-            "transport_cny": float(kind["transport"]["cost_cny"].sum()),
-            "total_cny": float(p["cost_cny"].sum()), "bound_cny": round(sol.bound_cny, 2),
-            "gap": round(sol.gap, 6), "gap_basis": sol.gap_basis, "status": sol.status,
-            "candidates": len(cand),
-            "classes": len(f.classes), "variables": f.A.shape[1],
-            "binaries": int(f.integer.sum())}
+    ty = np.flatnonzero(state.years >= params.start_year)
+    return np.array([int(allocs[y].unserved.sum()) for y in ty])
 
+
+def summary_row(stage: str, params: PlanParams, r: StageResult, p: pd.DataFrame,
+                cand: pd.DataFrame, before: np.ndarray, draws: int) -> dict:
+    """One stage's line of plan_summary.csv (the central future's pupils and costs)."""
+    kind = {k: p[p["kind"] == k] for k in ("new", "expansion", "temporary", "transport")}
+    f = r.formulation
+    money = [float(kind[k]["cost_cny"].sum()) for k in kind]
+    return {"stage": stage, "start_year": params.start_year,
+            "demand_pupil_years": int(round(float((r.served[0] + r.unserved[0]).sum()))),
+            "unserved_before": int(before.sum()),
+            "unserved_after": round(float(r.unserved[0].sum()), 3),
+            "unreachable": float(r.unreachable[0].sum()),
+            "service_level": params.stages[stage].service_level,
+            "new_schools": len(kind["new"]), "new_places": int(kind["new"]["places"].sum()),
+            "capital_cny": money[0], "expansions": len(kind["expansion"]),
+            "expansion_places": int(kind["expansion"]["places"].sum()),
+            "expansion_cny": money[1],
+            "temporary_place_years": float(kind["temporary"]["pupil_years"].sum()),
+            "temporary_cny": money[2],
+            "transport_pupil_years": float(kind["transport"]["pupil_years"].sum()),
+            "transport_cny": money[3], "running_cny": r.cost["running"],
+            "total_cny": sum(money) + r.cost["running"],
+            "discounted_cny": round(r.objective_cny - r.penalty_cny, 2),
+            "penalty_cny": round(r.penalty_cny, 2), "bound_cny": round(r.bound_cny, 2),
+            "gap": round(r.gap, 6), "gap_basis": r.gap_basis, "status": r.status,
+            "unique": r.unique, "draws": draws or 1, "candidates": len(cand),
+            "classes": len(f.data.arcs["cls"].unique()), "variables": f.A.shape[1],
+            "binaries": int(f.integer.sum())}
 
 
 __all__ = ["Plan", "make_plan", "InputError"]

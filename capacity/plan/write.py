@@ -2,8 +2,8 @@
 plan.csv, plan_by_year.csv, plan_summary.csv, candidates.csv, plan.xlsx, plan_map.png,
 report.html (in the plan's language), manifest.json (the only file with timings) and
 plan.toml — a scenario extending the input that adds the plan's schools
-(``[[projects.add]]``), temporary places (``[[repurposed]]`` with ``to_year``) and transport
-(``[radius_scale]``)."""
+and expansions (``[[projects.add]]``), temporary places (``[[repurposed]]`` with ``to_year``)
+and transport (``[[transport]]``: the units and years the plan transports)."""
 from __future__ import annotations
 
 import json
@@ -80,11 +80,8 @@ def plan_toml(plan: Plan, folder: Path) -> str:
         lines.append(f"extends = {rel(scen.path)}")
     else:
         lines += [f"model = {rel(model.path)}", f"horizon = {int(state.years[-1])}"]
-    radius = {st: dict(z) for st, z in scen.raw.get("radius_scale", {}).items()}
     p = plan.plan
-    for r in p[p["kind"] == "transport"].itertuples():
-        radius.setdefault(r.stage, {})[r.zone_id] = float(r.radius_scale) * float(
-            radius.get(r.stage, {}).get(r.zone_id, 1.0))
+    radius = {st: dict(z) for st, z in scen.raw.get("radius_scale", {}).items()}
     for stage, zones in radius.items():
         lines += ["", f"[radius_scale.{toml_key(stage)}]"] + [
             f"{toml_str(str(z))} = {toml_value(float(f))}" for z, f in zones.items()]
@@ -100,7 +97,14 @@ def plan_toml(plan: Plan, folder: Path) -> str:
             "project_id": r.id, "name": r.name, "kind": "new", "stage": r.stage,
             "lon": float(r.lon), "lat": float(r.lat),
             "places": math.ceil(r.places / scale[r.stage] - 1e-9), "open_year": int(r.open_year),
+            "opening": plan.params.stages[r.stage].opening,
             "cost": float(r.cost_cny), "basis": f"capacity plan: {int(r.classes)} classes; {r.basis}"})
+    for r in p[p["kind"] == "expansion"].itertuples():
+        lines += _table("projects.add", {
+            "project_id": r.id, "name": r.name, "kind": "expansion", "stage": r.stage,
+            "school_id": r.school_id, "places": math.ceil(r.places / scale[r.stage] - 1e-9),
+            "open_year": int(r.open_year), "cost": float(r.cost_cny),
+            "basis": f"capacity plan: {int(r.classes)} classes added"})
     for row in scen.repurposed:
         lines += _table("repurposed", row)
     for r in p[p["kind"] == "temporary"].itertuples():
@@ -109,6 +113,13 @@ def plan_toml(plan: Plan, folder: Path) -> str:
             "lat": float(r.lat), "places": math.ceil(r.places / scale[r.stage] - 1e-9),
             "from_year": int(r.first_year), "to_year": int(r.last_year),
             "cost": float(r.cost_cny)})
+    for row in scen.raw.get("transport", []):   # arrays replace the parent's: keep them
+        lines += _table("transport", row)
+    for r in plan.transport_units.itertuples():
+        lines += _table("transport", {
+            "stage": r.stage, "unit_id": str(r.unit_id), "from_year": int(r.from_year),
+            "to_year": int(r.to_year),
+            "radius_scale": float(plan.params.stages[r.stage].transport_radius_scale)})
     return "\n".join(lines) + "\n"
 
 
@@ -142,6 +153,13 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
         plan.plan.to_csv(folder / "plan.csv", index=False)
         plan.by_year.to_csv(folder / "plan_by_year.csv", index=False)
         plan.summary.to_csv(folder / "plan_summary.csv", index=False)
+        plan.unserved.to_csv(folder / "plan_unserved.csv", index=False)
+        plan.use.to_csv(folder / "plan_use.csv", index=False)
+        risk = [r.draws.assign(stage=s) for s, r in plan.results.items() if r.draws is not None]
+        if risk:
+            pd.concat(risk, ignore_index=True)[["stage", "year", "p_shortfall",
+                                                "unserved_mean", "unserved_p80"]].to_csv(
+                folder / "plan_risk.csv", index=False)
         cands = [c.assign(sizes=c["sizes"].map(lambda s: " ".join(map(str, s))))
                  for c in plan.candidates.values() if len(c)]
         cand = pd.concat(cands, ignore_index=True) if cands else pd.DataFrame()

@@ -89,6 +89,17 @@ def embedded(report: str) -> tuple[str, str]:
     return floor_fonts(css), body
 
 
+def without_costing(body: str) -> str:
+    """An embedded run report without its rule-of-thumb costing section (its heading
+    ``id='costing'`` up to the next heading of that level or above): with a plan, the
+    plan's costing is the one list of actions and the one total of the document."""
+    m = re.search(r"<h([2-4])[^>]*id=['\"]costing['\"]", body)
+    if not m:
+        return body
+    end = re.compile(rf"<h[1-{m.group(1)}][\s>]|</section>").search(body, m.end())
+    return body[:m.start()] + (body[end.start():] if end else "")
+
+
 def costing_html(inputs: Inputs, lang: str) -> str:
     """Without a plan: every line of the run's costing, with its basis and the total."""
     cost = inputs.run.tables["budget_cost"]
@@ -137,6 +148,8 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
                 parts.append("<p class=note>" + e(t("ensemble_money", lang, total=(
                     f"{in_unit(total, unit)} {unit[1]}"))) + "</p>")
             css, body = embedded(folder.report)
+            if key == "h_run" and inputs.plan is not None:
+                body = without_costing(body)       # the plan's costing is the request
             if css and css not in styles:
                 styles.append(css)
             parts.append(f"<div class=embedded>{body}</div>")

@@ -100,7 +100,9 @@ def _estimates(plan: "Plan", lang: str) -> str:
                transport=money(params.stages[s].transport_cost_per_pupil_year, lang))
              for s in stages]
     pen = "; ".join(f"{L.stage_label(s, lang)} "
-                    f"{params.stages[s].unserved_penalty_per_pupil_year:,.0f}" for s in stages)
+                    f"{money(params.stages[s].max_cost_per_pupil_year, lang)}"
+                    + (f" ({100 * params.stages[s].service_level:g} %)"
+                       if params.stages[s].service_level is not None else "") for s in stages)
     items.append(t("est_penalty", lang, penalties=pen))
     cands = [c for c in plan.candidates.values() if len(c)]
     if cands:
@@ -108,7 +110,8 @@ def _estimates(plan: "Plan", lang: str) -> str:
         n = int(allc["generated"].astype(bool).sum())
         items.append(t("est_generated", lang, n=n, total=len(allc)) if n
                      else t("est_listed", lang))
-    items.append(t("est_build", lang, years=params.build_years))
+    items.append(t("est_build", lang, start=params.start_year, years="; ".join(
+        f"{L.stage_label(s, lang)} {params.stages[s].lead_years}" for s in stages)))
     return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
 
 
@@ -127,13 +130,13 @@ def plan_report_html(plan: "Plan", lang: str, map_png: Path | None) -> str:
     """The plan's report as one HTML string (no external resources)."""
     state = plan.state
     scenario = in_lang(state.scenario.name, state.scenario.name_zh, lang)
-    years = [int(y) for y in state.years if y >= plan.params.first_year]
+    years = [int(y) for y in state.years if y >= plan.params.start_year]
     span = f"{years[0]}–{years[-1]}" if years else "–"
     title = _e(t("title", lang, scenario=scenario))
     sub = _e(t("subtitle", lang, model=in_lang(state.model.name, state.model.name_zh, lang),
                span=span))
     summ = summary_view(plan.summary, lang)
-    decimals = {t(f"col_{c}", lang): 2 for c in ("capital", "total")} \
+    decimals = {t(f"col_{c}", lang): 2 for c in ("capital", "expansion_capital", "total")} \
         | {t(f"col_{c}", lang): 1 for c in ("temporary", "transport")}
     summ[t("col_gap", lang)] = [("–" if pd.isna(g) else f"{100 * g:.1f} %")
                                 for g in plan.summary["gap"]]

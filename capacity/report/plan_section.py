@@ -32,7 +32,7 @@ def t(key: str, lang: str, **fields: Any) -> str:
 
 def plan_console(summary: pd.DataFrame, folder: Any, lang: str) -> str:
     """What ``capacity plan`` prints: the folder, then one line per stage (schools, places,
-    capital, temporary places, transport, unserved before → after, gap), in ``lang``
+    capital, expansions, temporary places, transport, unserved before → after, gap), in ``lang``
     (text/<lang>.toml [plan_console])."""
     lines = [L.text("plan_console", "wrote", lang, folder=folder)]
     for r in summary.itertuples():
@@ -40,6 +40,8 @@ def plan_console(summary: pd.DataFrame, folder: Any, lang: str) -> str:
         lines.append("  " + L.text(
             "plan_console", "stage", lang, stage=stage, schools=r.new_schools,
             places=f"{r.new_places:,}", capital=money(r.capital_cny, lang),
+            expansions=r.expansions, expansion_places=f"{r.expansion_places:,}",
+            expansion_capital=money(r.expansion_cny, lang),
             temporary=f"{r.temporary_place_years:,.0f}",
             transport=f"{r.transport_pupil_years:,.0f}", before=f"{r.unserved_before:,}",
             after=f"{r.unserved_after:,.0f}", unreachable=f"{r.unreachable:,.0f}",
@@ -66,6 +68,8 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = pd.DataFrame({
         "stage": _stage(s["stage"], lang), "new_schools": s["new_schools"],
         "new_places": s["new_places"], "capital": s["capital_cny"] / YI,
+        "expansions": s["expansions"], "expansion_places": s["expansion_places"],
+        "expansion_capital": s["expansion_cny"] / YI,
         "temporary_place_years": s["temporary_place_years"],
         "temporary": s["temporary_cny"] / WAN,
         "transport_pupil_years": s["transport_pupil_years"],
@@ -73,7 +77,9 @@ def summary_view(summary: pd.DataFrame, lang: str) -> pd.DataFrame:
         "unserved_before": s["unserved_before"], "unserved_after": s["unserved_after"],
         "unreachable": s["unreachable"], "gap": s["gap"],
         "gap_basis": s["gap_basis"].map(lambda b: t(f"basis_{b}", lang)),
-        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang))})
+        "status": s["status"].map(lambda v: t("status_" + str(v).replace(" ", "_"), lang)),
+        "unique": s["unique"].map(lambda u: t(f"unique_{str(u).lower()}", lang)
+                                  if str(u).lower() in ("true", "false") else "–")})
     return _label(out, lang)
 
 

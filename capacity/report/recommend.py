@@ -17,8 +17,9 @@ Rule, per decision unit and stage, over the years from :func:`capacity.years.sta
    **expansion** of existing schools when fewer than ``[budget] new_school_min_share`` × the
    stage's smallest standard school (classes × class size places), else as **new** standard
    schools (:func:`capacity.report.sizes.standard_schools`). Capital = places ×
-   ``cost_per_place``, spread evenly over the lead time (``[plan] build_years`` for a new
-   school, ``[budget] expansion_build_years`` for an expansion) before the opening year =
+   ``cost_per_place``, spread evenly over the construction years (``[plan.stages.<stage>]
+   construction_years`` for a new school, which opens at the earliest ``lead_years`` after the
+   start year; ``[budget] expansion_build_years`` for an expansion) before the opening year =
    max(first year short, start year + lead time); years short before the opening get
    temporary places (a bridging line).
 3. **temporary** — otherwise: place-years = Σ shortfall × ``temporary_cost_per_place_year``,
@@ -151,10 +152,11 @@ def _lasting(sp: StagePlan, params: PlanParams, rules: BudgetRules, grade_mix: G
         sp.class_size)[0])
     if classes < math.ceil(rules.new_school_min_share * min(sp.standard_classes)):
         return {"kind": "expansion", "classes": classes, "places": classes * sp.class_size,
-                "school_mix": "", "lead": rules.expansion_build_years}
+                "school_mix": "", "lead": rules.expansion_build_years,
+                "build": rules.expansion_build_years}
     _, built, mix = standard_schools(np.array([classes]), sp.standard_classes)
     return {"kind": "new", "classes": int(built[0]), "places": int(built[0]) * sp.class_size,
-            "school_mix": str(mix[0]), "lead": params.build_years}
+            "school_mix": str(mix[0]), "lead": sp.lead_years, "build": sp.construction_years}
 
 
 def costing(result: "Result", by_zone: pd.DataFrame, params: PlanParams | None = None,
@@ -208,9 +210,9 @@ def costing(result: "Result", by_zone: pd.DataFrame, params: PlanParams | None =
                 at = int(np.argmax(rest))
                 plan = _lasting(sp, params, rules, grade_mix, zone, stage, int(fy[at]),
                                 float(rest[at]))
-                lead, kind = plan.pop("lead"), plan.pop("kind")
+                lead, n, kind = plan.pop("lead"), plan.pop("build"), plan.pop("kind")
                 opening = max(int(temp_years[0]), start + lead)
-                build = range(opening - lead, opening) if lead else range(opening, opening + 1)
+                build = range(opening - n, opening) if n else range(opening, opening + 1)
                 capital = plan["places"] * sp.cost_per_place
                 act(kind, zone, name, stage, {y: capital / len(build) for y in build},
                     first_year=build[0], open_year=opening, **plan)

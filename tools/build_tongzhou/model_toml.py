@@ -134,12 +134,14 @@ caveats_zh = [
 # sites are GENERATED from the demand (flagged `generated`; method in docs/plan.md).
 # Temporary places (modular classrooms, repurposed rooms) and transport costs are ESTIMATES
 # (planning choices, no source): about 5 % of a permanent place per year, and a school-bus
-# seat for a school year. Penalties: compulsory stages use the default (above any school's
-# capital: every pupil any option reaches gets a place); kindergarten and senior a quarter of
-# a place's cost per pupil-year (default).
+# seat for a school year. Service: compulsory stages must place 99 % of pupils each year
+# where the options can (default service_level, the plan's nearby-enrolment target); every
+# pupil-year without a place costs a quarter of a place (default max_cost_per_pupil_year).
+# Lead times, construction years and standard sizes are the defaults (docs/plan.md).
 [plan]
-first_year = 2021             # options take effect from the first projected year
-build_years = 3               # estimate: land, approval and building of a new school
+start_year = 2027             # a bureau plans from today (school year 2026/27 is under way)
+discount_rate = 0.06          # estimate: social discount rate floor for long-lived projects
+min_use = 0.6                 # estimate: no new school below 60 % use in its first years
 transient_years = 4           # budget: shorter shortfalls (gone by the horizon) get temporary places
 transport_max_pupils = 30     # budget: up to this many out-of-reach pupils are transported
 

@@ -276,14 +276,24 @@ years) are **estimates**; no salary cost is set (`salary_per_teacher_year` absen
 
 There is no `sites.csv`: Tongzhou publishes no list of land reserved for education, so
 `capacity plan` **generates** candidate sites from the demand and flags them `generated`
-(docs/plan.md: one per zone × cell of twice the walking radius with pupils left unserved,
-at the unit nearest the pupil-weighted centre). They mark where to look for land, not
-sites. Lead time 3 years (`build_years`, estimate). Temporary places (modular classrooms,
-repurposed rooms) cost CNY 8,000 (kindergarten), 14,000 (primary) and 19,000 (junior,
-senior) per place-year, about 5 % of a permanent place per year, at most 20 % of a
-school's places and 5 years' worth (all **estimates**, planning choices); transport CNY
-6,000 per pupil-year (**estimate**: a school-bus seat for a school year), up to 2 × the
-walking radius. The budget treats a zone's shortfall lasting fewer than 4 years and gone
+(docs/plan.md: one per zone × cell of one walking radius with pupils left unserved, at the
+unit nearest the pupil-weighted centre). They mark where to look for land, not sites. The
+plan starts in 2027 (`start_year`: the 2026/27 school year is under way when it is made).
+New schools: standard sizes of 建标175-2016 (kindergarten 6/9/12 classes) and 建标102-2002
+(primary 12–36, junior 12–30, senior 18–36 classes) — **sourced norms**; lead time 2 years
+for a kindergarten and 3 for a school, of which 1 and 2 years of construction, opening grade
+by grade; expansions of existing schools by up to half their classes, 2 years' lead; a
+new school must fill 60 % of its places in its first years (`min_use`); costs discounted
+at 6 % a year (the floor of the social discount rate, 建设项目经济评价方法与参数 2006), with
+residual value over a 50-year building life — all **estimates** (planning choices) except
+the standard sizes. Compulsory stages must place 99 % of pupils each year where any option
+can (`service_level`, the plan's 就近入学 target); a pupil-year without a place costs a
+quarter of a place (`max_cost_per_pupil_year`, **estimate**). Temporary places (modular
+classrooms, repurposed rooms) cost CNY 8,000 (kindergarten), 14,000 (primary) and 19,000
+(junior, senior) per place-year, about 5 % of a permanent place per year, at most 20 % of a
+school's places and in at most 3 years per school (all **estimates**, planning choices);
+transport CNY 6,000 per pupil-year (**estimate**: a school-bus seat for a school year), up
+to 2 × the walking radius, for pupils with no existing school within walking distance. The budget treats a zone's shortfall lasting fewer than 4 years and gone
 by the horizon as transient (temporary places), and up to 30 out-of-reach pupils as a
 transport case (`transient_years`, `transport_max_pupils`: planning choices).
 
