@@ -122,7 +122,7 @@ def test_standard_schools_hand_values():
     assert list(built) == [0, 24, 24, 36, 36, 48, 60, 72, 84]
     assert list(mix) == ["", "1×24", "1×24", "1×36", "1×36", "2×24", "1×36 + 1×24",
                          "2×36", "1×36 + 2×24"]
-    assert STANDARD_SCHOOL_CLASSES["kindergarten"] == (12,)
+    assert STANDARD_SCHOOL_CLASSES["kindergarten"] == (6, 9, 12)      # 建标175-2016
 
 
 @settings(max_examples=60, deadline=None)

@@ -23,7 +23,7 @@ FONT_POINTS, MIN_POINTS = 11.0, 8.0
 MIN_SCALE = math.ceil(100 * MIN_POINTS / FONT_POINTS)
 #: Columns that say which row it is (repeated at the left of every page when a sheet is
 #: split into column groups), as the views name them.
-KEY_COLUMNS = ("zone_id", "zone_name", "school_id", "school_name", "name", "project_id",
+KEY_COLUMNS = ("id", "zone_id", "zone_name", "school_id", "school_name", "name", "project_id",
                "stage", "year", "scenario", "indicator", "mode", "kind")
 
 
