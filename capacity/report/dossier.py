@@ -138,7 +138,9 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
                             ("h_ensemble", inputs.ensemble)):
             if folder is None:
                 continue
-            parts.append(f"<h2 class=part>{e(t(key, lang))}: {e(folder.path.name)}</h2>")
+            shown = scenario_name(folder.meta, lang) if folder.meta.get("scenario") \
+                else folder.path.name
+            parts.append(f"<h2 class=part>{e(t(key, lang))}: {e(shown)}</h2>")
             if folder.report is None:
                 missing = t("no_report", lang, folder=folder.path.name)
                 parts.append(f"<p class=note>{e(missing)}</p>")
