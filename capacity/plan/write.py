@@ -144,13 +144,15 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
     place complete: capacity.runfolder.atomic_folder); returns the folder."""
     from ..report.plan_html import write_plan_report
     from ..names import in_lang
-    from ..report.plan_section import plan_names, t, write_plan_map, write_plan_workbook
+    from ..report.plan_section import (plan_names, t, with_name_zh, write_plan_map,
+                                       write_plan_workbook)
 
     lang = plan_lang(plan, lang)
     name = plan_name(plan.state.scenario.name)
     final = Path(out) / name
     with atomic_folder(out, name) as folder:
-        plan.plan.to_csv(folder / "plan.csv", index=False)
+        with_name_zh(plan.plan, plan_names(plan.state, "zh")).to_csv(folder / "plan.csv",
+                                                                     index=False)
         plan.by_year.to_csv(folder / "plan_by_year.csv", index=False)
         plan.summary.to_csv(folder / "plan_summary.csv", index=False)
         plan.unserved.to_csv(folder / "plan_unserved.csv", index=False)

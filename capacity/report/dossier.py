@@ -155,7 +155,9 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
             if css and css not in styles:
                 styles.append(css)
             parts.append(f"<div class=embedded>{body}</div>")
-        names = ", ".join(f.path.name for f in (inputs.run, inputs.plan, inputs.ensemble) if f)
+        names = ", ".join((scenario_name(f.meta, lang) if lang != "en" and f.meta.get("scenario")
+                           else f.path.name)
+                          for f in (inputs.run, inputs.plan, inputs.ensemble) if f)
         parts.append(f"<p class=note>{e(t('footer', lang, version=__version__, folders=names))}"
                      "</p></section>")
     title = t("title", lang, scenario=scenario_name(inputs.manifest, lang)

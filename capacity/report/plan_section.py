@@ -99,8 +99,9 @@ def plan_names(state: Any, lang: str) -> Names:
 
 def option_name(kind: str, name: str, zone: object, lang: str, school: object = None,
                 names: Names | None = None, stage: str = "", ident: object = "") -> str:
-    """An option's name in ``lang`` (plan.csv's are English): temporary places at a school
-    (or key project) named in ``lang``, transport in a zone, a generated candidate site."""
+    """An option's name in ``lang`` (plan.csv's ``name`` is English): temporary places at or
+    an expansion of a school (or key project) named in ``lang``, transport in a zone, a
+    generated candidate site."""
     names = names or {}
     zone_name = names.get("zone", {}).get(str(zone), zone)
     if kind == "temporary":
@@ -109,6 +110,10 @@ def option_name(kind: str, name: str, zone: object, lang: str, school: object = 
                                                                             default))
     if kind == "transport":
         return t("name_transport", lang, zone=zone_name)
+    if kind == "expansion":
+        default = str(name).removeprefix("Expansion of ")
+        return t("name_expansion", lang, school=names.get("school", {}).get(str(school),
+                                                                            default))
     if lang != "en" and str(name).startswith("Candidate "):
         number = re.search(r"(\d+)$", str(ident))
         return L.text("plan_names", "candidate", lang, zone=zone_name,
@@ -241,3 +246,13 @@ def write_plan_map(folder: Path, zones: gpd.GeoDataFrame, plan: pd.DataFrame,
         fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return path
+
+
+def with_name_zh(plan: pd.DataFrame, names: Names) -> pd.DataFrame:
+    """plan.csv with ``name_zh`` after ``name``: each action's name in Chinese
+    (:func:`option_name`), for the dossier and any reader in Chinese."""
+    zh = [option_name(r.kind, r.name, r.zone_id, "zh", r.school_id, names, r.stage, r.id)
+          for r in plan.itertuples()]
+    at = list(plan.columns).index("name") + 1
+    return plan.reindex(columns=[*plan.columns[:at], "name_zh", *plan.columns[at:]]) \
+        .assign(name_zh=zh)
