@@ -138,8 +138,9 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
                             ("h_ensemble", inputs.ensemble)):
             if folder is None:
                 continue
-            shown = scenario_name(folder.meta, lang) if folder.meta.get("scenario") \
-                else folder.path.name
+            shown = folder.path.name if lang == "en" else \
+                scenario_name(folder.meta if folder.meta.get("scenario") else inputs.manifest,
+                              lang)
             parts.append(f"<h2 class=part>{e(t(key, lang))}: {e(shown)}</h2>")
             if folder.report is None:
                 missing = t("no_report", lang, folder=folder.path.name)
@@ -155,9 +156,9 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
             if css and css not in styles:
                 styles.append(css)
             parts.append(f"<div class=embedded>{body}</div>")
-        names = ", ".join((scenario_name(f.meta, lang) if lang != "en" and f.meta.get("scenario")
-                           else f.path.name)
-                          for f in (inputs.run, inputs.plan, inputs.ensemble) if f)
+        names = ", ".join(f.path.name if lang == "en" else scenario_name(
+            f.meta if f.meta.get("scenario") else inputs.manifest, lang)
+            for f in (inputs.run, inputs.plan, inputs.ensemble) if f)
         parts.append(f"<p class=note>{e(t('footer', lang, version=__version__, folders=names))}"
                      "</p></section>")
     title = t("title", lang, scenario=scenario_name(inputs.manifest, lang)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..names import model_name, scenario_name
+from ..stages import headline_mode, is_compulsory
 from ..years import start_year, year_status
 from . import labels as L
 from .dossier_inputs import Inputs
@@ -87,12 +88,17 @@ def status_row(years: list[int], model: str | None, base: int, lang: str) -> lis
 
 
 def short_section(inputs: Inputs, lang: str) -> str:
-    """Places short per stage and year under the run's rule, with P90 and P80 rows."""
+    """Places short per stage and year under each stage's policy rule (compulsory stages:
+    the catchment rule, capacity.stages.headline_mode), with P90 and P80 rows."""
     start, horizon, model, base = years_of(inputs)
     man = inputs.manifest
     mode = str(man.get("allocation_mode", "optimal"))
     s = inputs.run.tables["summary"]
-    s = s[s["mode"].astype(str) == mode]
+    modes = set(s["mode"].astype(str))
+    conf = man.get("stages", {}) if isinstance(man.get("stages"), dict) else {}
+    rule = {st: headline_mode(is_compulsory(st, (conf.get(st) or {}).get("compulsory")),
+                              mode, modes) for st in s["stage"].astype(str).unique()}
+    s = s[s["mode"].astype(str) == s["stage"].astype(str).map(rule)]
     s = s[(s["year"] >= start) & (s["year"] <= horizon)]
     years = pick_years(sorted(int(y) for y in s["year"].unique()))
     stages = [st for st in man.get("stages", {}) if st in set(s["stage"])] or \
@@ -122,11 +128,13 @@ def short_section(inputs: Inputs, lang: str) -> str:
                 whole(q.get((st, y))) for y in years] + [""]
             rows.append(row + ([""] if p80 is not None else []))
     rows.append(status_row(years, model, base, lang) + [""] * (len(head) - len(years) - 1))
+    rules = "; ".join(f"{L.stage_label(st, lang)} {L.mode_label(rule[st], lang)}"
+                      for st in stages if st in rule)
     note = t("p_note", lang, draws=ens.meta.get("draws", "?"),
              mode=L.mode_label(str(ens.meta.get("mode", mode)), lang)) if ens else \
         t("no_ensemble", lang)
     return (f"<h2>{e(t('h_short', lang))}</h2>" + table(head, rows) +
-            f"<p class=note>{e(t('short_note', lang, mode=L.mode_label(mode, lang), p_note=note))}"
+            f"<p class=note>{e(t('short_note', lang, mode=rules, p_note=note))}"
             "</p>")
 
 
@@ -175,7 +183,8 @@ def build_section(inputs: Inputs, lang: str) -> str:
                      e(L.stage_label(str(r["stage"]), lang)), whole(get(r, "places")),
                      e(int(get(r, "open_year")) if get(r, "open_year") is not None else "–")])
     out = [f"<h2>{e(t('h_build', lang))}</h2>",
-           "<p class=note>" + e(t("basis_plan", lang, plan=inputs.plan.path.name)
+           "<p class=note>" + e(t("basis_plan", lang, plan=inputs.plan.path.name if lang == "en"
+                                  else scenario_name(inputs.manifest, lang))
                                 if inputs.plan else t("basis_rule", lang)) + "</p>"]
     if rows:
         out.append(table([t(k, lang) for k in ("col_kind", "col_name", "col_zone", "col_stage",
