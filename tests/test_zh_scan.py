@@ -49,6 +49,10 @@ COMMANDS = {   # command → (its arguments given OUT, the folder it writes, wha
     "ensemble": (lambda o: ["ensemble", str(SCENARIOS / "baseline.toml"), "-o",
                             str(o / "ensemble"), "--draws", "3", "--workers", "1", "--lang", "zh"],
                  "ensemble/baseline-ensemble"),
+    "report": (lambda o: ["report", str(o / "run" / "baseline"), "--plan",
+                          str(o / "plan" / "baseline-plan"), "--ensemble",
+                          str(o / "ensemble" / "baseline-ensemble"), "-o", str(o / "dossier"),
+                          "--lang", "zh"], "dossier"),
 }
 
 

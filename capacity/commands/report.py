@@ -24,10 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from capacity.report import labels as L
     from capacity.report.dossier import write_dossier
     from capacity.report.pdf import page_count
 
     pdf = write_dossier(args.run, args.out, plan=args.plan, ensemble=args.ensemble,
                         lang=args.lang)
-    print(f"wrote {pdf.with_suffix('.html')} and {pdf} ({page_count(pdf)} pages)")
+    lang = "zh" if "lang='zh-CN'" in pdf.with_suffix(".html").read_text(encoding="utf-8")[
+        :400] else "en"                             # the language the dossier was written in
+    print(L.text("dossier", "wrote", lang, html=pdf.with_suffix(".html"), pdf=pdf,
+                 pages=page_count(pdf)))
     return 0
