@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..parallel import default_workers, pmap
 from ..scenario import Scenario
 from ..state import Progress, RunState
+from ..surplus import school_zones
 from .candidates import read_sites, stage_candidates
 from .data import stage_data
 from .decode import by_year, decode, transport_units, unique_ids
@@ -104,6 +105,7 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
         r, cand, sp = results[stage], cands[stage], params.stages[stage]
         sel = state.site_mask(stage)
         site_frame = state.supply.sites[sel].reset_index(drop=True)
+        site_frame = site_frame.assign(zone_id=school_zones(site_frame, state.model.zones))
         p = decode(r, sp, stage, site_frame, cand, zone_ids, int(state.years[-1]),
                    state.model.crs)
         parts["rows"].append(p)
