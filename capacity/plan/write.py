@@ -144,8 +144,8 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
     place complete: capacity.runfolder.atomic_folder); returns the folder."""
     from ..report.plan_html import write_plan_report
     from ..names import in_lang
-    from ..report.plan_section import (plan_names, t, with_name_zh, write_plan_map,
-                                       write_plan_workbook)
+    from ..report.plan_map import unserved_points, write_plan_map
+    from ..report.plan_section import plan_names, t, with_name_zh, write_plan_workbook
 
     lang = plan_lang(plan, lang)
     name = plan_name(plan.state.scenario.name)
@@ -176,7 +176,8 @@ def write_plan(plan: Plan, out: str | Path, lang: str | None = None) -> Path:
                             names=plan_names(plan.state, lang))
         scenario = in_lang(plan.state.scenario.name, plan.state.scenario.name_zh, lang)
         write_plan_map(folder, plan.state.model.zones, plan.plan,
-                       f"{scenario}: {t('map_title', lang)}", lang)
+                       f"{scenario}: {t('map_title', lang)}", lang,
+                       plan_names(plan.state, lang), unserved_points(plan))
         write_plan_report(plan, folder, lang)
         (folder / "manifest.json").write_text(json.dumps(
             plan_manifest(plan), indent=2, ensure_ascii=False, default=str), encoding="utf-8")

@@ -1,28 +1,19 @@
 """The plan's section for people, in English or Chinese: the tables (summary per stage,
 options, spending by year, candidates) labelled from ``text/<lang>.toml`` [plan_report],
 ``plan.xlsx`` through the shared writer (:mod:`.workbook`: print setup, formula-injection
-safety, reproducible zip) and ``plan_map.png`` (the chosen sites over the zones)."""
+safety, reproducible zip); plan_map.png is :mod:`.plan_map`'s."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from ..names import display_names, names_table  # noqa: E402
-from . import labels as L  # noqa: E402
-from .fonts import font_context  # noqa: E402
-from .workbook import write_workbook  # noqa: E402
-
-KIND_STYLE = {"new": ("o", 60), "temporary": ("s", 18)}
-from .money import WAN, YI, money  # noqa: E402  (亿元, 万元: one home)
+from ..names import display_names, names_table
+from . import labels as L
+from .money import WAN, YI, money  # (亿元, 万元: one home)
+from .workbook import write_workbook
 
 
 def t(key: str, lang: str, **fields: Any) -> str:
@@ -213,39 +204,6 @@ def write_plan_workbook(folder: Path, summary: pd.DataFrame, plan: pd.DataFrame,
     bold = {t("sheet_spending", lang): spend.iloc[:, 0].eq(t("total", lang))}
     return write_workbook(folder / "plan.xlsx", views, lang=lang, formats=formats,
                           bold_rows=bold)
-
-
-def plan_map(zones: gpd.GeoDataFrame, plan: pd.DataFrame, title: str, lang: str) -> Figure:
-    """Zones, new schools (circles, by stage) and temporary places (squares)."""
-    fig, ax = plt.subplots(figsize=(8, 8))
-    zones.to_crs("EPSG:4326").boundary.plot(ax=ax, color="0.6", linewidth=0.6)
-    order = list(dict.fromkeys(plan["stage"]))          # teaching order, as planned
-    colours = dict(zip(order, plt.cm.tab10.colors))
-    shown = plan[plan["kind"].isin(list(KIND_STYLE))]
-    for (stage, kind), g in sorted(shown.groupby(["stage", "kind"]),
-                                   key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
-        g = g.drop_duplicates(["lon", "lat"])           # a school's runs of temporary places
-        marker, size = KIND_STYLE[kind]
-        ax.scatter(g["lon"], g["lat"], s=size, marker=marker, color=colours[stage],
-                   edgecolor="black", linewidth=0.4,
-                   label=f"{L.stage_label(stage, lang)}: {kind_label(kind, lang)} ({len(g)})")
-    ax.set_title(title)
-    ax.set_xlabel("longitude" if lang == "en" else "经度")
-    ax.set_ylabel("latitude" if lang == "en" else "纬度")
-    if len(shown):
-        ax.legend(loc="best", fontsize=8)
-    return fig
-
-
-def write_plan_map(folder: Path, zones: gpd.GeoDataFrame, plan: pd.DataFrame,
-                   title: str, lang: str = "en") -> Path:
-    """plan_map.png (see :func:`plan_map`)."""
-    path = folder / "plan_map.png"
-    with font_context(lang):
-        fig = plan_map(zones, plan, title, lang)
-        fig.savefig(path, dpi=120, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return path
 
 
 def with_name_zh(plan: pd.DataFrame, names: Names) -> pd.DataFrame:

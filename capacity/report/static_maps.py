@@ -54,7 +54,7 @@ def _m(key: str, lang: str, **fields: Any) -> str:
 UTIL_KEYS = ["util_low", "util_mid", "util_high", "util_full"]
 
 
-def _scale_bar(ax: Any, bounds: tuple[float, float, float, float], lang: str = "en") -> None:
+def scale_bar(ax: Any, bounds: tuple[float, float, float, float], lang: str = "en") -> None:
     x0, y0, x1, y1 = bounds
     length = _nice_length(x1 - x0)
     h = (y1 - y0) * 0.012
@@ -71,7 +71,7 @@ def _scale_bar(ax: Any, bounds: tuple[float, float, float, float], lang: str = "
                 ha="center", va="bottom", fontsize=8, zorder=20, path_effects=halo)
 
 
-def _north_arrow(ax: Any, lang: str = "en") -> None:
+def north_arrow(ax: Any, lang: str = "en") -> None:
     ax.annotate(_m("north", lang), xy=(0.955, 0.115), xytext=(0.955, 0.03), xycoords="axes fraction",
                 ha="center", va="center", fontsize=11, fontweight="bold", zorder=20,
                 arrowprops=dict(facecolor="black", edgecolor="black", width=3.5,
@@ -134,7 +134,7 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     if (~has).any():
         zones[~has].plot(ax=ax, facecolor="#eeeeee", edgecolor="none", zorder=1)
     geo.zones.boundary.plot(ax=ax, color="#555555", lw=0.7, linestyle=(0, (3, 2)), zorder=3)
-    zone_labels = _zone_names(ax, geo.zones, names_of(result, "zone", lang)) if labels else []
+    zone_labels = zone_names(ax, geo.zones, names_of(result, "zone", lang)) if labels else []
 
     # catchments
     catch = catchments(result, stage, year, mode)
@@ -188,8 +188,8 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     ax.set_ylabel("")
     ax.set_xlim(bounds[0], bounds[2])
     ax.set_ylim(bounds[1], bounds[3])
-    _scale_bar(ax, bounds, lang)
-    _north_arrow(ax, lang)
+    scale_bar(ax, bounds, lang)
+    north_arrow(ax, lang)
 
     ages = result.stage_ages(stage)
     agetext = _m("ages", lang, first=ages[0], last=ages[1]) if ages else \
@@ -243,11 +243,11 @@ def static_map(result: Result, stage: str, year: int, *, mode: str | None = None
     ax.text(0.91, 0.01, _m("footer", lang, crs=geo.crs), transform=ax.transAxes, ha="right",
             va="bottom", fontsize=6, color="#444444", zorder=20,
             path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
-    _place_labels(fig, ax, project_labels, zone_labels, lang)
+    place_map_labels(fig, ax, project_labels, zone_labels, lang)
     return fig
 
 
-def _zone_names(ax: Any, zones: gpd.GeoDataFrame, names: dict[str, str]) -> list[Any]:
+def zone_names(ax: Any, zones: gpd.GeoDataFrame, names: dict[str, str]) -> list[Any]:
     """Each zone's name at a point inside it, small and grey under everything else; larger
     zones first (the order :func:`.map_labels.place_labels` places them in)."""
     order = np.argsort(-zones.geometry.area.to_numpy(), kind="stable")
@@ -259,7 +259,7 @@ def _zone_names(ax: Any, zones: gpd.GeoDataFrame, names: dict[str, str]) -> list
                         path_effects=halo()) for i in order]
 
 
-def _place_labels(fig: Figure, ax: Any, projects: list[Any], zones: list[Any],
+def place_map_labels(fig: Figure, ax: Any, projects: list[Any], zones: list[Any],
                   lang: str) -> list[str]:
     """Lay the figure out, then place the labels so that none overlaps another or leaves
     the frame (:mod:`.map_labels`); a line under the map names those left out."""
