@@ -249,7 +249,7 @@ def test_cli_ensemble_writes_its_folder_and_reruns_a_draw(tiny, wide):
     names = {p.name for p in folder.iterdir()}
     assert {"quantiles.csv", "probability.csv", "budget.csv", "inputs.csv", "draws.parquet",
             "draws_zones.parquet", "report.html", "ensemble.json", "fan_primary.png",
-            "map_p_shortfall_2025.png"} <= names
+            "map_p_shortfall_2025.png", "map_p_shortfall_worst.png"} <= names
     q = pd.read_csv(folder / "quantiles.csv")
     assert list(q.columns[:4]) == ["zone_id", "stage", "year", "measure"]
     assert (q["p5"] <= q["p50"]).all() and (q["p50"] <= q["p95"]).all()

@@ -74,30 +74,46 @@ def fan_chart(q: pd.DataFrame, stage: str, path: Path, lang: str = "en") -> None
     plt.close(fig)
 
 
-def probability_map(result: "EnsembleResult", p: pd.DataFrame, year: int, path: Path,
-                    lang: str = "en") -> None:
-    """One panel per stage: each zone coloured by P(shortfall > 0) in ``year``."""
+def probability_map(result: "EnsembleResult", p: pd.DataFrame, year: int | dict[str, int],
+                    path: Path, lang: str = "en") -> None:
+    """One panel per stage: each zone coloured by P(shortfall > 0) in ``year`` (one year, or
+    a year per stage: its worst), the zones at P ≥ 0.5 named (labels never overlap)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..report.map_labels import LEADER_FROM, halo, place_labels
+    from ..report.static_maps import fix_layout
+
     stages = result.stages
+    names = zone_names(result, lang)
     with font_context(lang):
-        fig, axes = plt.subplots(1, len(stages), figsize=(3.4 * len(stages), 3.8),
-                                 squeeze=False)
-        sel = p[(p["year"] == year) & (p["zone_id"] != DISTRICT)]
+        fig, axes = plt.subplots(1, len(stages), figsize=(3.6 * len(stages), 4.2),
+                                 squeeze=False, layout="constrained")
+        labels = []
         for ax, stage in zip(axes[0], stages):
-            prob = sel[sel["stage"] == stage].set_index("zone_id")["p_shortfall"]
+            y = year.get(stage, max(year.values())) if isinstance(year, dict) else year
+            sel = p[(p["year"] == y) & (p["zone_id"] != DISTRICT) & (p["stage"] == stage)]
+            prob = sel.set_index("zone_id")["p_shortfall"]
             zones = result.zones.assign(p=result.zones["zone_id"].map(prob).fillna(0.0))
             zones.plot(column="p", ax=ax, cmap="Reds", vmin=0, vmax=1, edgecolor="grey",
                        lw=0.4)
-            ax.set_title(t("map_panel", lang, stage=L.stage_label(stage, lang), year=year),
+            spots = zones.geometry.representative_point()
+            labels.append([ax.annotate(names.get(str(z), str(z)), (pt.x, pt.y), fontsize=6,
+                                       ha="center", va="center", path_effects=halo())
+                           for z, pt, v in zip(zones["zone_id"], spots, zones["p"])
+                           if v >= 0.5])
+            ax.set_title(t("map_panel", lang, stage=L.stage_label(stage, lang), year=y),
                          fontsize=10)
             ax.set_axis_off()
         sm = plt.cm.ScalarMappable(cmap="Reds", norm=plt.Normalize(0, 1))
         fig.colorbar(sm, ax=axes[0].tolist(), shrink=0.7, label=t("map_label", lang))
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        fix_layout(fig)
+        for ax, group in zip(axes[0], labels):
+            if group:
+                place_labels(fig, ax, [(group, 0, LEADER_FROM)])
+        fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
@@ -170,7 +186,8 @@ def conditioning_section(result: "EnsembleResult", lang: str = "en") -> list[str
 
 
 def write_report(result: "EnsembleResult", folder: Path, year: int, q: pd.DataFrame) -> None:
-    """fan_<stage>.png, map_p_shortfall_<year>.png and report.html into ``folder``."""
+    """fan_<stage>.png, map_p_shortfall_<year>.png, map_p_shortfall_worst.png (each stage in
+    its worst year) and report.html into ``folder``."""
     lang = ensemble_lang(result)
     if year not in set(int(y) for y in result.years):
         year = int(result.years[-1])
@@ -182,6 +199,9 @@ def write_report(result: "EnsembleResult", folder: Path, year: int, q: pd.DataFr
     prob = result.probability
     map_path = folder / f"map_p_shortfall_{year}.png"
     probability_map(result, prob, year, map_path, lang)
+    worst_map = folder / "map_p_shortfall_worst.png"
+    probability_map(result, prob, {r.stage: int(r.year) for r in result.worst_years()
+                                   .itertuples()}, worst_map, lang)
     budget = result.budget
     total = budget[budget["zone_id"] == DISTRICT].drop(columns="zone_id")
     worst = result.worst_years()
@@ -200,6 +220,7 @@ def write_report(result: "EnsembleResult", folder: Path, year: int, q: pd.DataFr
         *[f"<h2>{html.escape(L.stage_label(s, lang))}</h2>"
           f"{_img(p, t('fan_alt', lang, stage=L.stage_label(s, lang)))}" for s, p in fans],
         f"<h2>{t('h_map', lang, year=year)}</h2>{_img(map_path, t('map_label', lang))}",
+        f"<h2>{t('h_map_worst', lang)}</h2>{_img(worst_map, t('map_label', lang))}",
         f"<h2>{t('h_zone_budget', lang)}</h2>", _table(per_zone, lang, names),
     ]
     page = (f"<!doctype html><html lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><head>"
