@@ -100,7 +100,8 @@ def probability_map(result: "EnsembleResult", p: pd.DataFrame, year: int | dict[
             zones.plot(column="p", ax=ax, cmap="Reds", vmin=0, vmax=1, edgecolor="grey",
                        lw=0.4)
             spots = zones.geometry.representative_point()
-            labels.append([ax.annotate(names.get(str(z), str(z)), (pt.x, pt.y), fontsize=6,
+            labels.append([ax.annotate(names.get(str(z), str(z)), (pt.x, pt.y), xytext=(0, 0),
+                                       textcoords="offset points", fontsize=6, zorder=8,
                                        ha="center", va="center", path_effects=halo())
                            for z, pt, v in zip(zones["zone_id"], spots, zones["p"])
                            if v >= 0.5])
