@@ -70,9 +70,9 @@ def options(data: StageData, sp: StagePlan, params: PlanParams) -> pd.DataFrame:
     H = int(years[-1])
     reach = np.zeros((len(data.cand_earliest), len(years)))
     a = data.arcs[data.arcs["site"] >= S]
-    for cls, site, tr in zip(a["cls"], a["site"], a["transport"]):
-        ok = data.eligible[cls] if tr else np.ones(len(years), bool)
-        reach[site - S] += data.demand[:, cls, :].max(axis=0) * ok
+    cls, tr = a["cls"].to_numpy(int), a["transport"].to_numpy(bool)
+    ok = np.where(tr[:, None], data.eligible[cls], True)        # transport: eligible years
+    np.add.at(reach, a["site"].to_numpy(int) - S, data.demand.max(axis=0)[cls] * ok)
     first = params.start_year + sp.lead_years
     delta = discount(years, params.start_year, params.discount_rate)
     rows = []

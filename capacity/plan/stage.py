@@ -108,8 +108,7 @@ def refit(r: StageResult, data: StageData, sp: StagePlan, params: PlanParams,
     out = read_result(f, sol)
     out.bound_cny, out.gap_basis, out.status, out.unique = \
         r.bound_cny, r.gap_basis, r.status, r.unique
-    cost = min(out.objective_cny, r.objective_cny) if data is r.formulation.data \
-        else out.objective_cny
+    cost = out.objective_cny                   # the plan written: its cost, not r's
     out.gap = max(cost - r.bound_cny, 0.0) / max(abs(cost), 1e-9) \
         if np.isfinite(r.bound_cny) else np.nan
     out.seconds += r.seconds
