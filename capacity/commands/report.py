@@ -28,10 +28,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from capacity.report.dossier import write_dossier
     from capacity.report.pdf import page_count
 
-    pdf = write_dossier(args.run, args.out, plan=args.plan, ensemble=args.ensemble,
-                        lang=args.lang)
-    lang = "zh" if "lang='zh-CN'" in pdf.with_suffix(".html").read_text(encoding="utf-8")[
-        :400] else "en"                             # the language the dossier was written in
+    pdf, lang = write_dossier(args.run, args.out, plan=args.plan, ensemble=args.ensemble,
+                              lang=args.lang)
     print(L.text("dossier", "wrote", lang, html=pdf.with_suffix(".html"), pdf=pdf,
                  pages=page_count(pdf)))
     return 0

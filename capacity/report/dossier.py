@@ -171,9 +171,10 @@ def dossier_html(inputs: Inputs, lang: str, summary_only: bool = False) -> tuple
 
 
 def write_dossier(run: str | Path, out: str | Path, *, plan: str | Path | None = None,
-                  ensemble: str | Path | None = None, lang: str | None = None) -> Path:
+                  ensemble: str | Path | None = None, lang: str | None = None
+                  ) -> tuple[Path, str]:
     """Write ``out/dossier.html`` and ``out/dossier.pdf`` (other files of ``out`` left
-    alone; nothing written on any problem); return the PDF's path."""
+    alone; nothing written on any problem); return the PDF's path and the language."""
     inputs = read_inputs(run, plan, ensemble)       # every problem before any work
     chromium()
     lang = lang or inputs.manifest.get("lang") or "en"
@@ -182,4 +183,4 @@ def write_dossier(run: str | Path, out: str | Path, *, plan: str | Path | None =
     with atomic_files(out, "dossier") as tmp:
         (tmp / "dossier.html").write_text(doc, encoding="utf-8")
         html_to_pdf(tmp / "dossier.html", tmp / "dossier.pdf")
-    return Path(out) / "dossier.pdf"
+    return Path(out) / "dossier.pdf", lang
