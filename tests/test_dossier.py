@@ -166,3 +166,4 @@ def test_a_parquet_run_without_its_report(folders, tmp_path, capsys):
     page = (tmp_path / "d" / "dossier.html").read_text(encoding="utf-8")
     assert "holds no report.html" in page
     assert page_count(tmp_path / "d" / "dossier.pdf") >= 2
+

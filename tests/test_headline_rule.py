@@ -95,3 +95,18 @@ def test_a_stage_that_is_not_compulsory_keeps_the_scenarios_mode(model, capsys):
     assert set(headline_summary(result)["mode"]) == {"optimal"}
     ind = pd.read_csv(model / "out" / "voluntary" / "indicators.csv").set_index("indicator")
     assert ind.loc["primary_enrolment_rate", "value"].tolist() == [18 / 20] * 3
+
+
+def test_the_dossier_summary_follows_the_rule(model, capsys):
+    """The dossier's places-short table shows primary (compulsory) under nearest-school
+    catchments: 4 in every year shown, not the optimal 2."""
+    from capacity.report.dossier_inputs import read_inputs
+    from capacity.report.dossier_summary import short_section
+
+    _run(model, "dossier", '[allocation]\nmode = "optimal"\n', capsys)
+    page = short_section(read_inputs(model / "out" / "dossier", None, None), "en")
+    row = re.search(r"<tr><td>Primary</td>(.*?)</tr>", page).group(1)
+    cells = [c for c in re.findall(r"<td[^>]*>([^<]*)</td>", row)]
+    years = re.findall(r"<th[^>]*>(\d{4})</th>", page)
+    assert years and cells[:len(years)] == [str(NEAREST)] * len(years)
+    assert "nearest" in page.lower() or "catchment" in page.lower()

@@ -89,6 +89,8 @@ def test_the_plan_uses_every_kind_of_option(planned):
     assert temp[["school_id", "places", "first_year", "last_year"]].values.tolist() == \
         [["SA", 8, 2021, 2022]]
     assert list(plan.loc[plan["kind"] == "transport", "zone_id"]) == ["T2"]
+    # expansions and temporary places carry their school's zone (SA lies in A)
+    assert set(plan.loc[plan["kind"].isin(["expansion", "temporary"]), "zone_id"]) == {"A"}
 
 
 def test_rerun_reproduces_served_and_unserved_every_year(planned):
