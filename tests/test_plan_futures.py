@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from capacity.plan.futures import representative
@@ -71,3 +72,15 @@ def test_without_a_service_level_any_reachable_pupil_counts():
     risk = shortfall_risk(r).set_index("year")
     assert risk.loc[2027, "p_shortfall"] == pytest.approx(0.4)
     assert risk.loc[2028, "p_shortfall"] == pytest.approx(0.0)
+
+
+def test_stages_share_a_yearly_budget_they_exceed_together():
+    from capacity.plan.run import budget_shares
+
+    cap = {"primary": pd.Series({2028: 60.0, 2029: 20.0}), "junior": pd.Series({2028: 50.0}),
+           "senior": pd.Series(dtype=float)}
+    # 2028: 60 + 50 = 110 > 100 → shares 100 × 80/130, 100 × 50/130, 0
+    shares = budget_shares(cap, 100.0)
+    assert shares == pytest.approx({"primary": 800 / 13, "junior": 500 / 13, "senior": 0.0})
+    assert budget_shares(cap, 110.0) == {}         # kept in every year: planned as they are
+    assert budget_shares(cap, None) == {}

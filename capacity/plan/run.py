@@ -89,13 +89,11 @@ def make_plan(scenario: Scenario | str | Path, stages: list[str] | None = None,
     solved = pmap(_solve, jobs, order, workers=min(default_workers(), len(order)),
                   chunksize=1)
     results = dict(zip(order, solved))
-    budget = params.capital_budget_per_year_cny
-    if budget is not None and _over_budget(results, budget):
-        # the stages share the yearly budget in proportion to their capital unconstrained
-        capital = {s: float(r.capital_by_year.sum()) for s, r in results.items()}
-        total = sum(capital.values()) or 1.0
+    shares = budget_shares({s: r.capital_by_year for s, r in results.items()},
+                           params.capital_budget_per_year_cny)
+    if shares:
         for s in order:
-            share = replace(params, capital_budget_per_year_cny=budget * capital[s] / total)
+            share = replace(params, capital_budget_per_year_cny=shares[s])
             jobs[s] = (jobs[s][0], jobs[s][1], share, *jobs[s][3:])
         state.say("plan: over the yearly capital budget — solving again with each stage's share")
         results = dict(zip(order, pmap(_solve, jobs, order,
@@ -137,10 +135,17 @@ def _solve(jobs: dict, stage: str) -> StageResult:
     return plan_stage(data, sp, params, limit, central=central)
 
 
-def _over_budget(results: dict[str, StageResult], budget: float) -> bool:
-    """Whether the stages' capital together exceeds the yearly budget in some year."""
-    frames = [r.capital_by_year for r in results.values() if len(r.capital_by_year)]
-    return bool(frames) and float(pd.concat(frames).groupby(level=0).sum().max()) > budget * (1 + 1e-9)
+def budget_shares(capital: dict[str, pd.Series], budget: float | None) -> dict[str, float]:
+    """Each stage's share of the yearly capital budget when the stages' capital by year
+    (year → CNY) together exceeds it in some year — in proportion to their capital over the
+    plan; {} when there is no budget or it is kept."""
+    frames = [c for c in capital.values() if len(c)]
+    if budget is None or not frames or \
+            float(pd.concat(frames).groupby(level=0).sum().max()) <= budget * (1 + 1e-9):
+        return {}
+    total = {s: float(c.sum()) for s, c in capital.items()}
+    whole = sum(total.values()) or 1.0
+    return {s: budget * v / whole for s, v in total.items()}
 
 
 def unserved_before(state: RunState, params: PlanParams, stage: str) -> np.ndarray:
